@@ -1,0 +1,171 @@
+"""The gRPC server kit every service uses: interceptors, real health, metrics, graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
+from prometheus_client import Counter, Histogram, start_http_server
+
+from services.common.logs import request_id_var
+
+__all__ = ["ObservabilityInterceptor", "serve_grpc"]
+
+log = logging.getLogger(__name__)
+
+_HANDLED = Counter(
+    "grpc_server_handled_total", "RPCs completed, by method and status code", ["method", "code"]
+)
+_LATENCY = Histogram(
+    "grpc_server_handling_seconds",
+    "Time to answer an RPC (unary) or to finish a stream",
+    ["method"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+_SERVING = health_pb2.HealthCheckResponse.SERVING
+_NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def _request_id(details: grpc.HandlerCallDetails) -> str:
+    for key, value in details.invocation_metadata or ():
+        if key == "x-request-id":
+            return str(value)[:64]
+    return uuid.uuid4().hex[:16]
+
+
+def _code_name(context: grpc.aio.ServicerContext[Any, Any], failed: bool) -> str:
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        return code.name
+    return "UNKNOWN" if failed else "OK"
+
+
+class ObservabilityInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Sets the request id for logs and records each RPC's latency and status code."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method.rsplit("/", 1)[-1]
+        request_id = _request_id(handler_call_details)
+        if handler is None:
+            return handler
+        if handler.unary_unary:
+            inner_unary: Any = handler.unary_unary
+
+            async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+                token = request_id_var.set(request_id)
+                start = time.perf_counter()
+                failed = True
+                try:
+                    result = await inner_unary(request, context)
+                    failed = False
+                    return result
+                finally:
+                    _LATENCY.labels(method).observe(time.perf_counter() - start)
+                    _HANDLED.labels(method, _code_name(context, failed)).inc()
+                    request_id_var.reset(token)
+
+            return grpc.unary_unary_rpc_method_handler(
+                unary, handler.request_deserializer, handler.response_serializer
+            )
+        if handler.unary_stream:
+            inner_stream: Any = handler.unary_stream
+
+            async def stream(
+                request: Any, context: grpc.aio.ServicerContext[Any, Any]
+            ) -> AsyncIterator[Any]:
+                token = request_id_var.set(request_id)
+                start = time.perf_counter()
+                failed = True
+                try:
+                    async for item in inner_stream(request, context):
+                        yield item
+                    failed = False
+                finally:
+                    _LATENCY.labels(method).observe(time.perf_counter() - start)
+                    _HANDLED.labels(method, _code_name(context, failed)).inc()
+                    request_id_var.reset(token)
+
+            return grpc.unary_stream_rpc_method_handler(
+                stream, handler.request_deserializer, handler.response_serializer
+            )
+        return handler
+
+
+async def _watch_readiness(
+    health: health_aio.HealthServicer,
+    names: list[str],
+    is_ready: Callable[[], Awaitable[bool]],
+    interval_s: float,
+) -> None:
+    last: bool | None = None
+    while True:
+        ready = await is_ready()
+        if ready != last:
+            log.info("readiness is now %s", "SERVING" if ready else "NOT_SERVING")
+            last = ready
+        for name in names:
+            await health.set(name, _SERVING if ready else _NOT_SERVING)
+        await asyncio.sleep(interval_s)
+
+
+async def serve_grpc(
+    *,
+    service_names: list[str],
+    register: Callable[[grpc.aio.Server], None],
+    host: str,
+    port: int,
+    metrics_port: int,
+    is_ready: Callable[[], Awaitable[bool]],
+    background: list[Callable[[], Coroutine[Any, Any, None]]] | None = None,
+    grace_s: float = 5.0,
+    max_message_bytes: int = 16 * 1024 * 1024,
+) -> None:
+    """Serve until SIGTERM or SIGINT, then report NOT_SERVING and stop within `grace_s`.
+
+    Health is SERVING only while `is_ready()` holds (checked every two seconds).
+    `background` coroutines run beside the server and are cancelled on stop.
+    """
+    server = grpc.aio.server(
+        interceptors=[ObservabilityInterceptor()],
+        options=[
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+        ],
+    )
+    register(server)
+    health = health_aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    bound = server.add_insecure_port(f"{host}:{port}")
+    start_http_server(metrics_port, addr=host)
+    await server.start()
+    log.info("gRPC on %s:%d, metrics on http://%s:%d/metrics", host, bound, host, metrics_port)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    names = ["", *service_names]
+    tasks = [asyncio.create_task(_watch_readiness(health, names, is_ready, 2.0))]
+    tasks += [asyncio.create_task(job()) for job in background or []]
+    await stop.wait()
+    log.info("stopping: NOT_SERVING, draining for up to %.1fs", grace_s)
+    await health.enter_graceful_shutdown()
+    await server.stop(grace_s)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    log.info("stopped")

@@ -1,0 +1,1 @@
+"""The intake service: tickets, their lifecycle and the append-only ticket event log."""

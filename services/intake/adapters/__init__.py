@@ -1,0 +1,1 @@
+"""The intake service's ways to the outside: PostgreSQL and password hashing."""

@@ -1,0 +1,352 @@
+"""Tickets, their events, idempotency keys and attachments in PostgreSQL (schema intake)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection, sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from services.intake.adapters.event_log import LoggedEvent
+from services.intake.domain.errors import InvalidInput
+from services.intake.domain.model import (
+    Channel,
+    Kind,
+    Location,
+    NewEvent,
+    Priority,
+    Rating,
+    Role,
+    Source,
+    Status,
+    Ticket,
+)
+
+__all__ = ["AttachmentRow", "TicketFilter", "TicketRepository"]
+
+_COLUMNS = (
+    "id, number, kind, category, status, priority, title, description, site, building,"
+    " floor, unit, asset, requester, requester_role, assignee, channel, source, device_id,"
+    " contact, attributes, rating_stars, rating_comment, rated_at, version, created_at,"
+    " updated_at, status_changed_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    """Narrowing for ticket lists; empty fields do not narrow."""
+
+    statuses: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    site: str = ""
+    building: str = ""
+    floor: str = ""
+    assignee: str = ""
+    source: str = ""
+    device_id: str = ""
+    requester: str = ""
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentRow:
+    id: str
+    ticket_id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_by: str
+    created_at: datetime
+
+
+def _to_ticket(row: dict[str, Any]) -> Ticket:
+    rating = None
+    if row["rating_stars"] is not None:
+        rating = Rating(row["rating_stars"], row["rating_comment"] or "", row["rated_at"])
+    return Ticket(
+        id=str(row["id"]),
+        number=row["number"],
+        kind=Kind(row["kind"]),
+        category=row["category"],
+        status=Status(row["status"]),
+        priority=Priority(row["priority"]),
+        title=row["title"],
+        description=row["description"],
+        location=Location(row["site"], row["building"], row["floor"], row["unit"], row["asset"]),
+        requester=row["requester"],
+        requester_role=Role(row["requester_role"]),
+        assignee=row["assignee"],
+        channel=Channel(row["channel"]),
+        source=Source(row["source"]),
+        device_id=row["device_id"],
+        contact=row["contact"],
+        attributes=dict(row["attributes"]),
+        rating=rating,
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        status_changed_at=row["status_changed_at"],
+    )
+
+
+def _page_token(ticket: Ticket) -> str:
+    raw = f"{ticket.created_at.isoformat()}|{ticket.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _parse_page_token(token: str) -> tuple[datetime, UUID]:
+    try:
+        created, ticket_id = base64.urlsafe_b64decode(token.encode()).decode().split("|")
+        return datetime.fromisoformat(created), UUID(ticket_id)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("page_token is not one this service issued") from exc
+
+
+def _where(flt: TicketFilter) -> tuple[list[sql.Composable], list[Any]]:
+    clauses: list[sql.Composable] = []
+    params: list[Any] = []
+    for column, values in (
+        ("status", flt.statuses),
+        ("kind", flt.kinds),
+        ("category", flt.categories),
+        ("priority", flt.priorities),
+    ):
+        if values:
+            clauses.append(sql.SQL("{} = ANY(%s)").format(sql.Identifier(column)))
+            params.append(list(values))
+    for column, value in (
+        ("site", flt.site),
+        ("building", flt.building),
+        ("floor", flt.floor),
+        ("assignee", flt.assignee),
+        ("source", flt.source),
+        ("device_id", flt.device_id),
+        ("requester", flt.requester),
+    ):
+        if value:
+            clauses.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
+            params.append(value)
+    if flt.created_after:
+        clauses.append(sql.SQL("created_at >= %s"))
+        params.append(flt.created_after)
+    if flt.created_before:
+        clauses.append(sql.SQL("created_at < %s"))
+        params.append(flt.created_before)
+    return clauses, params
+
+
+class TicketRepository:
+    """Reads and writes of schema intake on one connection, inside the caller's transaction."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    async def _one(
+        self, query: sql.Composable | str, params: tuple[Any, ...]
+    ) -> dict[str, Any] | None:
+        async with self._conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(query, params)  # type: ignore[arg-type]
+            return await cur.fetchone()
+
+    async def _all(
+        self, query: sql.Composable | str, params: tuple[Any, ...] | list[Any]
+    ) -> list[dict[str, Any]]:
+        async with self._conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(query, params)  # type: ignore[arg-type]
+            return await cur.fetchall()
+
+    async def next_number_and_location_problem(self, loc: Location) -> tuple[int, str | None]:
+        """A fresh ticket sequence number, and why the location is not in the site tree (or None)."""
+        row = await self._one(
+            "SELECT nextval('intake.ticket_number_seq') AS n,"
+            " EXISTS (SELECT 1 FROM intake.floors WHERE site = %s AND building = %s"
+            " AND code = %s) AS floor_ok,"
+            " %s = '' OR EXISTS (SELECT 1 FROM intake.units WHERE site = %s AND code = %s"
+            " AND building = %s AND floor = %s) AS unit_ok,"
+            " %s = '' OR EXISTS (SELECT 1 FROM intake.assets WHERE site = %s AND code = %s)"
+            " AS asset_ok",
+            (loc.site, loc.building, loc.floor, loc.unit, loc.site, loc.unit, loc.building,
+             loc.floor, loc.asset, loc.site, loc.asset),
+        )  # fmt: skip
+        assert row is not None
+        problem = None
+        if not row["floor_ok"]:
+            problem = f"no floor {loc.floor!r} in building {loc.building!r} of site {loc.site!r}"
+        elif not row["unit_ok"]:
+            problem = f"no unit {loc.unit!r} on floor {loc.floor!r} of building {loc.building!r}"
+        elif not row["asset_ok"]:
+            problem = f"no asset {loc.asset!r} at site {loc.site!r}"
+        return int(row["n"]), problem
+
+    async def claim_idempotency_key(
+        self, username: str, key: str, request_hash: str, ticket_id: str
+    ) -> tuple[str, str] | None:
+        """Record the key for `ticket_id`; if it was taken, return (ticket_id, hash) of the first use."""
+        row = await self._one(
+            "INSERT INTO intake.idempotency_keys (username, key, request_hash, ticket_id)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING ticket_id",
+            (username, key, request_hash, ticket_id),
+        )
+        if row is not None:
+            return None
+        prior = await self._one(
+            "SELECT ticket_id, request_hash FROM intake.idempotency_keys"
+            " WHERE username = %s AND key = %s",
+            (username, key),
+        )
+        assert prior is not None
+        return str(prior["ticket_id"]), prior["request_hash"]
+
+    async def insert(self, t: Ticket) -> None:
+        await self._conn.execute(
+            f"INSERT INTO intake.tickets ({_COLUMNS}) VALUES ("
+            + ", ".join(["%s"] * 28)
+            + ")",
+            (t.id, t.number, t.kind.value, t.category, t.status.value, t.priority.value,
+             t.title, t.description, t.location.site, t.location.building, t.location.floor,
+             t.location.unit, t.location.asset, t.requester, t.requester_role.value,
+             t.assignee, t.channel.value, t.source.value, t.device_id, t.contact,
+             Jsonb(t.attributes), None, None, None, t.version, t.created_at, t.updated_at,
+             t.status_changed_at),
+        )  # fmt: skip
+
+    async def update(self, t: Ticket) -> None:
+        rating = t.rating
+        await self._conn.execute(
+            "UPDATE intake.tickets SET status = %s, priority = %s, assignee = %s,"
+            " rating_stars = %s, rating_comment = %s, rated_at = %s, version = %s,"
+            " updated_at = %s, status_changed_at = %s WHERE id = %s",
+            (t.status.value, t.priority.value, t.assignee,
+             rating.stars if rating else None, rating.comment if rating else None,
+             rating.rated_at if rating else None, t.version, t.updated_at,
+             t.status_changed_at, t.id),
+        )  # fmt: skip
+
+    async def get(self, ticket_id: str, *, for_update: bool = False) -> Ticket | None:
+        try:
+            UUID(ticket_id)
+        except ValueError:
+            return None
+        lock = " FOR UPDATE" if for_update else ""
+        row = await self._one(
+            f"SELECT {_COLUMNS} FROM intake.tickets WHERE id = %s{lock}",
+            (ticket_id,),
+        )
+        return _to_ticket(row) if row else None
+
+    async def page(
+        self, flt: TicketFilter, page_size: int, page_token: str
+    ) -> tuple[list[Ticket], str]:
+        """One page, newest first, and the token of the next page ('' on the last)."""
+        clauses, params = _where(flt)
+        if page_token:
+            created, ticket_id = _parse_page_token(page_token)
+            clauses.append(sql.SQL("(created_at, id) < (%s, %s)"))
+            params += [created, ticket_id]
+        where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
+        query = sql.SQL(
+            "SELECT {} FROM intake.tickets{} ORDER BY created_at DESC, id DESC LIMIT %s"
+        ).format(
+            sql.SQL(_COLUMNS),
+            where,
+        )
+        rows = await self._all(query, [*params, page_size + 1])
+        tickets = [_to_ticket(r) for r in rows[:page_size]]
+        next_token = _page_token(tickets[-1]) if len(rows) > page_size else ""
+        return tickets, next_token
+
+    async def append_events(self, ticket_id: str, events: list[NewEvent]) -> None:
+        async with self._conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO intake.ticket_events (ticket_id, type, from_status, to_status,"
+                " actor, actor_role, channel, note, payload, occurred_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (ticket_id, e.type, e.from_status.value if e.from_status else None,
+                     e.to_status.value if e.to_status else None, e.actor, e.actor_role.value,
+                     e.channel.value, e.note, Jsonb(e.payload), e.occurred_at)
+                    for e in events
+                ],
+            )  # fmt: skip
+
+    async def ticket_events(self, ticket_id: str) -> list[LoggedEvent]:
+        rows = await self._all(
+            "SELECT id, tx_id::text AS tx_id, ticket_id, type, from_status, to_status, actor,"
+            " actor_role, channel, note, payload, occurred_at FROM intake.ticket_events"
+            " WHERE ticket_id = %s ORDER BY id",
+            (ticket_id,),
+        )
+        return [LoggedEvent.from_row(r) for r in rows]
+
+    async def technician_exists(self, username: str, site: str) -> bool:
+        row = await self._one(
+            "SELECT 1 AS ok FROM intake.users WHERE username = %s AND role = 'technician'"
+            " AND NOT disabled AND (site = %s OR %s = '')",
+            (username, site, site),
+        )
+        return row is not None
+
+    async def expired_awaiting_rating(self, older_than: datetime, limit: int) -> list[str]:
+        """Ids of tickets waiting for a rating since before `older_than`, locked for this transaction."""
+        rows = await self._all(
+            "SELECT id FROM intake.tickets WHERE status = 'awaiting_rating'"
+            " AND status_changed_at < %s ORDER BY status_changed_at LIMIT %s"
+            " FOR UPDATE SKIP LOCKED",
+            (older_than, limit),
+        )
+        return [str(r["id"]) for r in rows]
+
+    async def add_attachment(self, row: AttachmentRow, content: bytes) -> None:
+        await self._conn.execute(
+            "INSERT INTO intake.attachment_blobs (sha256, content) VALUES (%s, %s)"
+            " ON CONFLICT DO NOTHING",
+            (row.sha256, content),
+        )
+        await self._conn.execute(
+            "INSERT INTO intake.attachments (id, ticket_id, filename, content_type, size_bytes,"
+            " sha256, uploaded_by, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (row.id, row.ticket_id, row.filename, row.content_type, row.size_bytes, row.sha256,
+             row.uploaded_by, row.created_at),
+        )  # fmt: skip
+
+    async def attachments(self, ticket_ids: list[str]) -> dict[str, list[AttachmentRow]]:
+        rows = await self._all(
+            "SELECT id, ticket_id, filename, content_type, size_bytes, sha256, uploaded_by,"
+            " created_at FROM intake.attachments WHERE ticket_id = ANY(%s::uuid[])"
+            " ORDER BY created_at, id",
+            (ticket_ids,),
+        )
+        found: dict[str, list[AttachmentRow]] = {}
+        for r in rows:
+            item = AttachmentRow(**{**r, "id": str(r["id"]), "ticket_id": str(r["ticket_id"])})
+            found.setdefault(item.ticket_id, []).append(item)
+        return found
+
+    async def attachment_content(
+        self, ticket_id: str, attachment_id: str
+    ) -> tuple[AttachmentRow, bytes] | None:
+        try:
+            UUID(attachment_id)
+        except ValueError:
+            return None
+        row = await self._one(
+            "SELECT a.id, a.ticket_id, a.filename, a.content_type, a.size_bytes, a.sha256,"
+            " a.uploaded_by, a.created_at, b.content FROM intake.attachments a"
+            " JOIN intake.attachment_blobs b USING (sha256) WHERE a.id = %s AND a.ticket_id = %s",
+            (attachment_id, ticket_id),
+        )
+        if row is None:
+            return None
+        content = bytes(row.pop("content"))
+        return AttachmentRow(
+            **{**row, "id": str(row["id"]), "ticket_id": str(row["ticket_id"])}
+        ), content

@@ -1,0 +1,99 @@
+"""Demo data for `make run` (never for production): site `demo`, buildings A and B, users.
+
+`python -m services.intake.demo` seeds it; running it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg
+
+from services.common.logs import configure_logging
+from services.common.migrate import migrate
+from services.intake.adapters.users_repo import hash_password
+from services.intake.settings import IntakeSettings
+
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "seed_demo"]
+
+log = logging.getLogger(__name__)
+
+DEMO_PASSWORD = "demo"
+
+#: username -> (role, display name, unit, locale)
+DEMO_USERS: dict[str, tuple[str, str, str, str]] = {
+    "tenant1": ("tenant", "王芳 Wang Fang", "A-301", "zh-CN"),
+    "tenant2": ("tenant", "Li Lei", "B-502", "en"),
+    "tech1": ("technician", "张伟 Zhang Wei (plumbing)", "", "zh-CN"),
+    "tech2": ("technician", "Chen Jie (electrical)", "", "en"),
+    "dispatcher1": ("dispatcher", "刘洋 Liu Yang", "", "zh-CN"),
+    "supervisor1": ("supervisor", "赵敏 Zhao Min", "", "zh-CN"),
+    "planner1": ("planner", "Sun Hao", "", "en"),
+    "admin": ("admin", "Administrator", "", "en"),
+}
+
+_BUILDINGS = ("A", "B")
+_FLOORS = range(1, 11)
+_UNITS_PER_FLOOR = 4
+_ASSETS = [
+    ("A", "1", "riser-A-1", "riser", "Water riser A-1 / A栋1号立管"),
+    ("A", "1", "panel-A-1", "power_panel", "Power panel A-1 / A栋配电柜"),
+    ("A", "1", "elevator-A-E1", "elevator", "Elevator A-E1 / A栋1号电梯"),
+    ("B", "1", "riser-B-3", "riser", "Water riser B-3 / B栋3号立管"),
+    ("B", "1", "panel-B-1", "power_panel", "Power panel B-1 / B栋配电柜"),
+    ("B", "1", "elevator-B-E2", "elevator", "Elevator B-E2 / B栋2号电梯"),
+]
+
+
+def seed_demo(database_url: str) -> None:
+    """Insert the demo site tree and users if they are missing."""
+    floors = [(b, str(f)) for b in _BUILDINGS for f in _FLOORS]
+    units = [(b, f, f"{b}-{f}{n:02d}") for b, f in floors for n in range(1, _UNITS_PER_FLOOR + 1)]
+    with psycopg.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute(
+            "INSERT INTO intake.sites (code, name) VALUES ('demo', 'Demo Park 示范园区')"
+            " ON CONFLICT DO NOTHING"
+        )
+        cur.executemany(
+            "INSERT INTO intake.buildings (site, code, name) VALUES ('demo', %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            [(b, f"Building {b} / {b}栋") for b in _BUILDINGS],
+        )
+        cur.executemany(
+            "INSERT INTO intake.floors (site, building, code) VALUES ('demo', %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            floors,
+        )
+        cur.executemany(
+            "INSERT INTO intake.units (site, building, floor, code) VALUES ('demo', %s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            units,
+        )
+        cur.executemany(
+            "INSERT INTO intake.assets (site, building, floor, code, kind, name)"
+            " VALUES ('demo', %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            _ASSETS,
+        )
+        cur.execute("SELECT username FROM intake.users WHERE username = ANY(%s)", (list(DEMO_USERS),))
+        present = {row[0] for row in cur.fetchall()}
+        cur.executemany(
+            "INSERT INTO intake.users (username, password_hash, role, display_name, site, unit,"
+            " locale) VALUES (%s, %s, %s, %s, 'demo', %s, %s) ON CONFLICT DO NOTHING",
+            [
+                (name, hash_password(DEMO_PASSWORD), role, display, unit, locale)
+                for name, (role, display, unit, locale) in DEMO_USERS.items()
+                if name not in present
+            ],
+        )
+    log.info("demo site 'demo' with %d units and %d users is ready", len(units), len(DEMO_USERS))
+
+
+def main() -> None:
+    settings = IntakeSettings()
+    configure_logging(settings.log_level, settings.log_format, "demo")
+    migrate(settings.database_url, ["intake"])
+    seed_demo(settings.database_url)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Raising a ticket: validate what the caller sent and build the ticket and its first event."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.intake.domain.errors import Forbidden, InvalidInput
+from services.intake.domain.model import (
+    CATEGORIES,
+    Actor,
+    Channel,
+    Kind,
+    Location,
+    NewEvent,
+    Priority,
+    Role,
+    Source,
+    Status,
+    Ticket,
+)
+from services.intake.domain.triage import default_priority
+
+__all__ = [
+    "LIMITS",
+    "NewTicket",
+    "created_event",
+    "open_ticket",
+    "request_fingerprint",
+    "ticket_number",
+]
+
+_CREATORS = frozenset(
+    {Role.TENANT, Role.TECHNICIAN, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    title: int = 200
+    description: int = 5000
+    contact: int = 200
+    attributes: int = 50
+    attribute_value: int = 2000
+
+
+LIMITS = _Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    """What a caller asks for when raising a ticket."""
+
+    kind: Kind
+    category: str
+    title: str
+    description: str
+    location: Location
+    priority: Priority | None = None
+    device_id: str = ""
+    contact: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+def _check_text(name: str, value: str, limit: int, required: bool) -> str:
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(f"{name} must not be empty")
+    if len(value) > limit:
+        raise InvalidInput(f"{name} is {len(value)} characters; the limit is {limit}")
+    return value
+
+
+def _validate(request: NewTicket) -> None:
+    if request.category not in CATEGORIES:
+        known = ", ".join(CATEGORIES)
+        raise InvalidInput(f"unknown category {request.category!r}; known: {known}")
+    loc = request.location
+    if not (loc.site and loc.building and loc.floor):
+        raise InvalidInput("location needs site, building and floor")
+    _check_text("contact", request.contact, LIMITS.contact, required=False)
+    if len(request.attributes) > LIMITS.attributes:
+        raise InvalidInput(f"at most {LIMITS.attributes} attributes")
+    for key, value in request.attributes.items():
+        _check_text(f"attribute {key[:40]!r}", value, LIMITS.attribute_value, required=False)
+
+
+def _source(actor: Actor) -> Source:
+    if actor.role is Role.TENANT:
+        return Source.TENANT
+    if actor.channel is Channel.SENSOR:
+        return Source.SENSOR
+    return Source.STAFF
+
+
+def ticket_number(created_at: datetime, sequence: int) -> str:
+    """Human-readable, unique, and sortable by time: `T20261122-0000042`."""
+    return f"T{created_at:%Y%m%d}-{sequence:07d}"
+
+
+def request_fingerprint(request: NewTicket) -> str:
+    """A stable hash of a request, to tell a retry from a different request with the same key."""
+    canonical = json.dumps(
+        {
+            "kind": request.kind.value,
+            "category": request.category,
+            "title": request.title,
+            "description": request.description,
+            "location": [request.location.site, request.location.building,
+                         request.location.floor, request.location.unit, request.location.asset],
+            "priority": request.priority.value if request.priority else None,
+            "device_id": request.device_id,
+            "contact": request.contact,
+            "attributes": sorted(request.attributes.items()),
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )  # fmt: skip
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def open_ticket(request: NewTicket, actor: Actor, ticket_id: str, now: datetime) -> Ticket:
+    """Validate a request and build the submitted ticket; its number is set once allocated."""
+    if actor.role not in _CREATORS:
+        raise Forbidden(f"a {actor.role.value} may not raise tickets")
+    title = _check_text("title", request.title, LIMITS.title, required=True)
+    description = _check_text("description", request.description, LIMITS.description, False)
+    _validate(request)
+    priority = request.priority or default_priority(
+        request.kind, request.category, f"{title}\n{description}"
+    )
+    return Ticket(
+        id=ticket_id,
+        number="",
+        kind=request.kind,
+        category=request.category,
+        status=Status.SUBMITTED,
+        priority=priority,
+        title=title,
+        description=description,
+        location=request.location,
+        requester=actor.username,
+        requester_role=actor.role,
+        channel=actor.channel,
+        source=_source(actor),
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
+        device_id=request.device_id,
+        contact=request.contact.strip(),
+        attributes=dict(request.attributes),
+    )
+
+
+def created_event(ticket: Ticket) -> NewEvent:
+    """The first event of every ticket."""
+    return NewEvent(
+        type="created",
+        from_status=None,
+        to_status=ticket.status,
+        actor=ticket.requester,
+        actor_role=ticket.requester_role,
+        channel=ticket.channel,
+        occurred_at=ticket.created_at,
+        payload={"number": ticket.number, "priority": ticket.priority.value,
+                 "category": ticket.category},
+    )  # fmt: skip

@@ -1,0 +1,28 @@
+"""Urgency from the words people use, in Chinese and English."""
+
+from __future__ import annotations
+
+from services.intake.domain.model import CATEGORIES, Kind, Priority
+
+__all__ = ["URGENT_WORDS", "default_priority"]
+
+#: Words that make a request an emergency whatever its category.
+URGENT_WORDS: tuple[str, ...] = (
+    "漏水", "跑水", "水管爆", "爆管", "停电", "断电", "火", "烟", "困人", "被困", "电梯困",
+    "燃气", "煤气", "触电",
+    "leak", "flood", "burst", "power outage", "no power", "blackout", "fire", "smoke",
+    "stuck", "trapped", "entrapment", "gas smell", "electric shock", "sparking",
+)  # fmt: skip
+
+
+def default_priority(kind: Kind, category: str, text: str) -> Priority:
+    """P1 when the text names an emergency; otherwise the category's usual priority.
+
+    Inquiries that name no emergency are P4.
+    """
+    lowered = text.lower()
+    if any(word in lowered for word in URGENT_WORDS):
+        return Priority.P1
+    if kind is Kind.INQUIRY:
+        return Priority.P4
+    return CATEGORIES[category][2]

@@ -1,0 +1,143 @@
+"""IntakeService over gRPC: each method translates, calls one handler, translates back."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+from maintenance.intake.v1 import intake_pb2 as pb
+from maintenance.intake.v1 import intake_pb2_grpc as pb_grpc
+
+from services.intake.domain import errors
+from services.intake.entrypoint import messages as m
+from services.intake.handlers import IntakeHandlers
+
+__all__ = ["IntakeServicer"]
+
+log = logging.getLogger(__name__)
+
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+Context = grpc.aio.ServicerContext[Any, Any]
+
+_CODES: dict[type[errors.DomainError], grpc.StatusCode] = {
+    errors.InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.NotFound: grpc.StatusCode.NOT_FOUND,
+    errors.Forbidden: grpc.StatusCode.PERMISSION_DENIED,
+    errors.IllegalTransition: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.IdempotencyConflict: grpc.StatusCode.ALREADY_EXISTS,
+    errors.Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
+}
+
+
+def _rpc(
+    method: Callable[[Any, Req, Context], Awaitable[Resp]],
+) -> Callable[[Any, Req, Context], Awaitable[Resp]]:
+    """Turn domain errors into their gRPC status codes with the message as details."""
+
+    @functools.wraps(method)
+    async def wrapper(self: Any, request: Req, context: Context) -> Resp:
+        try:
+            return await method(self, request, context)
+        except errors.DomainError as exc:
+            await context.abort(_CODES[type(exc)], str(exc))
+            raise  # abort raises; this line is never reached
+
+    return wrapper
+
+
+class IntakeServicer(pb_grpc.IntakeServiceServicer):
+    def __init__(self, handlers: IntakeHandlers) -> None:
+        self._h = handlers
+
+    @_rpc
+    async def CreateTicket(
+        self, request: pb.CreateTicketRequest, context: Context
+    ) -> pb.CreateTicketResponse:
+        view, created = await self._h.create_ticket(
+            m.actor_from_pb(request.actor), m.new_ticket_from_pb(request), request.idempotency_key
+        )
+        return pb.CreateTicketResponse(ticket=m.ticket_to_pb(view), created=created)
+
+    @_rpc
+    async def GetTicket(
+        self, request: pb.GetTicketRequest, context: Context
+    ) -> pb.GetTicketResponse:
+        view = await self._h.get_ticket(m.actor_from_pb(request.actor), request.ticket_id)
+        return pb.GetTicketResponse(ticket=m.ticket_to_pb(view))
+
+    @_rpc
+    async def ListTickets(
+        self, request: pb.ListTicketsRequest, context: Context
+    ) -> pb.ListTicketsResponse:
+        views, token = await self._h.list_tickets(
+            m.actor_from_pb(request.actor), m.filter_from_pb(request.filter),
+            request.page_size, request.page_token,
+        )  # fmt: skip
+        return pb.ListTicketsResponse(
+            tickets=[m.ticket_to_pb(v) for v in views], next_page_token=token
+        )
+
+    @_rpc
+    async def TransitionTicket(
+        self, request: pb.TransitionTicketRequest, context: Context
+    ) -> pb.TransitionTicketResponse:
+        view = await self._h.transition(
+            m.actor_from_pb(request.actor), request.ticket_id, m.action_from_pb(request.action),
+            request.assignee, request.note,
+        )  # fmt: skip
+        return pb.TransitionTicketResponse(ticket=m.ticket_to_pb(view))
+
+    @_rpc
+    async def RateTicket(
+        self, request: pb.RateTicketRequest, context: Context
+    ) -> pb.RateTicketResponse:
+        view = await self._h.rate(
+            m.actor_from_pb(request.actor), request.ticket_id, request.stars, request.comment
+        )
+        return pb.RateTicketResponse(ticket=m.ticket_to_pb(view))
+
+    @_rpc
+    async def ListTicketEvents(
+        self, request: pb.ListTicketEventsRequest, context: Context
+    ) -> pb.ListTicketEventsResponse:
+        events = await self._h.events(m.actor_from_pb(request.actor), request.ticket_id)
+        return pb.ListTicketEventsResponse(events=[m.event_to_pb(e) for e in events])
+
+    async def StreamEvents(
+        self, request: pb.StreamEventsRequest, context: Context
+    ) -> AsyncIterator[pb.StreamEventsResponse]:
+        try:
+            async for event in self._h.stream_events(request.after_cursor, request.follow):
+                yield pb.StreamEventsResponse(event=m.event_to_pb(event))
+        except errors.DomainError as exc:
+            await context.abort(_CODES[type(exc)], str(exc))
+
+    @_rpc
+    async def AddAttachment(
+        self, request: pb.AddAttachmentRequest, context: Context
+    ) -> pb.AddAttachmentResponse:
+        row = await self._h.add_attachment(
+            m.actor_from_pb(request.actor), request.ticket_id, request.filename,
+            request.content_type, request.content,
+        )  # fmt: skip
+        return pb.AddAttachmentResponse(attachment=m.attachment_to_pb(row))
+
+    @_rpc
+    async def GetAttachment(
+        self, request: pb.GetAttachmentRequest, context: Context
+    ) -> pb.GetAttachmentResponse:
+        row, content = await self._h.get_attachment(
+            m.actor_from_pb(request.actor), request.ticket_id, request.attachment_id
+        )
+        return pb.GetAttachmentResponse(attachment=m.attachment_to_pb(row), content=content)
+
+    @_rpc
+    async def VerifyCredentials(
+        self, request: pb.VerifyCredentialsRequest, context: Context
+    ) -> pb.VerifyCredentialsResponse:
+        user = await self._h.verify_credentials(request.username, request.password)
+        return pb.VerifyCredentialsResponse(user=m.user_to_pb(user))

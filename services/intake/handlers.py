@@ -1,0 +1,258 @@
+"""Intake use cases: each one a single transaction over the repositories and the domain."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from psycopg_pool import AsyncConnectionPool
+
+from services.intake.adapters.event_log import LoggedEvent, parse_cursor, read_after
+from services.intake.adapters.tickets_repo import AttachmentRow, TicketFilter, TicketRepository
+from services.intake.adapters.users_repo import UserRecord, UserRepository
+from services.intake.domain.attachments import check_attachment
+from services.intake.domain.creation import (
+    NewTicket,
+    created_event,
+    open_ticket,
+    request_fingerprint,
+    ticket_number,
+)
+from services.intake.domain.errors import (
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+)
+from services.intake.domain.lifecycle import apply_action, can_see, rate
+from services.intake.domain.model import Action, Actor, NewEvent, Role, Ticket
+
+__all__ = ["IntakeHandlers", "TicketView"]
+
+log = logging.getLogger(__name__)
+
+_SYSTEM = Actor("system", Role.SYSTEM)
+_MAX_PAGE = 200
+_DEFAULT_PAGE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """A ticket as callers see it: the ticket and its attachments."""
+
+    ticket: Ticket
+    attachments: list[AttachmentRow] = field(default_factory=list)
+
+
+class IntakeHandlers:
+    """The intake service's use cases over a connection pool and a clock."""
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        clock: Callable[[], datetime],
+        stream_poll_s: float = 0.1,
+    ) -> None:
+        self._pool = pool
+        self._clock = clock
+        self._stream_poll_s = stream_poll_s
+
+    @asynccontextmanager
+    async def _unit(self) -> AsyncIterator[TicketRepository]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        async with self._pool.connection() as conn, conn.transaction():
+            yield TicketRepository(conn)
+
+    async def _visible(
+        self, repo: TicketRepository, actor: Actor, ticket_id: str, lock: bool
+    ) -> Ticket:
+        ticket = await repo.get(ticket_id, for_update=lock)
+        if ticket is None or not can_see(actor, ticket):
+            raise NotFound(f"no ticket {ticket_id[:64]!r}")
+        return ticket
+
+    @staticmethod
+    async def _view(repo: TicketRepository, ticket: Ticket) -> TicketView:
+        found = await repo.attachments([ticket.id])
+        return TicketView(ticket, found.get(ticket.id, []))
+
+    async def create_ticket(
+        self, actor: Actor, request: NewTicket, idempotency_key: str = ""
+    ) -> tuple[TicketView, bool]:
+        """Raise a ticket; returns it and whether this call created it (False on a replay)."""
+        if len(idempotency_key) > 200:
+            raise InvalidInput("idempotency key is longer than 200 characters")
+        now = self._clock()
+        ticket = open_ticket(request, actor, str(uuid.uuid4()), now)
+        async with self._unit() as repo:
+            if idempotency_key:
+                fingerprint = request_fingerprint(request)
+                prior = await repo.claim_idempotency_key(
+                    actor.username, idempotency_key, fingerprint, ticket.id
+                )
+                if prior is not None:
+                    prior_id, prior_hash = prior
+                    if prior_hash != fingerprint:
+                        raise IdempotencyConflict(
+                            "this Idempotency-Key was already used with a different request"
+                        )
+                    return await self._view(
+                        repo, await self._visible(repo, actor, prior_id, False)
+                    ), False
+            sequence, problem = await repo.next_number_and_location_problem(ticket.location)
+            if problem:
+                raise InvalidInput(problem)
+            ticket.number = ticket_number(now, sequence)
+            await repo.insert(ticket)
+            await repo.append_events(ticket.id, [created_event(ticket)])
+        log.info("ticket %s created by %s", ticket.number, actor.username)
+        return TicketView(ticket), True
+
+    async def get_ticket(self, actor: Actor, ticket_id: str) -> TicketView:
+        async with self._unit() as repo:
+            return await self._view(repo, await self._visible(repo, actor, ticket_id, False))
+
+    async def list_tickets(
+        self, actor: Actor, flt: TicketFilter, page_size: int, page_token: str
+    ) -> tuple[list[TicketView], str]:
+        """A page of the tickets the actor may see, newest first."""
+        if actor.role is Role.TENANT:
+            flt = replace(flt, requester=actor.username)
+        elif actor.site and actor.role is not Role.ADMIN:
+            if flt.site and flt.site != actor.site:
+                return [], ""
+            flt = replace(flt, site=actor.site)
+        size = min(page_size, _MAX_PAGE) if page_size > 0 else _DEFAULT_PAGE
+        async with self._unit() as repo:
+            tickets, token = await repo.page(flt, size, page_token)
+            found = await repo.attachments([t.id for t in tickets]) if tickets else {}
+        return [TicketView(t, found.get(t.id, [])) for t in tickets], token
+
+    async def transition(
+        self, actor: Actor, ticket_id: str, action: Action, assignee: str = "", note: str = ""
+    ) -> TicketView:
+        """Apply one lifecycle action and record its events in the same transaction."""
+        if len(note) > 2000:
+            raise InvalidInput("note is longer than 2000 characters")
+        async with self._unit() as repo:
+            ticket = await self._visible(repo, actor, ticket_id, True)
+            if (
+                action is Action.ASSIGN
+                and assignee
+                and not await repo.technician_exists(assignee, ticket.location.site)
+            ):
+                raise InvalidInput(
+                    f"no technician {assignee[:64]!r} at site {ticket.location.site!r}"
+                )
+            events = apply_action(
+                ticket, actor, action, self._clock(), assignee=assignee or None, note=note
+            )
+            await repo.update(ticket)
+            await repo.append_events(ticket.id, events)
+            return await self._view(repo, ticket)
+
+    async def rate(self, actor: Actor, ticket_id: str, stars: int, comment: str) -> TicketView:
+        if len(comment) > 2000:
+            raise InvalidInput("comment is longer than 2000 characters")
+        async with self._unit() as repo:
+            ticket = await self._visible(repo, actor, ticket_id, True)
+            events = rate(ticket, actor, stars, comment.strip(), self._clock())
+            await repo.update(ticket)
+            await repo.append_events(ticket.id, events)
+            return await self._view(repo, ticket)
+
+    async def events(self, actor: Actor, ticket_id: str) -> list[LoggedEvent]:
+        """The ticket's history, oldest first."""
+        async with self._unit() as repo:
+            await self._visible(repo, actor, ticket_id, False)
+            return await repo.ticket_events(ticket_id)
+
+    async def add_attachment(
+        self, actor: Actor, ticket_id: str, filename: str, content_type: str, content: bytes
+    ) -> AttachmentRow:
+        """Store a photo or video on a ticket the actor can see; checks type and size first."""
+        media_type = check_attachment(filename, content_type, content)
+        now = self._clock()
+        row = AttachmentRow(
+            id=str(uuid.uuid4()),
+            ticket_id=ticket_id,
+            filename=filename,
+            content_type=media_type,
+            size_bytes=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            uploaded_by=actor.username,
+            created_at=now,
+        )
+        async with self._unit() as repo:
+            ticket = await self._visible(repo, actor, ticket_id, True)
+            if actor.role is Role.PLANNER:
+                raise NotFound(f"no ticket {ticket_id[:64]!r}")
+            await repo.add_attachment(row, content)
+            event = NewEvent(
+                type="attachment_added", from_status=ticket.status, to_status=ticket.status,
+                actor=actor.username, actor_role=actor.role, channel=actor.channel,
+                occurred_at=now, payload={"attachment_id": row.id, "filename": filename,
+                                          "content_type": media_type, "size_bytes": len(content)},
+            )  # fmt: skip
+            await repo.append_events(ticket_id, [event])
+        return row
+
+    async def get_attachment(
+        self, actor: Actor, ticket_id: str, attachment_id: str
+    ) -> tuple[AttachmentRow, bytes]:
+        async with self._unit() as repo:
+            await self._visible(repo, actor, ticket_id, False)
+            found = await repo.attachment_content(ticket_id, attachment_id)
+        if found is None:
+            raise NotFound(f"no attachment {attachment_id[:64]!r} on this ticket")
+        return found
+
+    async def verify_credentials(self, username: str, password: str) -> UserRecord:
+        async with self._pool.connection() as conn:
+            user = await UserRepository(conn).verify(username, password)
+        if user is None:
+            raise Unauthenticated("unknown user or wrong password")
+        return user
+
+    async def close_unrated(self, rating_window: timedelta, batch: int = 100) -> int:
+        """Close tickets that waited longer than `rating_window` for a rating; returns how many."""
+        closed = 0
+        async with self._unit() as repo:
+            now = self._clock()
+            for ticket_id in await repo.expired_awaiting_rating(now - rating_window, batch):
+                ticket = await self._visible(repo, _SYSTEM, ticket_id, False)
+                events = apply_action(
+                    ticket, _SYSTEM, Action.CLOSE, now, note="closed without a rating"
+                )
+                await repo.update(ticket)
+                await repo.append_events(ticket.id, events)
+                closed += 1
+        if closed:
+            log.info("closed %d ticket(s) that were not rated in time", closed)
+        return closed
+
+    async def stream_events(
+        self, after_cursor: str, follow: bool, batch: int = 500
+    ) -> AsyncIterator[LoggedEvent]:
+        """Replay the event log after `after_cursor`; with `follow`, keep waiting for new events."""
+        try:
+            parse_cursor(after_cursor)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+        cursor = after_cursor
+        while True:
+            async with self._pool.connection() as conn:
+                events = await read_after(conn, cursor, batch)
+            for event in events:
+                yield event
+                cursor = event.cursor
+            if len(events) < batch:
+                if not follow:
+                    return
+                await asyncio.sleep(self._stream_poll_s)

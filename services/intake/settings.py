@@ -1,0 +1,27 @@
+"""The intake process's settings (env prefix INTAKE_, plus DATABASE_URL and LOG_*)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from services.common.settings import ServiceSettings
+
+__all__ = ["IntakeSettings"]
+
+
+class IntakeSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", frozen=True, extra="ignore")
+
+    host: str = "127.0.0.1"
+    grpc_port: int = 50051
+    metrics_port: int = 9101
+    pool_min: int = 2
+    pool_max: int = 10
+    #: How long a resolved ticket waits for the tenant's rating before it closes by itself.
+    rating_window_s: float = 7 * 24 * 3600
+    #: How often unrated tickets are looked for.
+    auto_close_every_s: float = 60.0
+    #: How often a following event stream looks for new events.
+    stream_poll_s: float = 0.1
+    grace_s: float = 5.0
+    migrate_on_start: bool = True
