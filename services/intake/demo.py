@@ -74,7 +74,9 @@ def seed_demo(database_url: str) -> None:
             " VALUES ('demo', %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
             _ASSETS,
         )
-        cur.execute("SELECT username FROM intake.users WHERE username = ANY(%s)", (list(DEMO_USERS),))
+        cur.execute(
+            "SELECT username FROM intake.users WHERE username = ANY(%s)", (list(DEMO_USERS),)
+        )
         present = {row[0] for row in cur.fetchall()}
         cur.executemany(
             "INSERT INTO intake.users (username, password_hash, role, display_name, site, unit,"

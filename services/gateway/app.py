@@ -1,0 +1,59 @@
+"""Build the FastAPI application from settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.gateway.adapters.intake_client import IntakeClient
+from services.gateway.entrypoint import attachment_routes, auth_routes, ops_routes, ticket_routes
+from services.gateway.entrypoint.middleware import EdgeMiddleware
+from services.gateway.entrypoint.problems import install_problem_handlers
+from services.gateway.entrypoint.security import TokenIssuer
+from services.gateway.settings import GatewaySettings
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """
+The public REST API of the maintenance platform. Tenants raise repair requests (报修),
+complaints (投诉) and inquiries (咨询) and follow them; staff accept, assign, work and
+resolve them; the tenant rates the service.
+
+Sign in with `POST /v1/auth/token` (form fields `username`, `password`) and send the token
+as `Authorization: Bearer <token>`. Errors are `application/problem+json`.
+"""
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    """The gateway app; its gRPC channel opens on start-up and closes on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.intake = IntakeClient(
+            settings.intake_target, settings.max_upload_bytes + 1024 * 1024
+        )
+        try:
+            yield
+        finally:
+            await app.state.intake.close()
+
+    app = FastAPI(
+        title="Maintenance platform API",
+        version="1.0.0",
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.tokens = TokenIssuer(settings.jwt_secret, settings.token_ttl_s)
+    app.state.rpc_timeout_s = settings.rpc_timeout_s
+    app.state.max_upload_bytes = settings.max_upload_bytes
+    install_problem_handlers(app)
+    for module in (ops_routes, auth_routes, ticket_routes, attachment_routes):
+        app.include_router(module.router)
+    app.add_middleware(
+        EdgeMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
+    return app

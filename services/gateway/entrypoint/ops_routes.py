@@ -1,0 +1,29 @@
+"""`/healthz`, `/readyz` and `/metrics` for operators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from services.gateway.entrypoint.problems import problem
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="The process is alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="The gateway and the services it needs can take requests")
+async def readyz(request: Request) -> Response:
+    if await request.app.state.intake.ready():
+        return Response('{"status":"ready"}', media_type="application/json")
+    return problem(503, "the intake service is not serving")
+
+
+@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,246 @@
+"""The REST API's bodies, and their translation from the intake protobuf messages."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from maintenance.intake.v1 import intake_pb2 as pb
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.common.protoenum import code_of
+
+__all__ = [
+    "AttachmentOut",
+    "EventList",
+    "EventOut",
+    "LocationIn",
+    "LocationOut",
+    "RatingIn",
+    "TicketIn",
+    "TicketList",
+    "TicketOut",
+    "TokenOut",
+    "TransitionIn",
+    "attachment_out",
+    "event_out",
+    "ticket_out",
+]
+
+Kind = Literal["repair", "complaint", "inquiry"]
+Status = Literal[
+    "submitted",
+    "accepted",
+    "assigned",
+    "in_progress",
+    "resolved",
+    "awaiting_rating",
+    "closed",
+    "cancelled",
+]
+PriorityCode = Literal["P1", "P2", "P3", "P4"]
+ActionCode = Literal["accept", "assign", "start", "resolve", "close", "cancel", "reopen"]
+ChannelCode = Literal["web", "app", "wechat", "phone", "api"]
+Source = Literal["tenant", "staff", "sensor"]
+
+_Code = Field(min_length=1, max_length=64)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LocationIn(_Strict):
+    site: str = _Code
+    building: str = _Code
+    floor: str = Field(min_length=1, max_length=16)
+    unit: str | None = Field(default=None, max_length=64)
+    asset: str | None = Field(default=None, max_length=64)
+
+
+class TicketIn(_Strict):
+    """A new ticket. Priority is chosen from the text and category when left out."""
+
+    kind: Kind
+    category: str = Field(min_length=1, max_length=64, examples=["plumbing"])
+    title: str = Field(
+        min_length=1, max_length=200, examples=["厨房水槽下漏水 / Leak under kitchen sink"]
+    )
+    description: str = Field(default="", max_length=5000)
+    location: LocationIn
+    priority: PriorityCode | None = None
+    contact: str = Field(default="", max_length=200)
+    channel: ChannelCode = "web"
+    attributes: dict[str, str] = Field(default_factory=dict, max_length=50)
+
+
+class TransitionIn(_Strict):
+    action: ActionCode
+    assignee: str | None = Field(default=None, min_length=1, max_length=64)
+    note: str = Field(default="", max_length=2000)
+
+
+class RatingIn(_Strict):
+    stars: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=2000)
+
+
+class LocationOut(BaseModel):
+    site: str
+    building: str
+    floor: str
+    unit: str | None
+    asset: str | None
+
+
+class RatingOut(BaseModel):
+    stars: int
+    comment: str
+    rated_at: datetime
+
+
+class AttachmentOut(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_by: str
+    created_at: datetime
+    url: str
+
+
+class SlaOut(BaseModel):
+    respond_by: datetime | None
+    resolve_by: datetime | None
+    breached: bool
+
+
+class TicketOut(BaseModel):
+    id: str
+    number: str
+    kind: Kind
+    category: str
+    status: Status
+    priority: PriorityCode
+    title: str
+    description: str
+    location: LocationOut
+    requester: str
+    assignee: str | None
+    channel: str
+    source: Source
+    device_id: str | None
+    contact: str
+    attributes: dict[str, str]
+    rating: RatingOut | None
+    attachments: list[AttachmentOut]
+    sla: SlaOut | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class TicketList(BaseModel):
+    items: list[TicketOut]
+    #: Pass as `cursor` to get the next page; null on the last page.
+    next_cursor: str | None
+
+
+class EventOut(BaseModel):
+    id: int
+    type: str
+    from_status: Status | None
+    to_status: Status | None
+    actor: str
+    actor_role: str
+    channel: str
+    note: str
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+class EventList(BaseModel):
+    items: list[EventOut]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    role: str
+
+
+def _time(stamp: Timestamp) -> datetime:
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def attachment_out(ticket_id: str, a: pb.Attachment) -> AttachmentOut:
+    return AttachmentOut(
+        id=a.id, filename=a.filename, content_type=a.content_type, size_bytes=a.size_bytes,
+        sha256=a.sha256, uploaded_by=a.uploaded_by, created_at=_time(a.created_at),
+        url=f"/v1/tickets/{ticket_id}/attachments/{a.id}",
+    )  # fmt: skip
+
+
+def ticket_out(t: pb.Ticket) -> TicketOut:
+    loc = t.location
+    sla = None
+    if t.HasField("sla"):
+        sla = SlaOut(
+            respond_by=_time(t.sla.respond_by) if t.sla.HasField("respond_by") else None,
+            resolve_by=_time(t.sla.resolve_by) if t.sla.HasField("resolve_by") else None,
+            breached=t.sla.breached,
+        )
+    rating = None
+    if t.HasField("rating"):
+        rating = RatingOut(
+            stars=t.rating.stars, comment=t.rating.comment, rated_at=_time(t.rating.rated_at)
+        )
+    return TicketOut(
+        id=t.id,
+        number=t.number,
+        kind=code_of(pb.TicketKind, "TICKET_KIND_", t.kind),  # type: ignore[arg-type]
+        category=t.category,
+        status=code_of(pb.TicketStatus, "TICKET_STATUS_", t.status),  # type: ignore[arg-type]
+        priority=code_of(pb.Priority, "PRIORITY_", t.priority, upper=True),  # type: ignore[arg-type]
+        title=t.title,
+        description=t.description,
+        location=LocationOut(
+            site=loc.site,
+            building=loc.building,
+            floor=loc.floor,
+            unit=loc.unit or None,
+            asset=loc.asset or None,
+        ),
+        requester=t.requester,
+        assignee=t.assignee or None,
+        channel=code_of(pb.Channel, "CHANNEL_", t.channel),
+        source=t.source,  # type: ignore[arg-type]
+        device_id=t.device_id or None,
+        contact=t.contact,
+        attributes=dict(t.attributes),
+        rating=rating,
+        attachments=[attachment_out(t.id, a) for a in t.attachments],
+        sla=sla,
+        version=t.version,
+        created_at=_time(t.created_at),
+        updated_at=_time(t.updated_at),
+    )
+
+
+def event_out(e: pb.TicketEvent) -> EventOut:
+    return EventOut(
+        id=e.id,
+        type=e.type,
+        from_status=code_of(pb.TicketStatus, "TICKET_STATUS_", e.from_status) or None,  # type: ignore[arg-type]
+        to_status=code_of(pb.TicketStatus, "TICKET_STATUS_", e.to_status) or None,  # type: ignore[arg-type]
+        actor=e.actor,
+        actor_role=code_of(pb.Role, "ROLE_", e.actor_role),
+        channel=code_of(pb.Channel, "CHANNEL_", e.channel),
+        note=e.note,
+        payload=json.loads(e.payload_json or "{}"),
+        occurred_at=_time(e.occurred_at),
+    )

@@ -1,0 +1,193 @@
+"""`/v1/tickets`: raise, list, follow, work and rate tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Response, status
+from google.protobuf.timestamp_pb2 import Timestamp
+from maintenance.intake.v1 import intake_pb2 as pb
+
+from services.common.protoenum import number_of
+from services.gateway.entrypoint.deps import CallOptions, Intake, actor_of, call_options
+from services.gateway.entrypoint.schemas import (
+    ActionCode,
+    EventList,
+    Kind,
+    PriorityCode,
+    RatingIn,
+    Source,
+    Status,
+    TicketIn,
+    TicketList,
+    TicketOut,
+    TransitionIn,
+    event_out,
+    ticket_out,
+)
+from services.gateway.entrypoint.security import CurrentUser
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
+
+TicketId = Annotated[str, Path(min_length=1, max_length=64, description="The ticket's id")]
+
+
+def _enum_list(enum: object, prefix: str, codes: list[str] | None) -> list[int]:
+    return [number_of(enum, prefix, c) for c in codes or []]
+
+
+def _stamp(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=TicketOut, summary="Raise a ticket"
+)
+async def create_ticket(
+    body: TicketIn,
+    user: CurrentUser,
+    intake: Intake,
+    response: Response,
+    opts: CallOptions = call_options,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> TicketOut:
+    """The same `Idempotency-Key` with the same body returns the first ticket (200 instead of
+    201); with a different body it is a 409."""
+    loc = body.location
+    reply = await intake.CreateTicket(
+        pb.CreateTicketRequest(
+            actor=actor_of(user, body.channel),
+            kind=number_of(pb.TicketKind, "TICKET_KIND_", body.kind),  # type: ignore[arg-type]
+            category=body.category,
+            title=body.title,
+            description=body.description,
+            location=pb.Location(
+                site=loc.site,
+                building=loc.building,
+                floor=loc.floor,
+                unit=loc.unit or "",
+                asset=loc.asset or "",
+            ),
+            priority=number_of(pb.Priority, "PRIORITY_", body.priority or ""),  # type: ignore[arg-type]
+            idempotency_key=idempotency_key or "",
+            contact=body.contact,
+            attributes=body.attributes,
+        ),
+        **opts,
+    )
+    if not reply.created:
+        response.status_code = status.HTTP_200_OK
+    return ticket_out(reply.ticket)
+
+
+@router.get("", response_model=TicketList, summary="List tickets the caller may see, newest first")
+async def list_tickets(
+    user: CurrentUser,
+    intake: Intake,
+    opts: CallOptions = call_options,
+    status_: Annotated[list[Status] | None, Query(alias="status")] = None,
+    kind: Annotated[list[Kind] | None, Query()] = None,
+    category: Annotated[list[str] | None, Query()] = None,
+    priority: Annotated[list[PriorityCode] | None, Query()] = None,
+    site: Annotated[str, Query(max_length=64)] = "",
+    building: Annotated[str, Query(max_length=64)] = "",
+    floor: Annotated[str, Query(max_length=16)] = "",
+    assignee: Annotated[str, Query(max_length=64)] = "",
+    requester: Annotated[str, Query(max_length=64)] = "",
+    source: Annotated[Source | None, Query()] = None,
+    device_id: Annotated[str, Query(max_length=128)] = "",
+    created_after: Annotated[datetime | None, Query()] = None,
+    created_before: Annotated[datetime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str, Query(max_length=200)] = "",
+) -> TicketList:
+    """Repeat a filter to match any of its values (`?status=submitted&status=accepted`)."""
+    flt = pb.TicketFilter(
+        statuses=_enum_list(pb.TicketStatus, "TICKET_STATUS_", list(status_ or [])),  # type: ignore[arg-type]
+        kinds=_enum_list(pb.TicketKind, "TICKET_KIND_", list(kind or [])),  # type: ignore[arg-type]
+        categories=category or [],
+        priorities=_enum_list(pb.Priority, "PRIORITY_", list(priority or [])),  # type: ignore[arg-type]
+        site=site, building=building, floor=floor, assignee=assignee, requester=requester,
+        source=source or "", device_id=device_id,
+        created_after=_stamp(created_after), created_before=_stamp(created_before),
+    )  # fmt: skip
+    reply = await intake.ListTickets(
+        pb.ListTicketsRequest(actor=actor_of(user), filter=flt, page_size=limit, page_token=cursor),
+        **opts,
+    )
+    return TicketList(
+        items=[ticket_out(t) for t in reply.tickets], next_cursor=reply.next_page_token or None
+    )
+
+
+@router.get("/{ticket_id}", response_model=TicketOut, summary="One ticket")
+async def get_ticket(
+    ticket_id: TicketId, user: CurrentUser, intake: Intake, opts: CallOptions = call_options
+) -> TicketOut:
+    reply = await intake.GetTicket(
+        pb.GetTicketRequest(actor=actor_of(user), ticket_id=ticket_id), **opts
+    )
+    return ticket_out(reply.ticket)
+
+
+@router.post("/{ticket_id}/transitions", response_model=TicketOut, summary="Move a ticket on")
+async def transition_ticket(
+    ticket_id: TicketId,
+    body: TransitionIn,
+    user: CurrentUser,
+    intake: Intake,
+    opts: CallOptions = call_options,
+) -> TicketOut:
+    """Actions: accept, assign (with `assignee`), start, resolve, close, cancel, reopen.
+    A transition the ticket's state does not allow is a 409; one the caller's role may not
+    make is a 403."""
+    action: ActionCode = body.action
+    reply = await intake.TransitionTicket(
+        pb.TransitionTicketRequest(
+            actor=actor_of(user),
+            ticket_id=ticket_id,
+            action=number_of(pb.Action, "ACTION_", action),  # type: ignore[arg-type]
+            assignee=body.assignee or "",
+            note=body.note,
+        ),
+        **opts,
+    )
+    return ticket_out(reply.ticket)
+
+
+@router.post(
+    "/{ticket_id}/rating", response_model=TicketOut, summary="Rate the service; closes the ticket"
+)
+async def rate_ticket(
+    ticket_id: TicketId,
+    body: RatingIn,
+    user: CurrentUser,
+    intake: Intake,
+    opts: CallOptions = call_options,
+) -> TicketOut:
+    reply = await intake.RateTicket(
+        pb.RateTicketRequest(
+            actor=actor_of(user), ticket_id=ticket_id, stars=body.stars, comment=body.comment
+        ),
+        **opts,
+    )
+    return ticket_out(reply.ticket)
+
+
+@router.get(
+    "/{ticket_id}/events", response_model=EventList, summary="The ticket's history, oldest first"
+)
+async def ticket_events(
+    ticket_id: TicketId, user: CurrentUser, intake: Intake, opts: CallOptions = call_options
+) -> EventList:
+    reply = await intake.ListTicketEvents(
+        pb.ListTicketEventsRequest(actor=actor_of(user), ticket_id=ticket_id), **opts
+    )
+    return EventList(items=[event_out(e) for e in reply.events])

@@ -1,0 +1,3 @@
+from services.launcher.main import main
+
+main()
