@@ -1,0 +1,120 @@
+"""Run the system's processes on this machine: used by `make run`, the e2e tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import IO
+
+__all__ = ["PROCESSES", "LocalStack", "Process", "free_port"]
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    name: str
+    module: str
+
+
+#: Every process of the system, in start order. New services join here.
+PROCESSES = (
+    Process("intake", "services.intake"),
+    Process("gateway", "services.gateway"),
+)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _pump(name: str, stream: IO[str], sink: IO[str]) -> None:
+    for line in iter(stream.readline, ""):
+        sink.write(f"{name:>8} | {line}")
+        sink.flush()
+
+
+@dataclass
+class LocalStack:
+    """Starts `processes` with `env` added to this environment; stops them on exit.
+
+    Output goes to `sink` with each line prefixed by the process name.
+    """
+
+    env: Mapping[str, str]
+    processes: tuple[Process, ...] = PROCESSES
+    sink: IO[str] = field(default_factory=lambda: sys.stdout)
+    children: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
+
+    def start(self) -> None:
+        for proc in self.processes:
+            child = subprocess.Popen(
+                [sys.executable, "-m", proc.module],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
+            )
+            assert child.stdout is not None
+            threading.Thread(
+                target=_pump, args=(proc.name, child.stdout, self.sink), daemon=True
+            ).start()
+            self.children[proc.name] = child
+
+    def wait_ready(self, url: str, timeout_s: float = 30.0) -> None:
+        """Poll `url` until it answers 200; raise if a process dies or time runs out."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            dead = self.exited()
+            if dead:
+                raise RuntimeError(f"{dead} exited before the system was ready")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as reply:
+                    if reply.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{url} not ready after {timeout_s}s")
+
+    def exited(self) -> str:
+        """The name of a process that has exited, or ''."""
+        for name, child in self.children.items():
+            if child.poll() is not None:
+                return name
+        return ""
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """SIGTERM every process, then SIGKILL what is still there after `timeout_s`."""
+        for child in self.children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for child in self.children.values():
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            if child.stdout:
+                child.stdout.close()
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,33 @@
+"""Small request builders the e2e tests share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+__all__ = ["new_ticket", "raise_ticket", "transition"]
+
+
+def new_ticket(**overrides: Any) -> dict[str, Any]:
+    """A valid ticket body for tenant1's unit; override any field."""
+    body: dict[str, Any] = {
+        "kind": "repair",
+        "category": "plumbing",
+        "title": "厨房水槽下漏水 / leak under the kitchen sink",
+        "description": "水一直在滴 / it keeps dripping",
+        "location": {"site": "demo", "building": "A", "floor": "3", "unit": "A-301"},
+    }
+    body.update(overrides)
+    return body
+
+
+def raise_ticket(client: httpx.Client, **overrides: Any) -> dict[str, Any]:
+    reply = client.post("/v1/tickets", json=new_ticket(**overrides))
+    assert reply.status_code == 201, reply.text
+    ticket: dict[str, Any] = reply.json()
+    return ticket
+
+
+def transition(client: httpx.Client, ticket_id: str, action: str, **extra: Any) -> httpx.Response:
+    return client.post(f"/v1/tickets/{ticket_id}/transitions", json={"action": action, **extra})

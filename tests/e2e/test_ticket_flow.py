@@ -1,0 +1,180 @@
+"""A ticket's whole life over HTTP against the running system."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import httpx
+
+from tests.e2e.conftest import RATING_WINDOW_S, System
+from tests.e2e.helpers import raise_ticket, transition
+
+Login = Callable[[str], httpx.Client]
+
+
+def test_tenant_raises_staff_work_tenant_rates(as_user: Login) -> None:
+    tenant, desk, tech = as_user("tenant1"), as_user("dispatcher1"), as_user("tech1")
+    ticket = raise_ticket(tenant)
+    assert ticket["status"] == "submitted"
+    assert ticket["priority"] == "P1"  # "漏水" / "leak" is an emergency
+    assert ticket["number"].startswith("T") and ticket["source"] == "tenant"
+    tid = ticket["id"]
+
+    assert transition(desk, tid, "accept").json()["status"] == "accepted"
+    assigned = transition(desk, tid, "assign", assignee="tech1", note="riser A-1").json()
+    assert (assigned["status"], assigned["assignee"]) == ("assigned", "tech1")
+    assert transition(tech, tid, "start").json()["status"] == "in_progress"
+    assert (
+        transition(tech, tid, "resolve", note="replaced the trap").json()["status"]
+        == "awaiting_rating"
+    )
+
+    rated = tenant.post(f"/v1/tickets/{tid}/rating", json={"stars": 5, "comment": "很快 fast"})
+    assert rated.status_code == 200, rated.text
+    assert rated.json()["status"] == "closed"
+    assert rated.json()["rating"]["stars"] == 5
+
+    events = tenant.get(f"/v1/tickets/{tid}/events").json()["items"]
+    assert [e["type"] for e in events] == [
+        "created", "accepted", "assigned", "started", "resolved", "awaiting_rating", "rated",
+    ]  # fmt: skip
+    assert [e["to_status"] for e in events][-1] == "closed"
+    assert [e["actor"] for e in events] == [
+        "tenant1", "dispatcher1", "dispatcher1", "tech1", "tech1", "system", "tenant1",
+    ]  # fmt: skip
+    stamps = [datetime.fromisoformat(e["occurred_at"]) for e in events]
+    assert all(s.utcoffset() is not None for s in stamps)
+    assert stamps == sorted(stamps)
+    assert events[2]["payload"]["assignee"] == "tech1" and events[2]["note"] == "riser A-1"
+
+
+def test_unrated_ticket_closes_by_itself(as_user: Login) -> None:
+    tenant, admin = as_user("tenant1"), as_user("admin")
+    tid = raise_ticket(tenant, category="hvac", title="空调不制冷 AC not cooling")["id"]
+    transition(admin, tid, "assign", assignee="tech2")
+    assert transition(admin, tid, "resolve").json()["status"] == "awaiting_rating"
+    deadline = time.monotonic() + RATING_WINDOW_S + 10
+    status = ""
+    while time.monotonic() < deadline:
+        status = tenant.get(f"/v1/tickets/{tid}").json()["status"]
+        if status == "closed":
+            break
+        time.sleep(0.3)
+    assert status == "closed"
+    last = tenant.get(f"/v1/tickets/{tid}/events").json()["items"][-1]
+    assert (last["type"], last["actor"], last["from_status"]) == (
+        "closed",
+        "system",
+        "awaiting_rating",
+    )
+
+
+def test_reopen_returns_the_ticket_to_its_technician(as_user: Login) -> None:
+    tenant, desk = as_user("tenant1"), as_user("dispatcher1")
+    tid = raise_ticket(tenant, category="doors_windows", title="Door lock broken")["id"]
+    transition(desk, tid, "assign", assignee="tech1")
+    transition(as_user("tech1"), tid, "resolve")
+    reopened = transition(tenant, tid, "reopen", note="still broken 还是坏的")
+    assert reopened.status_code == 200, reopened.text
+    assert (reopened.json()["status"], reopened.json()["assignee"]) == ("assigned", "tech1")
+
+
+def test_tenants_see_only_their_own_tickets(as_user: Login) -> None:
+    one, two = as_user("tenant1"), as_user("tenant2")
+    mine = raise_ticket(one, title="Noise at night 夜间噪音", kind="complaint", category="noise")
+    theirs = raise_ticket(
+        two, title="Parking gate", category="parking",
+        location={"site": "demo", "building": "B", "floor": "5", "unit": "B-502"},
+    )  # fmt: skip
+    for path in ("", "/events"):
+        assert two.get(f"/v1/tickets/{mine['id']}{path}").status_code == 404
+    assert transition(two, mine["id"], "cancel").status_code == 404
+    assert two.post(f"/v1/tickets/{mine['id']}/rating", json={"stars": 1}).status_code == 404
+    listed = {t["id"] for t in two.get("/v1/tickets", params={"limit": 200}).json()["items"]}
+    assert theirs["id"] in listed and mine["id"] not in listed
+    staff = {
+        t["id"]
+        for t in as_user("supervisor1").get("/v1/tickets", params={"limit": 200}).json()["items"]
+    }
+    assert {mine["id"], theirs["id"]} <= staff
+
+
+def test_list_filters_and_cursor_pagination(as_user: Login) -> None:
+    tenant = as_user("tenant2")
+    created = [
+        raise_ticket(
+            tenant, kind="inquiry", category="fees", title=f"Invoice question {i}",
+            location={"site": "demo", "building": "B", "floor": "5", "unit": "B-502"},
+        )["id"]
+        for i in range(5)
+    ]  # fmt: skip
+    seen: list[str] = []
+    cursor = ""
+    for _ in range(10):
+        params = {"limit": "2", "category": "fees", "building": "B", "kind": "inquiry"}
+        if cursor:
+            params["cursor"] = cursor
+        page = tenant.get("/v1/tickets", params=params).json()
+        seen += [t["id"] for t in page["items"]]
+        assert all(t["priority"] == "P4" for t in page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen))
+    assert set(created) <= set(seen)
+    by_status = tenant.get(
+        "/v1/tickets", params={"status": ["submitted", "accepted"], "limit": 200}
+    )
+    assert by_status.status_code == 200
+    assert {t["status"] for t in by_status.json()["items"]} <= {"submitted", "accepted"}
+
+
+def test_idempotency_key_replays_and_conflicts(as_user: Login, system: System) -> None:
+    tenant = as_user("tenant1")
+    headers = {"Idempotency-Key": "e2e-key-1"}
+    body = {
+        "kind": "repair", "category": "electrical", "title": "灯不亮 light out",
+        "location": {"site": "demo", "building": "A", "floor": "3"},
+    }  # fmt: skip
+    first = tenant.post("/v1/tickets", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    before = system.count_rows()
+    again = tenant.post("/v1/tickets", json=body, headers=headers)
+    assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])
+    changed = tenant.post("/v1/tickets", json={**body, "title": "other"}, headers=headers)
+    assert changed.status_code == 409
+    assert changed.headers["content-type"] == "application/problem+json"
+    assert system.count_rows() == before
+
+
+def test_attachments_upload_and_download(as_user: Login) -> None:
+    tenant = as_user("tenant1")
+    tid = raise_ticket(tenant, title="Cracked window 窗户裂了", category="doors_windows")["id"]
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    up = tenant.post(
+        f"/v1/tickets/{tid}/attachments", files={"file": ("crack.png", png, "image/png")}
+    )
+    assert up.status_code == 201, up.text
+    meta = up.json()
+    down = tenant.get(meta["url"])
+    assert down.status_code == 200
+    assert (down.content, down.headers["content-type"]) == (png, "image/png")
+    ticket = tenant.get(f"/v1/tickets/{tid}").json()
+    assert [a["id"] for a in ticket["attachments"]] == [meta["id"]]
+    assert as_user("tenant2").get(meta["url"]).status_code == 404
+
+
+def test_operations_endpoints(system: System) -> None:
+    with system.client() as anon:
+        assert anon.get("/healthz").json() == {"status": "ok"}
+        assert anon.get("/readyz").status_code == 200
+        metrics = anon.get("/metrics").text
+        assert "http_requests_total" in metrics
+        spec = anon.get("/openapi.json").json()
+        for path in ("/v1/auth/token", "/v1/tickets", "/v1/tickets/{ticket_id}",
+                     "/v1/tickets/{ticket_id}/transitions", "/v1/tickets/{ticket_id}/events",
+                     "/v1/tickets/{ticket_id}/rating", "/v1/tickets/{ticket_id}/attachments"):  # fmt: skip
+            assert path in spec["paths"], path
+        assert anon.get("/docs").status_code == 200
