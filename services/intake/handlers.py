@@ -22,7 +22,6 @@ from services.intake.domain.creation import (
     created_event,
     open_ticket,
     request_fingerprint,
-    ticket_number,
 )
 from services.intake.domain.errors import (
     IdempotencyConflict,
@@ -69,6 +68,12 @@ class IntakeHandlers:
         async with self._pool.connection() as conn, conn.transaction():
             yield TicketRepository(conn)
 
+    @asynccontextmanager
+    async def _statement(self) -> AsyncIterator[TicketRepository]:
+        """A connection in autocommit: each statement is its own transaction."""
+        async with self._pool.connection() as conn:
+            yield TicketRepository(conn)
+
     async def _visible(
         self, repo: TicketRepository, actor: Actor, ticket_id: str, lock: bool
     ) -> Ticket:
@@ -90,7 +95,9 @@ class IntakeHandlers:
             raise InvalidInput("idempotency key is longer than 200 characters")
         now = self._clock()
         ticket = open_ticket(request, actor, str(uuid.uuid4()), now)
-        async with self._unit() as repo:
+        # Without a key the insert is one atomic statement and needs no explicit transaction.
+        unit = self._unit() if idempotency_key else self._statement()
+        async with unit as repo:
             if idempotency_key:
                 fingerprint = request_fingerprint(request)
                 prior = await repo.claim_idempotency_key(
@@ -105,12 +112,7 @@ class IntakeHandlers:
                     return await self._view(
                         repo, await self._visible(repo, actor, prior_id, False)
                     ), False
-            sequence, problem = await repo.next_number_and_location_problem(ticket.location)
-            if problem:
-                raise InvalidInput(problem)
-            ticket.number = ticket_number(now, sequence)
-            await repo.insert(ticket)
-            await repo.append_events(ticket.id, [created_event(ticket)])
+            ticket.number = await repo.insert_with_event(ticket, created_event(ticket))
         log.info("ticket %s created by %s", ticket.number, actor.username)
         return TicketView(ticket), True
 

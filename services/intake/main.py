@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import grpc
+import uvloop
 from maintenance.intake.v1 import intake_pb2_grpc as pb_grpc
 
 from services.common.db import create_pool, ping
@@ -71,4 +72,4 @@ async def run(settings: IntakeSettings) -> None:
 def main() -> None:
     settings = IntakeSettings()
     configure_logging(settings.log_level, settings.log_format, "intake")
-    asyncio.run(run(settings))
+    uvloop.run(run(settings))

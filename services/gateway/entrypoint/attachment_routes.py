@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, Request, Response, UploadFile, status
 from maintenance.intake.v1 import intake_pb2 as pb
 
-from services.gateway.entrypoint.deps import CallOptions, Intake, actor_of, call_options
+from services.gateway.entrypoint.deps import Caller
 from services.gateway.entrypoint.problems import BodyTooLarge
 from services.gateway.entrypoint.schemas import AttachmentOut, attachment_out
-from services.gateway.entrypoint.security import CurrentUser
 
 __all__ = ["router"]
 
@@ -31,23 +30,21 @@ async def add_attachment(
     file: Annotated[
         UploadFile, File(description="JPEG, PNG, GIF, WebP, HEIC or MP4, at most 10 MiB")
     ],
-    user: CurrentUser,
-    intake: Intake,
-    opts: CallOptions = call_options,
+    caller: Caller,
 ) -> AttachmentOut:
     limit: int = request.app.state.max_upload_bytes
     content = await file.read(limit + 1)
     if len(content) > limit:
         raise BodyTooLarge(limit)
-    reply = await intake.AddAttachment(
+    reply = await caller.intake.AddAttachment(
         pb.AddAttachmentRequest(
-            actor=actor_of(user),
+            actor=caller.actor(),
             ticket_id=ticket_id,
             filename=(file.filename or "upload")[:255],
             content_type=file.content_type or "",
             content=content,
         ),
-        **opts,
+        **caller.opts,
     )
     return attachment_out(ticket_id, reply.attachment)
 
@@ -61,15 +58,13 @@ async def add_attachment(
 async def get_attachment(
     ticket_id: TicketId,
     attachment_id: Annotated[str, Path(min_length=1, max_length=64)],
-    user: CurrentUser,
-    intake: Intake,
-    opts: CallOptions = call_options,
+    caller: Caller,
 ) -> Response:
-    reply = await intake.GetAttachment(
+    reply = await caller.intake.GetAttachment(
         pb.GetAttachmentRequest(
-            actor=actor_of(user), ticket_id=ticket_id, attachment_id=attachment_id
+            actor=caller.actor(), ticket_id=ticket_id, attachment_id=attachment_id
         ),
-        **opts,
+        **caller.opts,
     )
     meta = reply.attachment
     safe_name = meta.filename.replace('"', "").encode("ascii", "replace").decode()

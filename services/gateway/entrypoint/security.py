@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Annotated
 
 import jwt
-from fastapi import Depends, HTTPException, Request
+from fastapi import HTTPException
 from fastapi.security import OAuth2PasswordBearer
 
-__all__ = ["ROLES", "CurrentUser", "Principal", "TokenIssuer", "require_roles"]
+__all__ = ["ROLES", "Principal", "TokenIssuer", "bearer_token"]
 
 ROLES = ("tenant", "technician", "dispatcher", "supervisor", "planner", "admin")
 _ALGORITHM = "HS256"
-_BEARER = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
@@ -31,9 +29,12 @@ class Principal:
 class TokenIssuer:
     """Signs and checks JWTs with one secret."""
 
-    def __init__(self, secret: str, ttl_s: int) -> None:
+    def __init__(self, secret: str, ttl_s: int, cache_size: int = 4096) -> None:
         self._secret = secret
         self.ttl_s = ttl_s
+        # token -> (principal, expiry): a token seen before is not decoded and verified again.
+        self._checked: dict[str, tuple[Principal, int]] = {}
+        self._cache_size = cache_size
 
     def issue(self, who: Principal) -> str:
         now = int(time.time())
@@ -41,8 +42,22 @@ class TokenIssuer:
                   "iat": now, "exp": now + self.ttl_s}  # fmt: skip
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
 
-    def check(self, token: str) -> Principal:
-        """The principal in a valid token; HTTP 401 for a forged, expired or malformed one."""
+    def check(self, token: str | None) -> Principal:
+        """The principal in a valid token; HTTP 401 for a missing, forged, expired or malformed one."""
+        if not token:
+            raise HTTPException(
+                401, "sign in first: send Authorization: Bearer <token>", _CHALLENGE
+            )
+        known = self._checked.get(token)
+        if known is not None and known[1] > time.time():
+            return known[0]
+        who, expires = self._verify(token)
+        if len(self._checked) >= self._cache_size:
+            self._checked.clear()
+        self._checked[token] = (who, expires)
+        return who
+
+    def _verify(self, token: str) -> tuple[Principal, int]:
         try:
             claims = jwt.decode(
                 token, self._secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]}
@@ -54,26 +69,10 @@ class TokenIssuer:
         role = claims.get("role")
         if role not in ROLES:
             raise HTTPException(401, "the token names no known role", _CHALLENGE)
-        return Principal(str(claims["sub"]), str(role), str(claims.get("site", "")),
-                         str(claims.get("unit", "")))  # fmt: skip
+        who = Principal(str(claims["sub"]), str(role), str(claims.get("site", "")),
+                        str(claims.get("unit", "")))  # fmt: skip
+        return who, int(claims["exp"])
 
 
-def _current_user(request: Request, token: Annotated[str | None, Depends(_BEARER)]) -> Principal:
-    if not token:
-        raise HTTPException(401, "sign in first: send Authorization: Bearer <token>", _CHALLENGE)
-    issuer: TokenIssuer = request.app.state.tokens
-    return issuer.check(token)
-
-
-CurrentUser = Annotated[Principal, Depends(_current_user)]
-
-
-def require_roles(*roles: str) -> object:
-    """A dependency that lets only the given roles through (403 for the others)."""
-
-    def check(user: CurrentUser) -> Principal:
-        if user.role not in roles:
-            raise HTTPException(403, f"a {user.role} may not do this")
-        return user
-
-    return Depends(check)
+#: The bearer token of a request, or None; declares the OAuth2 scheme in the OpenAPI schema.
+bearer_token = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)

@@ -10,7 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.intake.v1 import intake_pb2 as pb
 
 from services.common.protoenum import number_of
-from services.gateway.entrypoint.deps import CallOptions, Intake, actor_of, call_options
+from services.gateway.entrypoint.deps import Caller
 from services.gateway.entrypoint.schemas import (
     ActionCode,
     EventList,
@@ -26,7 +26,6 @@ from services.gateway.entrypoint.schemas import (
     event_out,
     ticket_out,
 )
-from services.gateway.entrypoint.security import CurrentUser
 
 __all__ = ["router"]
 
@@ -52,18 +51,16 @@ def _stamp(value: datetime | None) -> Timestamp | None:
 )
 async def create_ticket(
     body: TicketIn,
-    user: CurrentUser,
-    intake: Intake,
+    caller: Caller,
     response: Response,
-    opts: CallOptions = call_options,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> TicketOut:
     """The same `Idempotency-Key` with the same body returns the first ticket (200 instead of
     201); with a different body it is a 409."""
     loc = body.location
-    reply = await intake.CreateTicket(
+    reply = await caller.intake.CreateTicket(
         pb.CreateTicketRequest(
-            actor=actor_of(user, body.channel),
+            actor=caller.actor(body.channel),
             kind=number_of(pb.TicketKind, "TICKET_KIND_", body.kind),  # type: ignore[arg-type]
             category=body.category,
             title=body.title,
@@ -80,7 +77,7 @@ async def create_ticket(
             contact=body.contact,
             attributes=body.attributes,
         ),
-        **opts,
+        **caller.opts,
     )
     if not reply.created:
         response.status_code = status.HTTP_200_OK
@@ -89,9 +86,7 @@ async def create_ticket(
 
 @router.get("", response_model=TicketList, summary="List tickets the caller may see, newest first")
 async def list_tickets(
-    user: CurrentUser,
-    intake: Intake,
-    opts: CallOptions = call_options,
+    caller: Caller,
     status_: Annotated[list[Status] | None, Query(alias="status")] = None,
     kind: Annotated[list[Kind] | None, Query()] = None,
     category: Annotated[list[str] | None, Query()] = None,
@@ -118,9 +113,9 @@ async def list_tickets(
         source=source or "", device_id=device_id,
         created_after=_stamp(created_after), created_before=_stamp(created_before),
     )  # fmt: skip
-    reply = await intake.ListTickets(
-        pb.ListTicketsRequest(actor=actor_of(user), filter=flt, page_size=limit, page_token=cursor),
-        **opts,
+    reply = await caller.intake.ListTickets(
+        pb.ListTicketsRequest(actor=caller.actor(), filter=flt, page_size=limit, page_token=cursor),
+        **caller.opts,
     )
     return TicketList(
         items=[ticket_out(t) for t in reply.tickets], next_cursor=reply.next_page_token or None
@@ -129,10 +124,11 @@ async def list_tickets(
 
 @router.get("/{ticket_id}", response_model=TicketOut, summary="One ticket")
 async def get_ticket(
-    ticket_id: TicketId, user: CurrentUser, intake: Intake, opts: CallOptions = call_options
+    ticket_id: TicketId,
+    caller: Caller,
 ) -> TicketOut:
-    reply = await intake.GetTicket(
-        pb.GetTicketRequest(actor=actor_of(user), ticket_id=ticket_id), **opts
+    reply = await caller.intake.GetTicket(
+        pb.GetTicketRequest(actor=caller.actor(), ticket_id=ticket_id), **caller.opts
     )
     return ticket_out(reply.ticket)
 
@@ -141,23 +137,21 @@ async def get_ticket(
 async def transition_ticket(
     ticket_id: TicketId,
     body: TransitionIn,
-    user: CurrentUser,
-    intake: Intake,
-    opts: CallOptions = call_options,
+    caller: Caller,
 ) -> TicketOut:
     """Actions: accept, assign (with `assignee`), start, resolve, close, cancel, reopen.
     A transition the ticket's state does not allow is a 409; one the caller's role may not
     make is a 403."""
     action: ActionCode = body.action
-    reply = await intake.TransitionTicket(
+    reply = await caller.intake.TransitionTicket(
         pb.TransitionTicketRequest(
-            actor=actor_of(user),
+            actor=caller.actor(),
             ticket_id=ticket_id,
             action=number_of(pb.Action, "ACTION_", action),  # type: ignore[arg-type]
             assignee=body.assignee or "",
             note=body.note,
         ),
-        **opts,
+        **caller.opts,
     )
     return ticket_out(reply.ticket)
 
@@ -168,15 +162,13 @@ async def transition_ticket(
 async def rate_ticket(
     ticket_id: TicketId,
     body: RatingIn,
-    user: CurrentUser,
-    intake: Intake,
-    opts: CallOptions = call_options,
+    caller: Caller,
 ) -> TicketOut:
-    reply = await intake.RateTicket(
+    reply = await caller.intake.RateTicket(
         pb.RateTicketRequest(
-            actor=actor_of(user), ticket_id=ticket_id, stars=body.stars, comment=body.comment
+            actor=caller.actor(), ticket_id=ticket_id, stars=body.stars, comment=body.comment
         ),
-        **opts,
+        **caller.opts,
     )
     return ticket_out(reply.ticket)
 
@@ -185,9 +177,10 @@ async def rate_ticket(
     "/{ticket_id}/events", response_model=EventList, summary="The ticket's history, oldest first"
 )
 async def ticket_events(
-    ticket_id: TicketId, user: CurrentUser, intake: Intake, opts: CallOptions = call_options
+    ticket_id: TicketId,
+    caller: Caller,
 ) -> EventList:
-    reply = await intake.ListTicketEvents(
-        pb.ListTicketEventsRequest(actor=actor_of(user), ticket_id=ticket_id), **opts
+    reply = await caller.intake.ListTicketEvents(
+        pb.ListTicketEventsRequest(actor=caller.actor(), ticket_id=ticket_id), **caller.opts
     )
     return EventList(items=[event_out(e) for e in reply.events])

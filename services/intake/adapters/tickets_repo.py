@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
@@ -81,7 +82,9 @@ def _to_ticket(row: dict[str, Any]) -> Ticket:
         priority=Priority(row["priority"]),
         title=row["title"],
         description=row["description"],
-        location=Location(row["site"], row["building"], row["floor"], row["unit"], row["asset"]),
+        location=Location(
+            row["site"], row["building"], row["floor"], row["unit"] or "", row["asset"] or ""
+        ),
         requester=row["requester"],
         requester_role=Role(row["requester_role"]),
         assignee=row["assignee"],
@@ -96,6 +99,29 @@ def _to_ticket(row: dict[str, Any]) -> Ticket:
         updated_at=row["updated_at"],
         status_changed_at=row["status_changed_at"],
     )
+
+
+_INSERT_WITH_EVENT = (
+    "WITH t AS (INSERT INTO intake.tickets (id, number, kind, category, status, priority, title,"
+    " description, site, building, floor, unit, asset, requester, requester_role, assignee,"
+    " channel, source, device_id, contact, attributes, version, created_at, updated_at,"
+    " status_changed_at) SELECT %s, 'T' || to_char(%s::timestamptz AT TIME ZONE 'UTC', 'YYYYMMDD')"
+    " || '-' || lpad(n::text, greatest(7, length(n::text)), '0'),"
+    " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s"
+    " FROM nextval('intake.ticket_number_seq') AS n RETURNING id, number)"
+    " INSERT INTO intake.ticket_events (ticket_id, type, from_status, to_status, actor,"
+    " actor_role, channel, note, payload, occurred_at)"
+    " SELECT t.id, %s, NULL, %s, %s, %s, %s, %s, %s::jsonb || jsonb_build_object('number', t.number), %s"
+    " FROM t RETURNING payload->>'number'"
+)
+
+
+def _location_problem(constraint: str, loc: Location) -> str:
+    if constraint == "tickets_unit_fk":
+        return f"no unit {loc.unit!r} on floor {loc.floor!r} of building {loc.building!r}"
+    if constraint == "tickets_asset_fk":
+        return f"no asset {loc.asset!r} at site {loc.site!r}"
+    return f"no floor {loc.floor!r} in building {loc.building!r} of site {loc.site!r}"
 
 
 def _page_token(ticket: Ticket) -> str:
@@ -164,29 +190,6 @@ class TicketRepository:
             await cur.execute(query, params)  # type: ignore[arg-type]
             return await cur.fetchall()
 
-    async def next_number_and_location_problem(self, loc: Location) -> tuple[int, str | None]:
-        """A fresh ticket sequence number, and why the location is not in the site tree (or None)."""
-        row = await self._one(
-            "SELECT nextval('intake.ticket_number_seq') AS n,"
-            " EXISTS (SELECT 1 FROM intake.floors WHERE site = %s AND building = %s"
-            " AND code = %s) AS floor_ok,"
-            " %s = '' OR EXISTS (SELECT 1 FROM intake.units WHERE site = %s AND code = %s"
-            " AND building = %s AND floor = %s) AS unit_ok,"
-            " %s = '' OR EXISTS (SELECT 1 FROM intake.assets WHERE site = %s AND code = %s)"
-            " AS asset_ok",
-            (loc.site, loc.building, loc.floor, loc.unit, loc.site, loc.unit, loc.building,
-             loc.floor, loc.asset, loc.site, loc.asset),
-        )  # fmt: skip
-        assert row is not None
-        problem = None
-        if not row["floor_ok"]:
-            problem = f"no floor {loc.floor!r} in building {loc.building!r} of site {loc.site!r}"
-        elif not row["unit_ok"]:
-            problem = f"no unit {loc.unit!r} on floor {loc.floor!r} of building {loc.building!r}"
-        elif not row["asset_ok"]:
-            problem = f"no asset {loc.asset!r} at site {loc.site!r}"
-        return int(row["n"]), problem
-
     async def claim_idempotency_key(
         self, username: str, key: str, request_hash: str, ticket_id: str
     ) -> tuple[str, str] | None:
@@ -206,18 +209,32 @@ class TicketRepository:
         assert prior is not None
         return str(prior["ticket_id"]), prior["request_hash"]
 
-    async def insert(self, t: Ticket) -> None:
-        await self._conn.execute(
-            f"INSERT INTO intake.tickets ({_COLUMNS}) VALUES ("
-            + ", ".join(["%s"] * 28)
-            + ")",
-            (t.id, t.number, t.kind.value, t.category, t.status.value, t.priority.value,
-             t.title, t.description, t.location.site, t.location.building, t.location.floor,
-             t.location.unit, t.location.asset, t.requester, t.requester_role.value,
-             t.assignee, t.channel.value, t.source.value, t.device_id, t.contact,
-             Jsonb(t.attributes), None, None, None, t.version, t.created_at, t.updated_at,
-             t.status_changed_at),
-        )  # fmt: skip
+    async def insert_with_event(self, t: Ticket, created: NewEvent) -> str:
+        """Insert a new ticket and its first event in one statement; returns the ticket number.
+
+        The number is `T<yyyymmdd>-<sequence>`, unique and sortable by time. A location that
+        is not in the site tree raises InvalidInput.
+        """
+        try:
+            async with self._conn.cursor() as cur:
+                await cur.execute(_INSERT_WITH_EVENT, (
+                    t.id, t.created_at, t.kind.value, t.category, t.status.value, t.priority.value,
+                    t.title, t.description, t.location.site, t.location.building, t.location.floor,
+                    t.location.unit or None, t.location.asset or None, t.requester,
+                    t.requester_role.value, t.assignee, t.channel.value, t.source.value,
+                    t.device_id, t.contact, Jsonb(t.attributes), t.version, t.created_at,
+                    t.updated_at, t.status_changed_at,
+                    created.type, created.to_status.value if created.to_status else None,
+                    created.actor, created.actor_role.value,
+                    created.channel.value, created.note, Jsonb(created.payload), created.occurred_at,
+                ))  # fmt: skip
+                row = await cur.fetchone()
+        except psycopg.errors.ForeignKeyViolation as exc:
+            raise InvalidInput(
+                _location_problem(exc.diag.constraint_name or "", t.location)
+            ) from None
+        assert row is not None
+        return str(row[0])
 
     async def update(self, t: Ticket) -> None:
         rating = t.rating

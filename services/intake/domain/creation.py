@@ -29,7 +29,6 @@ __all__ = [
     "created_event",
     "open_ticket",
     "request_fingerprint",
-    "ticket_number",
 ]
 
 _CREATORS = frozenset(
@@ -95,11 +94,6 @@ def _source(actor: Actor) -> Source:
     return Source.STAFF
 
 
-def ticket_number(created_at: datetime, sequence: int) -> str:
-    """Human-readable, unique, and sortable by time: `T20261122-0000042`."""
-    return f"T{created_at:%Y%m%d}-{sequence:07d}"
-
-
 def request_fingerprint(request: NewTicket) -> str:
     """A stable hash of a request, to tell a retry from a different request with the same key."""
     canonical = json.dumps(
@@ -122,7 +116,7 @@ def request_fingerprint(request: NewTicket) -> str:
 
 
 def open_ticket(request: NewTicket, actor: Actor, ticket_id: str, now: datetime) -> Ticket:
-    """Validate a request and build the submitted ticket; its number is set once allocated."""
+    """Validate a request and build the submitted ticket; storing it allocates its number."""
     if actor.role not in _CREATORS:
         raise Forbidden(f"a {actor.role.value} may not raise tickets")
     title = _check_text("title", request.title, LIMITS.title, required=True)
@@ -164,6 +158,5 @@ def created_event(ticket: Ticket) -> NewEvent:
         actor_role=ticket.requester_role,
         channel=ticket.channel,
         occurred_at=ticket.created_at,
-        payload={"number": ticket.number, "priority": ticket.priority.value,
-                 "category": ticket.category},
-    )  # fmt: skip
+        payload={"priority": ticket.priority.value, "category": ticket.category},
+    )

@@ -28,6 +28,7 @@ CREATE TABLE units (
     floor       text NOT NULL,
     code        text NOT NULL,
     PRIMARY KEY (site, code),
+    UNIQUE (site, building, floor, code),
     FOREIGN KEY (site, building, floor) REFERENCES floors (site, building, code)
 );
 
@@ -57,6 +58,7 @@ CREATE TABLE users (
     created_at     timestamptz NOT NULL DEFAULT now()
 );
 
+-- Ticket numbers are T<yyyymmdd>-<7 digits of this sequence>: unique and sortable by time.
 CREATE SEQUENCE ticket_number_seq;
 
 CREATE TABLE tickets (
@@ -71,8 +73,8 @@ CREATE TABLE tickets (
     site               text NOT NULL,
     building           text NOT NULL,
     floor              text NOT NULL,
-    unit               text NOT NULL DEFAULT '',
-    asset              text NOT NULL DEFAULT '',
+    unit               text,
+    asset              text,
     requester          text NOT NULL,
     requester_role     text NOT NULL,
     assignee           text,
@@ -87,7 +89,13 @@ CREATE TABLE tickets (
     version            bigint NOT NULL DEFAULT 1,
     created_at         timestamptz NOT NULL,
     updated_at         timestamptz NOT NULL,
-    status_changed_at  timestamptz NOT NULL
+    status_changed_at  timestamptz NOT NULL,
+    -- The location must be in the site tree; the service turns violations into clear errors.
+    CONSTRAINT tickets_floor_fk FOREIGN KEY (site, building, floor)
+        REFERENCES floors (site, building, code),
+    CONSTRAINT tickets_unit_fk FOREIGN KEY (site, building, floor, unit)
+        REFERENCES units (site, building, floor, code),
+    CONSTRAINT tickets_asset_fk FOREIGN KEY (site, asset) REFERENCES assets (site, code)
 );
 
 CREATE INDEX tickets_created_idx ON tickets (created_at DESC, id DESC);
