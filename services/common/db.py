@@ -29,8 +29,8 @@ def ensure_database(database_url: str) -> None:
         try:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             log.info("created database %s", name)
-        except psycopg.errors.DuplicateDatabase:
-            pass
+        except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+            pass  # another process created it first
 
 
 def create_pool(database_url: str, min_size: int = 2, max_size: int = 10) -> AsyncConnectionPool:

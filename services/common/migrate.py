@@ -1,8 +1,8 @@
 """Versioned SQL migrations, one folder per service: `services/<service>/migrations/NNNN_name.sql`.
 
 Each service's files are applied in name order into its own schema, each file in its own
-transaction, recorded in `<service>.schema_migrations`. A cluster-wide advisory lock makes
-two processes starting at once apply each file exactly once. TimescaleDB is enabled when
+transaction, recorded in `<service>.schema_migrations`. An advisory lock on the database
+makes two processes starting at once apply each file exactly once. TimescaleDB is enabled when
 the server offers it; migrations test for it with `maintenance_has_timescaledb()`.
 
 Run `python -m services.common.migrate` to apply everything.

@@ -6,11 +6,12 @@ import asyncio
 import hashlib
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from services.intake.adapters.event_log import LoggedEvent, parse_cursor, read_after
@@ -29,7 +30,7 @@ from services.intake.domain.errors import (
     NotFound,
     Unauthenticated,
 )
-from services.intake.domain.lifecycle import apply_action, can_see, rate
+from services.intake.domain.lifecycle import apply_action, can_see, rate, site_scope
 from services.intake.domain.model import Action, Actor, NewEvent, Role, Ticket
 
 __all__ = ["IntakeHandlers", "TicketView"]
@@ -49,6 +50,15 @@ class TicketView:
     attachments: list[AttachmentRow] = field(default_factory=list)
 
 
+@contextmanager
+def _data_errors_are_invalid_input() -> Iterator[None]:
+    """A value the database cannot hold (a NUL character, say) is the caller's error."""
+    try:
+        yield
+    except psycopg.DataError as exc:
+        raise InvalidInput(f"a value in the request cannot be stored: {exc}") from None
+
+
 class IntakeHandlers:
     """The intake service's use cases over a connection pool and a clock."""
 
@@ -65,14 +75,16 @@ class IntakeHandlers:
     @asynccontextmanager
     async def _unit(self) -> AsyncIterator[TicketRepository]:
         """One transaction: committed when the block ends, rolled back if it raises."""
-        async with self._pool.connection() as conn, conn.transaction():
-            yield TicketRepository(conn)
+        with _data_errors_are_invalid_input():
+            async with self._pool.connection() as conn, conn.transaction():
+                yield TicketRepository(conn)
 
     @asynccontextmanager
     async def _statement(self) -> AsyncIterator[TicketRepository]:
         """A connection in autocommit: each statement is its own transaction."""
-        async with self._pool.connection() as conn:
-            yield TicketRepository(conn)
+        with _data_errors_are_invalid_input():
+            async with self._pool.connection() as conn:
+                yield TicketRepository(conn)
 
     async def _visible(
         self, repo: TicketRepository, actor: Actor, ticket_id: str, lock: bool
@@ -126,10 +138,11 @@ class IntakeHandlers:
         """A page of the tickets the actor may see, newest first."""
         if actor.role is Role.TENANT:
             flt = replace(flt, requester=actor.username)
-        elif actor.site and actor.role is not Role.ADMIN:
-            if flt.site and flt.site != actor.site:
+        scope = site_scope(actor)
+        if scope:
+            if flt.site and flt.site != scope:
                 return [], ""
-            flt = replace(flt, site=actor.site)
+            flt = replace(flt, site=scope)
         size = min(page_size, _MAX_PAGE) if page_size > 0 else _DEFAULT_PAGE
         async with self._unit() as repo:
             tickets, token = await repo.page(flt, size, page_token)

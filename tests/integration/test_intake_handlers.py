@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
@@ -774,18 +773,10 @@ async def test_verify_credentials(handlers: IntakeHandlers, pool: AsyncConnectio
 
 
 # ---------------------------------------------------------------------------------------
-# Known bugs (strict xfail: they start failing once the bug is fixed; then drop the mark)
+# Regressions: bugs found and fixed
 # ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=psycopg.DataError,
-    reason=(
-        "BUG: text input is not checked for NUL characters, which PostgreSQL text cannot "
-        "hold; psycopg raises DataError (an internal error to callers) instead of InvalidInput"
-    ),
-)
 @pytest.mark.parametrize(
     "field", ["title", "description", "contact", "idempotency_key", "note", "filename"]
 )
@@ -806,13 +797,6 @@ async def test_nul_characters_are_invalid_input(handlers: IntakeHandlers, field:
                 await handlers.add_attachment(TENANT1, ticket.id, bad + ".png", "image/png", PNG)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG handlers.list_tickets narrows a SYSTEM actor that has a site to that site, "
-        "while can_see (and so get_ticket) lets the system see every ticket"
-    ),
-)
 async def test_system_actor_lists_what_it_can_see(handlers: IntakeHandlers, clock: Clock) -> None:
     ticket = await create(handlers, TENANT1, "For the system")
     system = Actor("system", Role.SYSTEM, site="north")

@@ -84,15 +84,6 @@ def test_concurrent_migrate_on_an_empty_database(fresh_name: str) -> None:
     assert _applied(url) == INTAKE_FILES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=psycopg.errors.UniqueViolation,
-    reason=(
-        "BUG services/common/db.py ensure_database: two processes creating the same database "
-        "at once make PostgreSQL raise UniqueViolation (pg_database_datname_index), not "
-        "DuplicateDatabase, so the loser's migrate() fails"
-    ),
-)
 def test_concurrent_migrate_on_a_brand_new_database() -> None:
     """Two runners start at once on a database that does not exist yet (tried 3 times)."""
     names = [new_database_name() for _ in range(3)]

@@ -679,6 +679,15 @@ def test_urgent_words_make_p1(text: str, kind: Kind) -> None:
     assert default_priority(kind, "cleaning", text) is Priority.P1
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["灭火器年检 fire extinguisher inspection", "坐火车回来后发现窗户卡住了", "The window is stuck",
+     "燃气费怎么交？", "Request to repaint the fire door sign"],
+)  # fmt: skip
+def test_everyday_words_near_emergencies_are_not_p1(text: str) -> None:
+    assert default_priority(Kind.REPAIR, "doors_windows", text) is Priority.P3
+
+
 @pytest.mark.parametrize("category", list(CATEGORIES))
 def test_inquiries_without_urgent_words_are_p4(category: str) -> None:
     assert default_priority(Kind.INQUIRY, category, "When is the fee due?\n请问") is Priority.P4

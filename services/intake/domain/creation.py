@@ -63,8 +63,13 @@ class NewTicket:
     attributes: dict[str, str] = field(default_factory=dict)
 
 
+_CONTROL = frozenset(chr(c) for c in range(32)) - {"\n", "\r", "\t"}
+
+
 def _check_text(name: str, value: str, limit: int, required: bool) -> str:
     value = value.strip()
+    if not _CONTROL.isdisjoint(value):
+        raise InvalidInput(f"{name} contains control characters")
     if required and not value:
         raise InvalidInput(f"{name} must not be empty")
     if len(value) > limit:

@@ -14,7 +14,7 @@ from datetime import datetime
 from services.intake.domain.errors import Forbidden, IllegalTransition, InvalidInput
 from services.intake.domain.model import Action, Actor, NewEvent, Rating, Role, Status, Ticket
 
-__all__ = ["RULES", "Rule", "apply_action", "can_see", "rate"]
+__all__ = ["RULES", "Rule", "apply_action", "can_see", "rate", "site_scope"]
 
 S = Status
 _DESK = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM})
@@ -81,13 +81,20 @@ RULES: dict[Action, Rule] = {
 _STAFF = frozenset({Role.TECHNICIAN, Role.DISPATCHER, Role.SUPERVISOR, Role.PLANNER})
 
 
+def site_scope(actor: Actor) -> str:
+    """The one site whose tickets staff may see, or '' when the role is not scoped to a site.
+
+    Tenants are scoped to their own tickets instead; admin and system see every site.
+    """
+    return actor.site if actor.role in _STAFF else ""
+
+
 def can_see(actor: Actor, ticket: Ticket) -> bool:
     """Tenants see the tickets they raised; staff see their site; admin and system see all."""
-    if actor.role is Role.TENANT:
-        return ticket.requester == actor.username
-    if actor.role in _STAFF:
-        return not actor.site or ticket.location.site == actor.site
-    return True
+    if actor.role is Role.TENANT and ticket.requester != actor.username:
+        return False
+    scope = site_scope(actor)
+    return not scope or ticket.location.site == scope
 
 
 def _check_party(actor: Actor, ticket: Ticket, action: Action) -> None:

@@ -8,10 +8,13 @@ __all__ = ["URGENT_WORDS", "default_priority"]
 
 #: Words that make a request an emergency whatever its category.
 URGENT_WORDS: tuple[str, ...] = (
-    "漏水", "跑水", "水管爆", "爆管", "停电", "断电", "火", "烟", "困人", "被困", "电梯困",
-    "燃气", "煤气", "触电",
-    "leak", "flood", "burst", "power outage", "no power", "blackout", "fire", "smoke",
-    "stuck", "trapped", "entrapment", "gas smell", "electric shock", "sparking",
+    "漏水", "跑水", "水管爆", "爆管", "停电", "断电", "着火", "起火", "失火", "火灾", "冒烟", "有烟", "烟雾",
+    "困人", "被困", "关人", "燃气味", "燃气泄漏", "煤气味", "漏气", "触电", "漏电",
+    "leak", "flood", "burst pipe", "power outage", "no power", "blackout", "on fire",
+    "fire in", "a fire",
+    "caught fire", "smoke", "trapped", "entrapment", "stuck in the elevator",
+    "stuck in the lift", "elevator stuck", "lift stuck", "gas smell", "smell of gas",
+    "electric shock", "sparking",
 )  # fmt: skip
 
 

@@ -133,6 +133,8 @@ END $$;
 
 CREATE TRIGGER ticket_events_no_change BEFORE UPDATE OR DELETE ON ticket_events
     FOR EACH ROW EXECUTE FUNCTION ticket_events_append_only();
+CREATE TRIGGER ticket_events_no_truncate BEFORE TRUNCATE ON ticket_events
+    FOR EACH STATEMENT EXECUTE FUNCTION ticket_events_append_only();
 
 DO $$
 BEGIN
