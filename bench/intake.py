@@ -1,8 +1,9 @@
 """`make bench-intake`: tickets created through `POST /v1/tickets` against a bare FastAPI echo.
 
-Both run on this machine in the same run with the same client (32 concurrent clients, a
-fixed count); the ratio of the two rates says how much of the machine's own HTTP limit
-the whole path (gateway, JWT, gRPC, intake, PostgreSQL commit) keeps.
+Both servers run on this machine in the same run and take the same load from the same
+client (32 concurrent clients, a fixed count), in alternating rounds; medians are reported.
+The ratio of the two rates says how much of the machine's own HTTP limit the whole path
+(gateway, JWT, gRPC, intake, PostgreSQL commit) keeps.
 Target: ratio >= 0.25 and p99 <= 50 ms. The last line is `key=value` figures.
 """
 
@@ -12,6 +13,7 @@ import argparse
 import os
 import subprocess
 import sys
+import time
 import uuid
 from typing import Any
 
@@ -20,6 +22,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from bench.cpu import cpu_seconds, postgres_cpu_seconds
 from bench.load import LoadResult, post_load
 from services.common.migrate import migrate
 from services.intake.demo import seed_demo
@@ -29,35 +32,16 @@ ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def _body(index: int) -> dict[str, Any]:
-    floor = str(index % 10 + 1)
     return {
         "kind": "repair",
         "category": ("plumbing", "electrical", "hvac", "elevator")[index % 4],
         "title": f"基准测试工单 {index} / benchmark ticket",
         "description": "Water dripping from the ceiling near the window, started this morning.",
-        "location": {"site": "demo", "building": "AB"[index % 2], "floor": floor},
+        "location": {"site": "demo", "building": "AB"[index % 2], "floor": str(index % 10 + 1)},
     }
 
 
-def _echo(port: int, count: int, concurrency: int) -> LoadResult:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.echo_app:app", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
-    )  # fmt: skip
-    try:
-        LocalStack(env={}, processes=()).wait_ready(f"http://127.0.0.1:{port}/docs")
-        post_load(
-            f"http://127.0.0.1:{port}/v1/tickets", _body, count=count // 10, concurrency=concurrency
-        )
-        return post_load(
-            f"http://127.0.0.1:{port}/v1/tickets", _body, count=count, concurrency=concurrency
-        )
-    finally:
-        server.terminate()
-        server.wait()
-
-
-def _system(database_url: str, count: int, concurrency: int, workers: int) -> LoadResult:
+def _stack_env(database_url: str, workers: int) -> tuple[dict[str, str], str]:
     grpc_port, gateway_port = free_port(), free_port()
     env = {
         "DATABASE_URL": database_url,
@@ -68,19 +52,59 @@ def _system(database_url: str, count: int, concurrency: int, workers: int) -> Lo
         "GATEWAY_INTAKE_TARGET": f"127.0.0.1:{grpc_port}",
         "LOG_LEVEL": "WARNING",
     }
-    base = f"http://127.0.0.1:{gateway_port}"
-    with open(os.devnull, "w") as sink, LocalStack(env=env, sink=sink) as stack:
-        stack.wait_ready(f"{base}/readyz")
-        token = httpx.post(
-            f"{base}/v1/auth/token", data={"username": "tenant1", "password": "demo"}
-        ).json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        post_load(
-            f"{base}/v1/tickets", _body, headers=headers, count=count // 10, concurrency=concurrency
-        )
-        return post_load(
-            f"{base}/v1/tickets", _body, headers=headers, count=count, concurrency=concurrency
-        )
+    return env, f"http://127.0.0.1:{gateway_port}"
+
+
+def _median(results: list[LoadResult]) -> LoadResult:
+    return sorted(results, key=lambda r: r.per_s)[len(results) // 2]
+
+
+def _cpu_snapshot(stack: LocalStack) -> dict[str, float]:
+    shot = {name: cpu_seconds(child.pid) for name, child in stack.children.items()}
+    shot["postgres"] = postgres_cpu_seconds()
+    shot["client"] = time.process_time()
+    return shot
+
+
+def _measure(
+    database_url: str, args: argparse.Namespace
+) -> tuple[LoadResult, LoadResult, dict[str, float]]:
+    """Medians of alternating rounds against the echo and against the real system."""
+    echo_port = free_port()
+    echo_url = f"http://127.0.0.1:{echo_port}/v1/tickets"
+    env, base = _stack_env(database_url, args.workers)
+    echo_cmd = [sys.executable, "-m", "uvicorn", "bench.echo_app:app", "--port", str(echo_port),
+                "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    with (
+        open(os.devnull, "w") as sink,
+        subprocess.Popen(echo_cmd) as echo_server,
+        LocalStack(env=env, sink=sink) as stack,
+    ):
+        try:
+            stack.wait_ready(f"{base}/readyz")
+            LocalStack(env={}, processes=()).wait_ready(f"http://127.0.0.1:{echo_port}/docs")
+            form = {"username": "tenant1", "password": "demo"}
+            token = httpx.post(f"{base}/v1/auth/token", data=form).json()["access_token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            load = {"count": args.count, "concurrency": args.concurrency}
+            warm = {"count": args.count // 10, "concurrency": args.concurrency}
+            post_load(echo_url, _body, **warm)
+            post_load(f"{base}/v1/tickets", _body, headers=auth, **warm)
+            echoes: list[LoadResult] = []
+            reals: list[LoadResult] = []
+            cpu_ms = dict.fromkeys([*stack.children, "postgres", "client"], 0.0)
+            for round_no in range(1, args.rounds + 1):
+                echoes.append(post_load(echo_url, _body, **load))
+                print(echoes[-1].line(f"round {round_no} echo"), flush=True)
+                before = _cpu_snapshot(stack)
+                reals.append(post_load(f"{base}/v1/tickets", _body, headers=auth, **load))
+                after = _cpu_snapshot(stack)
+                for name in cpu_ms:
+                    cpu_ms[name] += (after[name] - before[name]) * 1000 / args.count / args.rounds
+                print(reals[-1].line(f"round {round_no} tickets"), flush=True)
+        finally:
+            echo_server.terminate()
+    return _median(echoes), _median(reals), cpu_ms
 
 
 def main() -> None:
@@ -88,6 +112,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1, help="gateway worker processes")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating rounds; medians reported"
+    )
     args = parser.parse_args()
 
     name = f"maint_bench_{uuid.uuid4().hex[:8]}"
@@ -95,25 +122,23 @@ def main() -> None:
     print(f"setting up database {name}", flush=True)
     migrate(database_url)
     seed_demo(database_url)
+    print(f"{args.rounds} rounds of {args.count} requests from {args.concurrency} clients: the bare"
+          " FastAPI echo, then POST /v1/tickets (gateway -> intake -> PostgreSQL)", flush=True)  # fmt: skip
     try:
-        print(
-            f"bare FastAPI echo, {args.count} requests, {args.concurrency} clients ...", flush=True
-        )
-        echo = _echo(free_port(), args.count, args.concurrency)
-        print(echo.line("echo (yardstick)"), flush=True)
-        print("POST /v1/tickets through gateway -> intake -> PostgreSQL ...", flush=True)
-        real = _system(database_url, args.count, args.concurrency, args.workers)
-        print(real.line("create ticket"), flush=True)
+        echo, real, cpu_ms = _measure(database_url, args)
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
-    ratio = real.per_s / echo.per_s
+    print(echo.line("median echo"))
+    print(real.line("median tickets"))
+    print("CPU per ticket: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu_ms.items()))
     print(
-        f"ratio={ratio:.3f} tickets_per_s={real.per_s:.0f} p50_ms={real.pct(50):.1f} "
-        f"p99_ms={real.pct(99):.1f} echo_per_s={echo.per_s:.0f} echo_p99_ms={echo.pct(99):.1f} "
-        f"errors={real.errors + echo.errors} count={args.count} concurrency={args.concurrency}"
+        f"ratio={real.per_s / echo.per_s:.3f} tickets_per_s={real.per_s:.0f} "
+        f"p50_ms={real.pct(50):.1f} p99_ms={real.pct(99):.1f} echo_per_s={echo.per_s:.0f} "
+        f"echo_p99_ms={echo.pct(99):.1f} errors={real.errors + echo.errors} "
+        f"count={args.count} concurrency={args.concurrency} rounds={args.rounds}"
     )
 
 
