@@ -26,7 +26,7 @@ from bench.cpu import cpu_seconds, postgres_cpu_seconds
 from bench.load import LoadResult, post_load
 from services.common.migrate import migrate
 from services.intake.demo import seed_demo
-from services.launcher.stack import LocalStack, free_port
+from services.launcher.stack import LocalStack, free_port, free_port_env
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -39,20 +39,6 @@ def _body(index: int) -> dict[str, Any]:
         "description": "Water dripping from the ceiling near the window, started this morning.",
         "location": {"site": "demo", "building": "AB"[index % 2], "floor": str(index % 10 + 1)},
     }
-
-
-def _stack_env(database_url: str, workers: int) -> tuple[dict[str, str], str]:
-    grpc_port, gateway_port = free_port(), free_port()
-    env = {
-        "DATABASE_URL": database_url,
-        "INTAKE_GRPC_PORT": str(grpc_port),
-        "INTAKE_METRICS_PORT": str(free_port()),
-        "GATEWAY_PORT": str(gateway_port),
-        "GATEWAY_WORKERS": str(workers),
-        "GATEWAY_INTAKE_TARGET": f"127.0.0.1:{grpc_port}",
-        "LOG_LEVEL": "WARNING",
-    }
-    return env, f"http://127.0.0.1:{gateway_port}"
 
 
 def _median(results: list[LoadResult]) -> LoadResult:
@@ -72,7 +58,7 @@ def _measure(
     """Medians of alternating rounds against the echo and against the real system."""
     echo_port = free_port()
     echo_url = f"http://127.0.0.1:{echo_port}/v1/tickets"
-    env, base = _stack_env(database_url, args.workers)
+    env, base = free_port_env(database_url, GATEWAY_WORKERS=str(args.workers), LOG_LEVEL="WARNING")
     echo_cmd = [sys.executable, "-m", "uvicorn", "bench.echo_app:app", "--port", str(echo_port),
                 "--log-level", "warning", "--no-access-log"]  # fmt: skip
     with (

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO
 
-__all__ = ["PROCESSES", "LocalStack", "Process", "free_port"]
+__all__ = ["PROCESSES", "LocalStack", "Process", "free_port", "free_port_env"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,21 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]:
+    """Environment that runs every process against `database_url` on free ports, and the
+    gateway's base URL. `extra` adds or overrides variables."""
+    grpc_port, gateway_port = free_port(), free_port()
+    env = {
+        "DATABASE_URL": database_url,
+        "INTAKE_GRPC_PORT": str(grpc_port),
+        "INTAKE_METRICS_PORT": str(free_port()),
+        "GATEWAY_PORT": str(gateway_port),
+        "GATEWAY_INTAKE_TARGET": f"127.0.0.1:{grpc_port}",
+        **extra,
+    }
+    return env, f"http://127.0.0.1:{gateway_port}"
 
 
 def _pump(name: str, stream: IO[str], sink: IO[str]) -> None:

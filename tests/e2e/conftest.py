@@ -15,7 +15,7 @@ from psycopg.conninfo import make_conninfo
 
 from services.common.migrate import migrate
 from services.intake.demo import seed_demo
-from services.launcher.stack import LocalStack, free_port
+from services.launcher.stack import LocalStack, free_port_env
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 JWT_SECRET = "e2e-secret-0123456789-0123456789-0123456789"
@@ -56,19 +56,13 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     database_url = make_conninfo(ADMIN_URL, dbname=name)
     migrate(database_url)
     seed_demo(database_url)
-    grpc_port, gateway_port = free_port(), free_port()
-    env = {
-        "DATABASE_URL": database_url,
-        "INTAKE_GRPC_PORT": str(grpc_port),
-        "INTAKE_METRICS_PORT": str(free_port()),
-        "INTAKE_RATING_WINDOW_S": str(RATING_WINDOW_S),
-        "INTAKE_AUTO_CLOSE_EVERY_S": "0.3",
-        "GATEWAY_PORT": str(gateway_port),
-        "GATEWAY_INTAKE_TARGET": f"127.0.0.1:{grpc_port}",
-        "GATEWAY_JWT_SECRET": JWT_SECRET,
-    }
+    env, base_url = free_port_env(
+        database_url,
+        INTAKE_RATING_WINDOW_S=str(RATING_WINDOW_S),
+        INTAKE_AUTO_CLOSE_EVERY_S="0.3",
+        GATEWAY_JWT_SECRET=JWT_SECRET,
+    )
     log_path: Path = tmp_path_factory.mktemp("e2e") / "system.log"
-    base_url = f"http://127.0.0.1:{gateway_port}"
     with log_path.open("w") as sink:
         stack = LocalStack(env=env, sink=sink)
         stack.start()
