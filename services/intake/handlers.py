@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -17,6 +18,7 @@ from psycopg_pool import AsyncConnectionPool
 from services.intake.adapters.event_log import LoggedEvent, parse_cursor, read_after
 from services.intake.adapters.tickets_repo import AttachmentRow, TicketFilter, TicketRepository
 from services.intake.adapters.users_repo import UserRecord, UserRepository
+from services.intake.domain.activity import record_activity
 from services.intake.domain.attachments import check_attachment
 from services.intake.domain.creation import (
     NewTicket,
@@ -30,16 +32,28 @@ from services.intake.domain.errors import (
     NotFound,
     Unauthenticated,
 )
+from services.intake.domain.history import HistoricalStep, replay
 from services.intake.domain.lifecycle import apply_action, can_see, rate, site_scope
 from services.intake.domain.model import Action, Actor, NewEvent, Role, Ticket
 
-__all__ = ["IntakeHandlers", "TicketView"]
+__all__ = ["ImportedTicket", "IntakeHandlers", "TicketView"]
 
 log = logging.getLogger(__name__)
 
 _SYSTEM = Actor("system", Role.SYSTEM)
 _MAX_PAGE = 200
 _DEFAULT_PAGE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedTicket:
+    """A historical ticket to import: what was asked, by whom, when, and what happened."""
+
+    ticket_id: str
+    request: NewTicket
+    requester: Actor
+    created_at: datetime
+    steps: list[HistoricalStep]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +195,41 @@ class IntakeHandlers:
             await repo.update(ticket)
             await repo.append_events(ticket.id, events)
             return await self._view(repo, ticket)
+
+    async def record_activity(
+        self, actor: Actor, ticket_id: str, kind: str, note: str, payload: dict[str, Any]
+    ) -> LoggedEvent:
+        """Add an event that changes no state (sensor repeat or clear, comment)."""
+        async with self._unit() as repo:
+            ticket = await self._visible(repo, actor, ticket_id, True)
+            event = record_activity(ticket, actor, kind, note, payload, self._clock())
+            await repo.update(ticket)
+            return await repo.append_event(ticket.id, event)
+
+    async def import_tickets(
+        self, importer: Actor, history: list[ImportedTicket]
+    ) -> tuple[list[str], int]:
+        """Store historical tickets with their real times, all or none; returns the ids
+        imported and how many were skipped because they already exist."""
+        async with self._unit() as repo:
+            present = await repo.existing_ids([h.ticket_id for h in history])
+            imported: list[str] = []
+            for item in history:
+                if item.ticket_id in present:
+                    continue
+                ticket, events = replay(
+                    importer,
+                    item.ticket_id,
+                    item.request,
+                    item.requester,
+                    item.created_at,
+                    item.steps,
+                )
+                ticket.number = await repo.insert_with_event(ticket, events[0])
+                await repo.append_events(ticket.id, events[1:])
+                imported.append(ticket.id)
+                present.add(ticket.id)
+        return imported, len(history) - len(imported)
 
     async def events(self, actor: Actor, ticket_id: str) -> list[LoggedEvent]:
         """The ticket's history, oldest first."""

@@ -104,16 +104,36 @@ def _to_ticket(row: dict[str, Any]) -> Ticket:
 _INSERT_WITH_EVENT = (
     "WITH t AS (INSERT INTO intake.tickets (id, number, kind, category, status, priority, title,"
     " description, site, building, floor, unit, asset, requester, requester_role, assignee,"
-    " channel, source, device_id, contact, attributes, version, created_at, updated_at,"
-    " status_changed_at) SELECT %s, 'T' || to_char(%s::timestamptz AT TIME ZONE 'UTC', 'YYYYMMDD')"
+    " channel, source, device_id, contact, attributes, rating_stars, rating_comment, rated_at,"
+    " version, created_at, updated_at, status_changed_at) SELECT %s, 'T' || to_char(%s::timestamptz AT TIME ZONE 'UTC', 'YYYYMMDD')"
     " || '-' || lpad(n::text, greatest(7, length(n::text)), '0'),"
-    " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s"
+    " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+    " %s, %s, %s"
     " FROM nextval('intake.ticket_number_seq') AS n RETURNING id, number)"
     " INSERT INTO intake.ticket_events (ticket_id, type, from_status, to_status, actor,"
     " actor_role, channel, note, payload, occurred_at)"
     " SELECT t.id, %s, NULL, %s, %s, %s, %s, %s, %s::jsonb || jsonb_build_object('number', t.number), %s"
     " FROM t RETURNING payload->>'number'"
 )
+
+
+_APPEND_EVENT = (
+    "INSERT INTO intake.ticket_events (ticket_id, type, from_status, to_status, actor,"
+    " actor_role, channel, note, payload, occurred_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_LOGGED_COLUMNS = (
+    " RETURNING id, tx_id::text AS tx_id, ticket_id, type, from_status, to_status, actor,"
+    " actor_role, channel, note, payload, occurred_at"
+)
+
+
+def _event_params(ticket_id: str, e: NewEvent) -> tuple[Any, ...]:
+    return (
+        ticket_id, e.type, e.from_status.value if e.from_status else None,
+        e.to_status.value if e.to_status else None, e.actor, e.actor_role.value,
+        e.channel.value, e.note, Jsonb(e.payload), e.occurred_at,
+    )  # fmt: skip
 
 
 def _location_problem(constraint: str, loc: Location) -> str:
@@ -222,7 +242,9 @@ class TicketRepository:
                     t.title, t.description, t.location.site, t.location.building, t.location.floor,
                     t.location.unit or None, t.location.asset or None, t.requester,
                     t.requester_role.value, t.assignee, t.channel.value, t.source.value,
-                    t.device_id, t.contact, Jsonb(t.attributes), t.version, t.created_at,
+                    t.device_id, t.contact, Jsonb(t.attributes),
+                    t.rating.stars if t.rating else None, t.rating.comment if t.rating else None,
+                    t.rating.rated_at if t.rating else None, t.version, t.created_at,
                     t.updated_at, t.status_changed_at,
                     created.type, created.to_status.value if created.to_status else None,
                     created.actor, created.actor_role.value,
@@ -235,6 +257,15 @@ class TicketRepository:
             ) from None
         assert row is not None
         return str(row[0])
+
+    async def existing_ids(self, ticket_ids: list[str]) -> set[str]:
+        """Which of these ids are tickets already (ids that are not UUIDs are refused)."""
+        try:
+            uuids = [UUID(i) for i in ticket_ids]
+        except ValueError:
+            raise InvalidInput("ticket ids must be UUIDs") from None
+        rows = await self._all("SELECT id FROM intake.tickets WHERE id = ANY(%s)", (uuids,))
+        return {str(r["id"]) for r in rows}
 
     async def update(self, t: Ticket) -> None:
         rating = t.rating
@@ -283,17 +314,13 @@ class TicketRepository:
 
     async def append_events(self, ticket_id: str, events: list[NewEvent]) -> None:
         async with self._conn.cursor() as cur:
-            await cur.executemany(
-                "INSERT INTO intake.ticket_events (ticket_id, type, from_status, to_status,"
-                " actor, actor_role, channel, note, payload, occurred_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [
-                    (ticket_id, e.type, e.from_status.value if e.from_status else None,
-                     e.to_status.value if e.to_status else None, e.actor, e.actor_role.value,
-                     e.channel.value, e.note, Jsonb(e.payload), e.occurred_at)
-                    for e in events
-                ],
-            )  # fmt: skip
+            await cur.executemany(_APPEND_EVENT, [_event_params(ticket_id, e) for e in events])
+
+    async def append_event(self, ticket_id: str, event: NewEvent) -> LoggedEvent:
+        """Append one event and return it as logged."""
+        row = await self._one(_APPEND_EVENT + _LOGGED_COLUMNS, _event_params(ticket_id, event))
+        assert row is not None
+        return LoggedEvent.from_row(row)
 
     async def ticket_events(self, ticket_id: str) -> list[LoggedEvent]:
         rows = await self._all(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.intake.v1 import intake_pb2 as pb
@@ -15,8 +16,9 @@ from services.intake.adapters.tickets_repo import AttachmentRow, TicketFilter
 from services.intake.adapters.users_repo import UserRecord
 from services.intake.domain.creation import NewTicket
 from services.intake.domain.errors import InvalidInput
+from services.intake.domain.history import HistoricalStep
 from services.intake.domain.model import Action, Actor, Channel, Kind, Location, Priority, Role
-from services.intake.handlers import TicketView
+from services.intake.handlers import ImportedTicket, TicketView
 
 __all__ = [
     "action_from_pb",
@@ -24,7 +26,9 @@ __all__ = [
     "attachment_to_pb",
     "event_to_pb",
     "filter_from_pb",
+    "imported_from_pb",
     "new_ticket_from_pb",
+    "payload_from_json",
     "ticket_to_pb",
     "user_to_pb",
 ]
@@ -77,6 +81,42 @@ def new_ticket_from_pb(req: pb.CreateTicketRequest) -> NewTicket:
         device_id=req.device_id,
         contact=req.contact,
         attributes=dict(req.attributes),
+    )
+
+
+def _step_from_pb(step: pb.HistoricalStep) -> HistoricalStep:
+    role = _enum(Role, step.actor_role, pb.Role, "ROLE_", "step.actor_role")
+    action = action_from_pb(step.action) if step.action else None
+    return HistoricalStep(
+        actor=Actor(step.actor, role), at=_from_ts(step.at), action=action,
+        assignee=step.assignee, note=step.note, stars=step.stars,
+    )  # fmt: skip
+
+
+def imported_from_pb(item: pb.HistoricalTicket) -> ImportedTicket:
+    """A historical ticket; a missing id gets a fresh one."""
+    if not item.HasField("created_at"):
+        raise InvalidInput("a historical ticket needs created_at")
+    loc = item.location
+    priority = code_of(pb.Priority, "PRIORITY_", item.priority, upper=True)
+    channel = code_of(pb.Channel, "CHANNEL_", item.channel) or "api"
+    request = NewTicket(
+        kind=_enum(Kind, item.kind, pb.TicketKind, "TICKET_KIND_", "kind"),
+        category=item.category,
+        title=item.title,
+        description=item.description,
+        location=Location(loc.site, loc.building, loc.floor, loc.unit, loc.asset),
+        priority=Priority(priority) if priority else None,
+        device_id=item.device_id,
+        attributes=dict(item.attributes),
+    )
+    role = _enum(Role, item.requester_role, pb.Role, "ROLE_", "requester_role")
+    return ImportedTicket(
+        ticket_id=item.id or str(uuid.uuid4()),
+        request=request,
+        requester=Actor(item.requester, role, loc.site, Channel(channel)),
+        created_at=_from_ts(item.created_at),
+        steps=[_step_from_pb(step) for step in item.steps],
     )
 
 
@@ -161,6 +201,19 @@ def event_to_pb(event: LoggedEvent) -> pb.TicketEvent:
         occurred_at=_ts(event.occurred_at),
         cursor=event.cursor,
     )
+
+
+def payload_from_json(text: str) -> dict[str, Any]:
+    """An event payload: a JSON object, or empty."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise InvalidInput("payload_json is not JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidInput("payload_json must be a JSON object")
+    return value
 
 
 def user_to_pb(user: UserRecord) -> pb.User:

@@ -136,6 +136,24 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         return pb.GetAttachmentResponse(attachment=m.attachment_to_pb(row), content=content)
 
     @_rpc
+    async def RecordActivity(
+        self, request: pb.RecordActivityRequest, context: Context
+    ) -> pb.RecordActivityResponse:
+        event = await self._h.record_activity(
+            m.actor_from_pb(request.actor), request.ticket_id, request.type, request.note,
+            m.payload_from_json(request.payload_json),
+        )  # fmt: skip
+        return pb.RecordActivityResponse(event=m.event_to_pb(event))
+
+    @_rpc
+    async def ImportTickets(
+        self, request: pb.ImportTicketsRequest, context: Context
+    ) -> pb.ImportTicketsResponse:
+        history = [m.imported_from_pb(item) for item in request.tickets]
+        ids, skipped = await self._h.import_tickets(m.actor_from_pb(request.actor), history)
+        return pb.ImportTicketsResponse(imported=len(ids), skipped=skipped, ticket_ids=ids)
+
+    @_rpc
     async def VerifyCredentials(
         self, request: pb.VerifyCredentialsRequest, context: Context
     ) -> pb.VerifyCredentialsResponse:

@@ -1136,3 +1136,240 @@ class VerifyCredentialsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___VerifyCredentialsResponse: _TypeAlias = VerifyCredentialsResponse  # noqa: Y015
+
+@_typing.final
+class RecordActivityRequest(_message.Message):
+    """Adds an event that changes no state: a sensor repeat or clear, a device joining a
+    rolled-up ticket, a comment. Types are listed in docs/design.md.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    TICKET_ID_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    PAYLOAD_JSON_FIELD_NUMBER: _builtins.int
+    ticket_id: _builtins.str
+    type: _builtins.str
+    note: _builtins.str
+    payload_json: _builtins.str
+    """A JSON object with the details."""
+    @_builtins.property
+    def actor(self) -> Global___Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        ticket_id: _builtins.str = ...,
+        type: _builtins.str = ...,
+        note: _builtins.str = ...,
+        payload_json: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "note", b"note", "payload_json", b"payload_json", "ticket_id", b"ticket_id", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordActivityRequest: _TypeAlias = RecordActivityRequest  # noqa: Y015
+
+@_typing.final
+class RecordActivityResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def event(self) -> Global___TicketEvent: ...
+    def __init__(
+        self,
+        *,
+        event: Global___TicketEvent | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordActivityResponse: _TypeAlias = RecordActivityResponse  # noqa: Y015
+
+@_typing.final
+class HistoricalTicket(_message.Message):
+    """A ticket from history (a legacy system, a spreadsheet, the simulator's backfill) with
+    the times it really had. Its events replay its lifecycle and must follow the rules.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class AttributesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    LOCATION_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    REQUESTER_FIELD_NUMBER: _builtins.int
+    REQUESTER_ROLE_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    DEVICE_ID_FIELD_NUMBER: _builtins.int
+    ATTRIBUTES_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    STEPS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Optional; a ticket with an id that already exists is skipped, so imports can be rerun."""
+    kind: Global___TicketKind.ValueType
+    category: _builtins.str
+    title: _builtins.str
+    description: _builtins.str
+    priority: Global___Priority.ValueType
+    requester: _builtins.str
+    requester_role: Global___Role.ValueType
+    channel: Global___Channel.ValueType
+    device_id: _builtins.str
+    @_builtins.property
+    def location(self) -> Global___Location: ...
+    @_builtins.property
+    def attributes(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def steps(self) -> _containers.RepeatedCompositeFieldContainer[Global___HistoricalStep]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        kind: Global___TicketKind.ValueType = ...,
+        category: _builtins.str = ...,
+        title: _builtins.str = ...,
+        description: _builtins.str = ...,
+        location: Global___Location | None = ...,
+        priority: Global___Priority.ValueType = ...,
+        requester: _builtins.str = ...,
+        requester_role: Global___Role.ValueType = ...,
+        channel: Global___Channel.ValueType = ...,
+        device_id: _builtins.str = ...,
+        attributes: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        steps: _abc.Iterable[Global___HistoricalStep] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "location", b"location"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attributes", b"attributes", "category", b"category", "channel", b"channel", "created_at", b"created_at", "description", b"description", "device_id", b"device_id", "id", b"id", "kind", b"kind", "location", b"location", "priority", b"priority", "requester", b"requester", "requester_role", b"requester_role", "steps", b"steps", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HistoricalTicket: _TypeAlias = HistoricalTicket  # noqa: Y015
+
+@_typing.final
+class HistoricalStep(_message.Message):
+    """One lifecycle step of a historical ticket."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTION_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    ACTOR_ROLE_FIELD_NUMBER: _builtins.int
+    ASSIGNEE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    STARS_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    action: Global___Action.ValueType
+    actor: _builtins.str
+    actor_role: Global___Role.ValueType
+    assignee: _builtins.str
+    note: _builtins.str
+    stars: _builtins.int
+    """For the rating step (action unspecified, stars set): 1-5."""
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        action: Global___Action.ValueType = ...,
+        actor: _builtins.str = ...,
+        actor_role: Global___Role.ValueType = ...,
+        assignee: _builtins.str = ...,
+        note: _builtins.str = ...,
+        stars: _builtins.int = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "actor_role", b"actor_role", "assignee", b"assignee", "at", b"at", "note", b"note", "stars", b"stars"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HistoricalStep: _TypeAlias = HistoricalStep  # noqa: Y015
+
+@_typing.final
+class ImportTicketsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    TICKETS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def actor(self) -> Global___Actor:
+        """Admin or system only."""
+
+    @_builtins.property
+    def tickets(self) -> _containers.RepeatedCompositeFieldContainer[Global___HistoricalTicket]: ...
+    def __init__(
+        self,
+        *,
+        actor: Global___Actor | None = ...,
+        tickets: _abc.Iterable[Global___HistoricalTicket] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "tickets", b"tickets"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportTicketsRequest: _TypeAlias = ImportTicketsRequest  # noqa: Y015
+
+@_typing.final
+class ImportTicketsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IMPORTED_FIELD_NUMBER: _builtins.int
+    SKIPPED_FIELD_NUMBER: _builtins.int
+    TICKET_IDS_FIELD_NUMBER: _builtins.int
+    imported: _builtins.int
+    skipped: _builtins.int
+    @_builtins.property
+    def ticket_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        imported: _builtins.int = ...,
+        skipped: _builtins.int = ...,
+        ticket_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["imported", b"imported", "skipped", b"skipped", "ticket_ids", b"ticket_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportTicketsResponse: _TypeAlias = ImportTicketsResponse  # noqa: Y015

@@ -84,6 +84,16 @@ class IntakeServiceStub:
                 request_serializer=maintenance_dot_intake_dot_v1_dot_intake__pb2.VerifyCredentialsRequest.SerializeToString,
                 response_deserializer=maintenance_dot_intake_dot_v1_dot_intake__pb2.VerifyCredentialsResponse.FromString,
                 _registered_method=True)
+        self.RecordActivity = channel.unary_unary(
+                '/maintenance.intake.v1.IntakeService/RecordActivity',
+                request_serializer=maintenance_dot_intake_dot_v1_dot_intake__pb2.RecordActivityRequest.SerializeToString,
+                response_deserializer=maintenance_dot_intake_dot_v1_dot_intake__pb2.RecordActivityResponse.FromString,
+                _registered_method=True)
+        self.ImportTickets = channel.unary_unary(
+                '/maintenance.intake.v1.IntakeService/ImportTickets',
+                request_serializer=maintenance_dot_intake_dot_v1_dot_intake__pb2.ImportTicketsRequest.SerializeToString,
+                response_deserializer=maintenance_dot_intake_dot_v1_dot_intake__pb2.ImportTicketsResponse.FromString,
+                _registered_method=True)
 
 
 class IntakeServiceServicer:
@@ -150,6 +160,19 @@ class IntakeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordActivity(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportTickets(self, request, context):
+        """Imports historical tickets in one transaction: all or none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IntakeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -202,6 +225,16 @@ def add_IntakeServiceServicer_to_server(servicer, server):
                     servicer.VerifyCredentials,
                     request_deserializer=maintenance_dot_intake_dot_v1_dot_intake__pb2.VerifyCredentialsRequest.FromString,
                     response_serializer=maintenance_dot_intake_dot_v1_dot_intake__pb2.VerifyCredentialsResponse.SerializeToString,
+            ),
+            'RecordActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordActivity,
+                    request_deserializer=maintenance_dot_intake_dot_v1_dot_intake__pb2.RecordActivityRequest.FromString,
+                    response_serializer=maintenance_dot_intake_dot_v1_dot_intake__pb2.RecordActivityResponse.SerializeToString,
+            ),
+            'ImportTickets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportTickets,
+                    request_deserializer=maintenance_dot_intake_dot_v1_dot_intake__pb2.ImportTicketsRequest.FromString,
+                    response_serializer=maintenance_dot_intake_dot_v1_dot_intake__pb2.ImportTicketsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -474,6 +507,60 @@ class IntakeService:
             '/maintenance.intake.v1.IntakeService/VerifyCredentials',
             maintenance_dot_intake_dot_v1_dot_intake__pb2.VerifyCredentialsRequest.SerializeToString,
             maintenance_dot_intake_dot_v1_dot_intake__pb2.VerifyCredentialsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maintenance.intake.v1.IntakeService/RecordActivity',
+            maintenance_dot_intake_dot_v1_dot_intake__pb2.RecordActivityRequest.SerializeToString,
+            maintenance_dot_intake_dot_v1_dot_intake__pb2.RecordActivityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportTickets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maintenance.intake.v1.IntakeService/ImportTickets',
+            maintenance_dot_intake_dot_v1_dot_intake__pb2.ImportTicketsRequest.SerializeToString,
+            maintenance_dot_intake_dot_v1_dot_intake__pb2.ImportTicketsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -42,6 +42,9 @@ class IntakeServiceStub:
     AddAttachment: _grpc.UnaryUnaryMultiCallable[_intake_pb2.AddAttachmentRequest, _intake_pb2.AddAttachmentResponse]
     GetAttachment: _grpc.UnaryUnaryMultiCallable[_intake_pb2.GetAttachmentRequest, _intake_pb2.GetAttachmentResponse]
     VerifyCredentials: _grpc.UnaryUnaryMultiCallable[_intake_pb2.VerifyCredentialsRequest, _intake_pb2.VerifyCredentialsResponse]
+    RecordActivity: _grpc.UnaryUnaryMultiCallable[_intake_pb2.RecordActivityRequest, _intake_pb2.RecordActivityResponse]
+    ImportTickets: _grpc.UnaryUnaryMultiCallable[_intake_pb2.ImportTicketsRequest, _intake_pb2.ImportTicketsResponse]
+    """Imports historical tickets in one transaction: all or none."""
 
 @_typing.type_check_only
 class IntakeServiceAsyncStub(IntakeServiceStub):
@@ -57,6 +60,9 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     AddAttachment: _aio.UnaryUnaryMultiCallable[_intake_pb2.AddAttachmentRequest, _intake_pb2.AddAttachmentResponse]  # type: ignore[assignment]
     GetAttachment: _aio.UnaryUnaryMultiCallable[_intake_pb2.GetAttachmentRequest, _intake_pb2.GetAttachmentResponse]  # type: ignore[assignment]
     VerifyCredentials: _aio.UnaryUnaryMultiCallable[_intake_pb2.VerifyCredentialsRequest, _intake_pb2.VerifyCredentialsResponse]  # type: ignore[assignment]
+    RecordActivity: _aio.UnaryUnaryMultiCallable[_intake_pb2.RecordActivityRequest, _intake_pb2.RecordActivityResponse]  # type: ignore[assignment]
+    ImportTickets: _aio.UnaryUnaryMultiCallable[_intake_pb2.ImportTicketsRequest, _intake_pb2.ImportTicketsResponse]  # type: ignore[assignment]
+    """Imports historical tickets in one transaction: all or none."""
 
 class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -129,5 +135,20 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _intake_pb2.VerifyCredentialsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_intake_pb2.VerifyCredentialsResponse, _abc.Awaitable[_intake_pb2.VerifyCredentialsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordActivity(
+        self,
+        request: _intake_pb2.RecordActivityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.RecordActivityResponse, _abc.Awaitable[_intake_pb2.RecordActivityResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ImportTickets(
+        self,
+        request: _intake_pb2.ImportTicketsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_pb2.ImportTicketsResponse, _abc.Awaitable[_intake_pb2.ImportTicketsResponse]]:
+        """Imports historical tickets in one transaction: all or none."""
 
 def add_IntakeServiceServicer_to_server(servicer: IntakeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,1 @@
+"""The ingestor: MQTT in, telemetry stored, alerts turned into tickets, the device registry."""

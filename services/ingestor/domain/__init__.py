@@ -1,0 +1,1 @@
+"""Sensor rules with no I/O: devices, observations, detection and incidents."""

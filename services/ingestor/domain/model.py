@@ -1,0 +1,120 @@
+"""Devices and what they tell us, as frozen dataclasses built from a wire message at once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+
+__all__ = [
+    "ALERT_PRIORITY",
+    "AlertSignal",
+    "AlertType",
+    "Device",
+    "DeviceKind",
+    "Observation",
+    "PayloadFormat",
+    "Reading",
+    "Rejected",
+    "StatusSignal",
+]
+
+
+class DeviceKind(StrEnum):
+    LEAK = "leak"
+    POWER = "power"
+    ELEVATOR = "elevator"
+
+
+class PayloadFormat(StrEnum):
+    NATIVE = "native"
+    ZIGBEE2MQTT = "zigbee2mqtt"
+    TASMOTA = "tasmota"
+    SHELLY_GEN2 = "shelly_gen2"
+
+
+class AlertType(StrEnum):
+    LEAK = "leak"
+    MOISTURE_HIGH = "moisture_high"
+    POWER_OUTAGE = "power_outage"
+    VOLTAGE_OUT_OF_RANGE = "voltage_out_of_range"
+    ELEVATOR_FAULT = "elevator_fault"
+    DOOR_FAULTS = "door_faults"
+    ENTRAPMENT = "entrapment"
+    DEVICE_OFFLINE = "device_offline"
+
+
+#: The ticket priority each alert opens with.
+ALERT_PRIORITY: Mapping[AlertType, str] = MappingProxyType(
+    {
+        AlertType.LEAK: "P1",
+        AlertType.ENTRAPMENT: "P1",
+        AlertType.POWER_OUTAGE: "P1",
+        AlertType.MOISTURE_HIGH: "P2",
+        AlertType.VOLTAGE_OUT_OF_RANGE: "P2",
+        AlertType.ELEVATOR_FAULT: "P2",
+        AlertType.DOOR_FAULTS: "P3",
+        AlertType.DEVICE_OFFLINE: "P4",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A registered sensor and where it is."""
+
+    device_id: str
+    kind: DeviceKind
+    site: str
+    building: str
+    floor: str
+    format: PayloadFormat
+    unit: str = ""
+    asset: str = ""
+    source_topic: str = ""
+    expected_interval_s: int = 300
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """Telemetry: named numeric values at one time."""
+
+    device_id: str
+    time: datetime
+    metrics: Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSignal:
+    """An alert raised (`active`) or cleared, sent by the device or derived from telemetry."""
+
+    device_id: str
+    time: datetime
+    alert_type: AlertType
+    active: bool
+    readings: Mapping[str, float] = field(default_factory=dict)
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusSignal:
+    """The device says it is online or offline (a last will, an availability topic)."""
+
+    device_id: str
+    time: datetime
+    online: bool
+
+
+Observation = Reading | AlertSignal | StatusSignal
+
+
+class Rejected(Exception):
+    """A message we cannot use; `reason` is a short code counted in metrics."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
