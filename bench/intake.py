@@ -26,6 +26,7 @@ from bench.cpu import cpu_seconds, postgres_cpu_seconds
 from bench.load import LoadResult, post_load
 from services.common.migrate import migrate
 from services.intake.demo import seed_demo
+from services.launcher.broker import LocalBroker
 from services.launcher.stack import LocalStack, free_port, free_port_env
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -63,8 +64,9 @@ def _measure(
                 "--log-level", "warning", "--no-access-log"]  # fmt: skip
     with (
         open(os.devnull, "w") as sink,
+        LocalBroker() as broker,
         subprocess.Popen(echo_cmd) as echo_server,
-        LocalStack(env=env, sink=sink) as stack,
+        LocalStack(env={**env, "MQTT_URL": broker.url}, sink=sink) as stack,
     ):
         try:
             stack.wait_ready(f"{base}/readyz")

@@ -7,8 +7,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.gateway.adapters.intake_client import IntakeClient
-from services.gateway.entrypoint import attachment_routes, auth_routes, ops_routes, ticket_routes
+from services.gateway.adapters.backends import Backends
+from services.gateway.entrypoint import (
+    attachment_routes,
+    auth_routes,
+    device_routes,
+    ops_routes,
+    ticket_routes,
+)
 from services.gateway.entrypoint.middleware import EdgeMiddleware
 from services.gateway.entrypoint.problems import install_problem_handlers
 from services.gateway.entrypoint.security import TokenIssuer
@@ -31,13 +37,15 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.intake = IntakeClient(
-            settings.intake_target, settings.max_upload_bytes + 1024 * 1024
+        app.state.backends = Backends(
+            settings.intake_target,
+            settings.ingestor_target,
+            settings.max_upload_bytes + 1024 * 1024,
         )
         try:
             yield
         finally:
-            await app.state.intake.close()
+            await app.state.backends.close()
 
     app = FastAPI(
         title="Maintenance platform API",
@@ -49,7 +57,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.rpc_timeout_s = settings.rpc_timeout_s
     app.state.max_upload_bytes = settings.max_upload_bytes
     install_problem_handlers(app)
-    for module in (ops_routes, auth_routes, ticket_routes, attachment_routes):
+    for module in (ops_routes, auth_routes, ticket_routes, attachment_routes, device_routes):
         app.include_router(module.router)
     app.add_middleware(
         EdgeMiddleware,

@@ -28,6 +28,7 @@ class Process:
 #: Every process of the system, in start order. New services join here.
 PROCESSES = (
     Process("intake", "services.intake"),
+    Process("ingestor", "services.ingestor"),
     Process("gateway", "services.gateway"),
 )
 
@@ -41,14 +42,18 @@ def free_port() -> int:
 
 def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]:
     """Environment that runs every process against `database_url` on free ports, and the
-    gateway's base URL. `extra` adds or overrides variables."""
-    grpc_port, gateway_port = free_port(), free_port()
+    gateway's base URL. `extra` adds or overrides variables (MQTT_URL among them)."""
+    intake_port, ingestor_port, gateway_port = free_port(), free_port(), free_port()
     env = {
         "DATABASE_URL": database_url,
-        "INTAKE_GRPC_PORT": str(grpc_port),
+        "INTAKE_GRPC_PORT": str(intake_port),
         "INTAKE_METRICS_PORT": str(free_port()),
+        "INGESTOR_GRPC_PORT": str(ingestor_port),
+        "INGESTOR_METRICS_PORT": str(free_port()),
+        "INGESTOR_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "GATEWAY_PORT": str(gateway_port),
-        "GATEWAY_INTAKE_TARGET": f"127.0.0.1:{grpc_port}",
+        "GATEWAY_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
+        "GATEWAY_INGESTOR_TARGET": f"127.0.0.1:{ingestor_port}",
         **extra,
     }
     return env, f"http://127.0.0.1:{gateway_port}"

@@ -15,6 +15,7 @@ from psycopg.conninfo import make_conninfo
 
 from services.common.migrate import migrate
 from services.intake.demo import seed_demo
+from services.launcher.broker import LocalBroker
 from services.launcher.stack import LocalStack, free_port_env
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -25,9 +26,10 @@ RATING_WINDOW_S = 2.0
 class System:
     """Where the running system is and how to talk to it."""
 
-    def __init__(self, base_url: str, database_url: str) -> None:
+    def __init__(self, base_url: str, database_url: str, mqtt_port: int) -> None:
         self.base_url = base_url
         self.database_url = database_url
+        self.mqtt_port = mqtt_port
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -56,19 +58,23 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     database_url = make_conninfo(ADMIN_URL, dbname=name)
     migrate(database_url)
     seed_demo(database_url)
+    broker = LocalBroker()
     env, base_url = free_port_env(
         database_url,
+        MQTT_URL=broker.url,
         INTAKE_RATING_WINDOW_S=str(RATING_WINDOW_S),
         INTAKE_AUTO_CLOSE_EVERY_S="0.3",
+        INGESTOR_OFFLINE_CHECK_EVERY_S="0.5",
+        INGESTOR_REPEAT_EVENT_EVERY_S="0",
         GATEWAY_JWT_SECRET=JWT_SECRET,
     )
     log_path: Path = tmp_path_factory.mktemp("e2e") / "system.log"
-    with log_path.open("w") as sink:
+    with log_path.open("w") as sink, broker:
         stack = LocalStack(env=env, sink=sink)
         stack.start()
         try:
             stack.wait_ready(f"{base_url}/readyz", timeout_s=40)
-            yield System(base_url, database_url)
+            yield System(base_url, database_url, broker.port)
         finally:
             stack.stop()
     codes = {name: child.returncode for name, child in stack.children.items()}

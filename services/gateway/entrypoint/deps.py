@@ -1,12 +1,12 @@
-"""What every authenticated route needs, resolved once per request: who calls, the intake
-stub, and the options (timeout, request id) for each gRPC call."""
+"""What every authenticated route needs, resolved once per request: who calls, the service
+stubs, and the options (timeout, request id) for each gRPC call."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, TypedDict
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from maintenance.intake.v1 import intake_pb2 as pb
 
 from services.common.logs import request_id_var
@@ -14,6 +14,7 @@ from services.common.protoenum import number_of
 from services.gateway.entrypoint.security import Principal, bearer_token
 
 if TYPE_CHECKING:
+    from maintenance.ingestor.v1.ingestor_pb2_grpc import DeviceServiceAsyncStub
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
 
 __all__ = ["Call", "CallOptions", "Caller", "Intake"]
@@ -32,7 +33,13 @@ class Call:
 
     user: Principal
     intake: IntakeServiceAsyncStub
+    devices: DeviceServiceAsyncStub
     opts: CallOptions
+
+    def require(self, *roles: str) -> None:
+        """403 unless the caller has one of `roles`."""
+        if self.user.role not in roles:
+            raise HTTPException(403, f"a {self.user.role} may not do this")
 
     def actor(self, channel: str = "web") -> pb.Actor:
         """The caller as intake's Actor."""
@@ -53,11 +60,12 @@ def _options(request: Request) -> CallOptions:
 
 async def _caller(request: Request, token: Annotated[str | None, Depends(bearer_token)]) -> Call:
     user = request.app.state.tokens.check(token)
-    return Call(user, request.app.state.intake.stub, _options(request))
+    backends = request.app.state.backends
+    return Call(user, backends.intake, backends.devices, _options(request))
 
 
 async def _intake(request: Request) -> IntakeServiceAsyncStub:
-    return request.app.state.intake.stub  # type: ignore[no-any-return]
+    return request.app.state.backends.intake  # type: ignore[no-any-return]
 
 
 #: An authenticated call (401 without a valid bearer token).

@@ -19,9 +19,10 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="The gateway and the services it needs can take requests")
 async def readyz(request: Request) -> Response:
-    if await request.app.state.intake.ready():
+    missing = await request.app.state.backends.not_ready()
+    if not missing:
         return Response('{"status":"ready"}', media_type="application/json")
-    return problem(503, "the intake service is not serving")
+    return problem(503, f"not serving: {', '.join(missing)}", not_serving=missing)
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)

@@ -14,6 +14,7 @@ __all__ = [
     "AlertType",
     "Device",
     "DeviceKind",
+    "Inbound",
     "Observation",
     "PayloadFormat",
     "Reading",
@@ -59,6 +60,16 @@ ALERT_PRIORITY: Mapping[AlertType, str] = MappingProxyType(
         AlertType.DEVICE_OFFLINE: "P4",
     }
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One MQTT message as received; `arrived` is a monotonic clock reading."""
+
+    topic: str
+    payload: bytes
+    received_at: datetime
+    arrived: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,8 @@ CREATE TABLE incidents (
     priority        text NOT NULL,
     opened_at       timestamptz NOT NULL,
     last_signal_at  timestamptz NOT NULL,
+    -- When the ticket was last told about a repeat (repeats are told at most every few minutes).
+    last_note_at    timestamptz NOT NULL,
     occurrences     integer NOT NULL DEFAULT 1,
     cleared_at      timestamptz,
     closed_at       timestamptz,

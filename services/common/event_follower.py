@@ -1,0 +1,78 @@
+"""Follow intake's ticket event log from a cursor the consumer stores in its own schema.
+
+Each event is handled in a transaction that also moves the cursor, so after a crash the
+consumer resumes exactly after the last event it handled: nothing is lost, nothing is
+handled twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from maintenance.intake.v1 import intake_pb2 as pb
+from psycopg import AsyncConnection, sql
+from psycopg_pool import AsyncConnectionPool
+
+if TYPE_CHECKING:
+    from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
+
+__all__ = ["EventHandler", "follow_ticket_events"]
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[AsyncConnection[Any], pb.TicketEvent], Awaitable[None]]
+
+
+async def _load_cursor(pool: AsyncConnectionPool, schema: str, consumer: str) -> str:
+    async with pool.connection() as conn, conn.cursor() as cur:
+        await cur.execute(
+            sql.SQL("SELECT cursor FROM {}.event_cursor WHERE consumer = %s").format(
+                sql.Identifier(schema)
+            ),
+            (consumer,),
+        )
+        row = await cur.fetchone()
+    return str(row[0]) if row else ""
+
+
+async def _save_cursor(conn: AsyncConnection[Any], schema: str, consumer: str, cursor: str) -> None:
+    await conn.execute(
+        sql.SQL(
+            "INSERT INTO {}.event_cursor (consumer, cursor) VALUES (%s, %s)"
+            " ON CONFLICT (consumer) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()"
+        ).format(sql.Identifier(schema)),
+        (consumer, cursor),
+    )
+
+
+async def follow_ticket_events(
+    intake: IntakeServiceAsyncStub,
+    pool: AsyncConnectionPool,
+    *,
+    schema: str,
+    consumer: str,
+    handle: EventHandler,
+    retry_s: float = 1.0,
+) -> None:
+    """Run forever: replay from the stored cursor, then follow live; reconnect on errors.
+
+    `schema` must have the table `event_cursor (consumer text primary key, cursor text,
+    updated_at timestamptz)`.
+    """
+    while True:
+        cursor = await _load_cursor(pool, schema, consumer)
+        try:
+            stream = intake.StreamEvents(pb.StreamEventsRequest(after_cursor=cursor, follow=True))
+            async for reply in stream:
+                async with pool.connection() as conn, conn.transaction():
+                    await handle(conn, reply.event)
+                    await _save_cursor(conn, schema, consumer, reply.event.cursor)
+        except grpc.aio.AioRpcError as exc:
+            log.warning(
+                "%s: event stream broke (%s); resuming in %.1fs", consumer, exc.code().name, retry_s
+            )
+        await asyncio.sleep(retry_s)

@@ -1,0 +1,55 @@
+"""The gRPC services behind the gateway: one channel each, with their health."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from maintenance.ingestor.v1 import ingestor_pb2_grpc
+from maintenance.intake.v1 import intake_pb2_grpc
+
+__all__ = ["Backend", "Backends"]
+
+
+class Backend:
+    """One channel to one service and its `grpc.health.v1` status."""
+
+    def __init__(self, name: str, target: str, max_message_bytes: int) -> None:
+        self.name = name
+        self.channel = grpc.aio.insecure_channel(
+            target,
+            options=[
+                ("grpc.max_receive_message_length", max_message_bytes),
+                ("grpc.max_send_message_length", max_message_bytes),
+            ],
+        )
+        self._health = health_pb2_grpc.HealthStub(self.channel)
+
+    async def ready(self, timeout_s: float = 1.0) -> bool:
+        """True when the service answers its health check with SERVING."""
+        try:
+            reply = await self._health.Check(health_pb2.HealthCheckRequest(), timeout=timeout_s)
+        except grpc.aio.AioRpcError:
+            return False
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+class Backends:
+    """Stubs for every service the gateway calls."""
+
+    def __init__(self, intake_target: str, ingestor_target: str, max_message_bytes: int) -> None:
+        self._all = [
+            Backend("intake", intake_target, max_message_bytes),
+            Backend("ingestor", ingestor_target, max_message_bytes),
+        ]
+        self.intake = intake_pb2_grpc.IntakeServiceStub(self._all[0].channel)
+        self.devices = ingestor_pb2_grpc.DeviceServiceStub(self._all[1].channel)
+
+    async def not_ready(self) -> list[str]:
+        """Names of the services that are not serving right now."""
+        states = await asyncio.gather(*(b.ready() for b in self._all))
+        return [b.name for b, ok in zip(self._all, states, strict=True) if not ok]
+
+    async def close(self) -> None:
+        await asyncio.gather(*(b.channel.close(grace=None) for b in self._all))

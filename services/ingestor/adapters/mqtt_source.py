@@ -1,0 +1,130 @@
+"""The broker side: an MQTT 5 subscriber with a persistent session and manual acknowledgements.
+
+paho runs its network loop in its own thread and appends each message to a deque; the
+ingest loop takes batches from it and acknowledges them only after they are committed.
+The broker keeps at most `receive_maximum` unacknowledged messages in flight to us, which
+bounds what is held here while the database is away.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from services.ingestor.domain.model import Inbound
+
+__all__ = ["MqttSource", "Received"]
+
+log = logging.getLogger(__name__)
+
+_SESSION_EXPIRY_S = 7 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A message waiting to be committed, and what acknowledging it takes."""
+
+    inbound: Inbound
+    mid: int
+    qos: int
+
+
+class MqttSource:
+    """Subscribes (again on every connect) and hands out messages in arrival order."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        client_id: str,
+        filters: Sequence[str],
+        share_group: str,
+        receive_maximum: int,
+    ) -> None:
+        self._host, self._port = host, port
+        self._filters = [f"$share/{share_group}/{f}" if share_group else f for f in filters]
+        self._receive_maximum = receive_maximum
+        self._queue: deque[Received] = deque()
+        self.connected = threading.Event()
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._client.reconnect_delay_set(min_delay=1, max_delay=10)
+
+    def start(self) -> None:
+        """Connect in the background (retrying until the broker answers) and start the loop."""
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = _SESSION_EXPIRY_S
+        props.ReceiveMaximum = self._receive_maximum
+        self._client.connect_async(
+            self._host, self._port, keepalive=30, clean_start=False, properties=props
+        )
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def take(self, limit: int) -> list[Received]:
+        """Up to `limit` messages, oldest first (thread-safe: deque pops are atomic)."""
+        batch: list[Received] = []
+        while len(batch) < limit:
+            try:
+                batch.append(self._queue.popleft())
+            except IndexError:
+                break
+        return batch
+
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def ack(self, batch: list[Received]) -> None:
+        """Acknowledge committed messages to the broker."""
+        for item in batch:
+            if item.qos > 0:
+                self._client.ack(item.mid, item.qos)
+
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        if reason.is_failure:
+            log.warning("broker refused the connection: %s", reason)
+            return
+        client.subscribe([(f, SubscribeOptions(qos=1)) for f in self._filters])
+        self.connected.set()
+        log.info(
+            "connected to mqtt://%s:%d, subscribed to %d filters",
+            self._host,
+            self._port,
+            len(self._filters),
+        )
+
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        self.connected.clear()
+        log.warning("disconnected from the broker (%s); reconnecting", reason)
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        inbound = Inbound(
+            message.topic, bytes(message.payload), datetime.now(UTC), time.monotonic()
+        )
+        self._queue.append(Received(inbound, message.mid, message.qos))

@@ -1,0 +1,1 @@
+"""The ingestor's gRPC face: the device registry."""

@@ -1,0 +1,150 @@
+"""The platform's own format: `maint/{site}/{device_id}/{telemetry|alert|status}`.
+
+JSON by default; the suffix `/pb` carries the same message as protobuf
+(`maintenance.telemetry.v1`). The route's channel is the message kind, with `/pb`
+appended for protobuf (`telemetry/pb`).
+
+Protobuf cannot tell an absent field from its zero value: a zero `time` means the time
+the message was received, and an absent `active` is false (a clear), unlike JSON where it
+defaults to true.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from google.protobuf.message import DecodeError, Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from maintenance.telemetry.v1 import telemetry_pb2
+
+from services.ingestor.domain.model import (
+    AlertSignal,
+    AlertType,
+    Device,
+    Observation,
+    PayloadFormat,
+    Reading,
+    Rejected,
+    StatusSignal,
+)
+from services.ingestor.formats.base import FormatAdapter, Route, check_time, parse_time
+from services.ingestor.formats.common import (
+    NATIVE_ROOT,
+    check_device,
+    child,
+    json_object,
+    member,
+    numbers,
+    online_word,
+    text,
+)
+
+__all__ = ["NativeFormat"]
+
+_TELEMETRY, _ALERT, _STATUS = "telemetry", "alert", "status"
+_KINDS = (_TELEMETRY, _ALERT, _STATUS)
+_PROTOBUF = "pb"
+#: Alert types a device may send; `device_offline` is the ingestor's own.
+_SENT_ALERTS = {t.value: t for t in AlertType if t is not AlertType.DEVICE_OFFLINE}
+
+_M = TypeVar("_M", bound=Message)
+
+
+class NativeFormat(FormatAdapter):
+    """Telemetry, alerts and status in the platform's JSON or protobuf messages."""
+
+    format = PayloadFormat.NATIVE
+    subscriptions = (f"{NATIVE_ROOT}/+/+/+", f"{NATIVE_ROOT}/+/+/+/{_PROTOBUF}")
+
+    def route(self, topic: str) -> Route | None:
+        parts = topic.split("/")
+        if (
+            parts[0] != NATIVE_ROOT
+            or len(parts) not in (4, 5)
+            or parts[4:] not in ([], [_PROTOBUF])
+        ):
+            return None
+        site, device_id, kind = parts[1:4]
+        if not site or not device_id or kind not in _KINDS:
+            return None
+        return Route(self.format, "/".join(parts[3:]), device_id=device_id)
+
+    def parse(
+        self, route: Route, payload: bytes, device: Device, received_at: datetime
+    ) -> list[Observation]:
+        check_device(route, device)
+        kind, _, encoding = route.channel.partition("/")
+        if encoding:
+            return _parse_protobuf(kind, payload, device, received_at)
+        return _parse_json(kind, payload, device, received_at)
+
+
+def _alert_type(name: str) -> AlertType:
+    if not name:
+        raise Rejected("missing_field", "type")
+    try:
+        return _SENT_ALERTS[name]
+    except KeyError:
+        raise Rejected("bad_value", f"unknown alert type {name[:40]!r}") from None
+
+
+def _parse_json(
+    kind: str, payload: bytes, device: Device, received_at: datetime
+) -> list[Observation]:
+    if kind == _STATUS and (online := online_word(text(payload))) is not None:
+        return [StatusSignal(device.device_id, received_at, online)]
+    message = json_object(payload)
+    time = parse_time(message.get("time"), received_at)
+    if kind == _TELEMETRY:
+        return [Reading(device.device_id, time, numbers(child(message, "metrics", required=True)))]
+    if kind == _ALERT:
+        alert = AlertSignal(
+            device.device_id,
+            time,
+            _alert_type(member(message, "type", str)),
+            member(message, "active", bool, True),
+            numbers(child(message, "readings")),
+            member(message, "detail", str, ""),
+        )
+        return [alert]
+    return [StatusSignal(device.device_id, time, member(message, "online", bool))]
+
+
+def _decode(message_type: type[_M], payload: bytes) -> _M:
+    try:
+        return message_type.FromString(payload)
+    except DecodeError as exc:
+        raise Rejected("bad_protobuf", str(exc)[:80]) from None
+
+
+def _protobuf_time(stamp: Timestamp, received_at: datetime) -> datetime:
+    if stamp.seconds == 0 and stamp.nanos == 0:
+        return received_at
+    try:
+        when = stamp.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError) as exc:
+        raise Rejected("bad_time", str(exc)[:80]) from None
+    return check_time(when, received_at)
+
+
+def _parse_protobuf(
+    kind: str, payload: bytes, device: Device, received_at: datetime
+) -> list[Observation]:
+    if kind == _TELEMETRY:
+        telemetry = _decode(telemetry_pb2.TelemetryPayload, payload)
+        time = _protobuf_time(telemetry.time, received_at)
+        return [Reading(device.device_id, time, numbers(telemetry.metrics))]
+    if kind == _ALERT:
+        message = _decode(telemetry_pb2.AlertPayload, payload)
+        alert = AlertSignal(
+            device.device_id,
+            _protobuf_time(message.time, received_at),
+            _alert_type(message.type),
+            message.active,
+            numbers(message.readings),
+            message.detail,
+        )
+        return [alert]
+    status = _decode(telemetry_pb2.StatusPayload, payload)
+    return [StatusSignal(device.device_id, _protobuf_time(status.time, received_at), status.online)]

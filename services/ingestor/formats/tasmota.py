@@ -1,0 +1,107 @@
+"""Tasmota: `tele/<topic>/SENSOR` energy readings and the `tele/<topic>/LWT` last will.
+
+The device's `source_topic` is its Tasmota topic. Other telemetry (`STATE`, `INFO1`, ...)
+carries nothing to store.
+
+Tasmota's `Time` is the device's local time and has no time zone unless the device is set
+to add one (`SetOption52 1`). A zone-less time is taken as UTC, or as UTC plus the hours
+in the device's `utc_offset_h` threshold (e.g. 8 for China Standard Time), so register
+that offset for devices that keep local time. A time with a zone is used as it is.
+
+Devices with several energy channels report lists (`"Power": [12, 0]`): the first entry
+keeps the metric name, the others get the channel as a suffix (`power_1`). `Today` and
+`Total` are in kWh and keep that unit in their names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone
+
+from services.ingestor.domain.model import (
+    Device,
+    Observation,
+    PayloadFormat,
+    Reading,
+    Rejected,
+    StatusSignal,
+)
+from services.ingestor.formats.base import FormatAdapter, Route, check_time, number, parse_time
+from services.ingestor.formats.common import (
+    TASMOTA_ROOT,
+    JsonObject,
+    channel_metric,
+    check_device,
+    child,
+    json_object,
+    online_word,
+    text,
+)
+
+__all__ = ["TasmotaFormat"]
+
+_SENSOR, _LWT = "SENSOR", "LWT"
+#: `ENERGY` keys used, and the metric each becomes.
+_ENERGY: Mapping[str, str] = {
+    "Voltage": "voltage",
+    "Current": "current",
+    "Power": "power",
+    "ApparentPower": "apparent_power",
+    "ReactivePower": "reactive_power",
+    "Factor": "power_factor",
+    "Today": "energy_today_kwh",
+    "Total": "energy_total_kwh",
+}
+
+
+class TasmotaFormat(FormatAdapter):
+    """Power plugs and meters running Tasmota."""
+
+    format = PayloadFormat.TASMOTA
+    subscriptions = (f"{TASMOTA_ROOT}/+/{_SENSOR}", f"{TASMOTA_ROOT}/+/{_LWT}")
+
+    def route(self, topic: str) -> Route | None:
+        parts = topic.split("/")
+        if len(parts) != 3 or parts[0] != TASMOTA_ROOT or not parts[1]:
+            return None
+        if parts[2] not in (_SENSOR, _LWT):
+            return None
+        return Route(self.format, parts[2], source_topic=parts[1])
+
+    def parse(
+        self, route: Route, payload: bytes, device: Device, received_at: datetime
+    ) -> list[Observation]:
+        check_device(route, device)
+        if route.channel == _LWT:
+            word = text(payload)
+            online = online_word(word)
+            if online is None:
+                raise Rejected("bad_value", f"last will {word[:40]!r}")
+            return [StatusSignal(device.device_id, received_at, online)]
+        sensor = json_object(payload)
+        time = _local_time(sensor.get("Time"), device, received_at)
+        return [Reading(device.device_id, time, _energy(child(sensor, "ENERGY")))]
+
+
+def _local_time(value: object, device: Device, received_at: datetime) -> datetime:
+    """`Time` in the device's zone when it names none (see the module docstring)."""
+    if not isinstance(value, str):
+        return parse_time(value, received_at)
+    try:
+        when = datetime.fromisoformat(value)
+        if when.tzinfo is None:
+            offset = timedelta(hours=device.thresholds.get("utc_offset_h", 0))
+            when = when.replace(tzinfo=timezone(offset))
+    except ValueError as exc:
+        raise Rejected("bad_time", str(exc)[:80]) from None
+    return check_time(when.astimezone(UTC), received_at)
+
+
+def _energy(energy: JsonObject) -> dict[str, float]:
+    metrics: dict[str, float] = {}
+    for key, name in _ENERGY.items():
+        value = energy.get(key)
+        for channel, item in enumerate(value if isinstance(value, list) else [value]):
+            if item is not None:
+                metrics[channel_metric(name, channel)] = number(key, item)
+    return metrics

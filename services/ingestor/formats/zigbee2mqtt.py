@@ -1,0 +1,99 @@
+"""Zigbee2MQTT: `zigbee2mqtt/<friendly name>` state and `.../availability`.
+
+The device's `source_topic` is its friendly name, which may contain `/`. Bridge topics and
+commands (`/set`, `/get`, also with an attribute after them) carry nothing to store.
+
+State messages carry no time of their own except `last_seen` when Zigbee2MQTT is set to
+add it (ISO 8601, or epoch milliseconds); without it the receive time is used. Known keys
+that are null (Zigbee2MQTT's "not known yet") are skipped; unknown keys are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from services.ingestor.domain.model import (
+    Device,
+    Observation,
+    PayloadFormat,
+    Reading,
+    Rejected,
+    StatusSignal,
+)
+from services.ingestor.formats.base import FormatAdapter, Route, parse_time
+from services.ingestor.formats.common import (
+    ZIGBEE2MQTT_ROOT,
+    check_device,
+    json_object,
+    member,
+    online_word,
+    pick,
+    text,
+)
+
+__all__ = ["Zigbee2MQTTFormat"]
+
+_STATE, _AVAILABILITY = "state", "availability"
+_BRIDGE = "bridge"
+_COMMANDS = frozenset({"set", "get"})
+#: State keys used, and the metric each becomes (`water_leak` true/false becomes 1/0).
+_METRICS: Mapping[str, str] = {
+    key: key
+    for key in (
+        "water_leak",
+        "battery",
+        "linkquality",
+        "voltage",
+        "power",
+        "current",
+        "temperature",
+        "humidity",
+    )
+}
+
+
+class Zigbee2MQTTFormat(FormatAdapter):
+    """Zigbee sensors and plugs behind a Zigbee2MQTT bridge."""
+
+    format = PayloadFormat.ZIGBEE2MQTT
+    subscriptions = (f"{ZIGBEE2MQTT_ROOT}/#",)
+
+    def route(self, topic: str) -> Route | None:
+        root, _, name = topic.partition("/")
+        levels = name.split("/")
+        if root != ZIGBEE2MQTT_ROOT or not all(levels) or levels[0] == _BRIDGE:
+            return None
+        if not _COMMANDS.isdisjoint(levels[-2:]):
+            return None
+        if len(levels) > 1 and levels[-1] == _AVAILABILITY:
+            return Route(self.format, _AVAILABILITY, source_topic="/".join(levels[:-1]))
+        return Route(self.format, _STATE, source_topic=name)
+
+    def parse(
+        self, route: Route, payload: bytes, device: Device, received_at: datetime
+    ) -> list[Observation]:
+        check_device(route, device)
+        if route.channel == _AVAILABILITY:
+            return [StatusSignal(device.device_id, received_at, _available(payload))]
+        state = json_object(payload)
+        time = _last_seen(state.get("last_seen"), received_at)
+        return [Reading(device.device_id, time, pick(state, _METRICS))]
+
+
+def _available(payload: bytes) -> bool:
+    """`{"state": "online"}`, or the legacy plain `online`/`offline`."""
+    word = text(payload)
+    online = online_word(word)
+    if online is None:
+        word = member(json_object(payload), "state", str)
+        online = online_word(word)
+    if online is None:
+        raise Rejected("bad_value", f"availability {word[:40]!r}")
+    return online
+
+
+def _last_seen(value: object, received_at: datetime) -> datetime:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = value / 1000  # epoch milliseconds
+    return parse_time(value, received_at)

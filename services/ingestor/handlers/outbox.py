@@ -1,0 +1,146 @@
+"""Deliver the ticket outbox to intake: open a ticket per incident, record repeats and clears.
+
+Opening is exactly once: CreateTicket carries the incident id as its idempotency key, so a
+retry after a crash returns the ticket already made. Activity events are at least once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import TYPE_CHECKING
+
+import grpc
+from maintenance.intake.v1 import intake_pb2 as pb
+from psycopg_pool import AsyncConnectionPool
+
+from services.common.protoenum import number_of
+from services.ingestor import metrics
+from services.ingestor.adapters.outbox_repo import OutboxItem, OutboxRepository
+from services.ingestor.adapters.store import IngestStore
+from services.ingestor.domain.ticket_text import sensor_ticket
+from services.ingestor.handlers.registry import DeviceCache
+
+if TYPE_CHECKING:
+    from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
+
+__all__ = ["ACTOR", "Outbox"]
+
+log = logging.getLogger(__name__)
+
+#: Who the ingestor is to intake.
+ACTOR = pb.Actor(username="ingestor", role=pb.ROLE_SYSTEM, channel=pb.CHANNEL_SENSOR)
+
+
+class _NotYet(Exception):
+    """The item waits for something else (its incident's ticket) to happen first."""
+
+
+class Outbox:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        intake: IntakeServiceAsyncStub,
+        cache: DeviceCache,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self._pool = pool
+        self._intake = intake
+        self._cache = cache
+        self._timeout_s = timeout_s
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was queued: deliver now rather than at the next tick."""
+        self._wake.set()
+
+    async def run_forever(self, every_s: float) -> None:
+        """Deliver whenever woken, and every `every_s` for retries that come due."""
+        while True:
+            self._wake.clear()
+            try:
+                await self.deliver_due()
+            except Exception:
+                log.exception("delivering the ticket outbox failed; will try again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), every_s)
+
+    async def deliver_due(self, limit: int = 50) -> int:
+        """Deliver what is due; returns how many items were delivered."""
+        async with self._pool.connection() as conn, conn.transaction():
+            items = await OutboxRepository(conn).claim(limit)
+        delivered = 0
+        for item in items:
+            try:
+                ticket_id = await self._send(item)
+            except _NotYet:
+                await self._retry(item, "waiting for the incident's ticket", 1.0)
+                continue
+            except grpc.aio.AioRpcError as exc:
+                metrics.OUTBOX_FAILURES.inc()
+                delay = min(60.0, 0.5 * 2**item.attempts)
+                log.warning(
+                    "outbox item %d failed (%s: %s); retry in %.1fs",
+                    item.id,
+                    exc.code().name,
+                    exc.details(),
+                    delay,
+                )
+                await self._retry(item, f"{exc.code().name}: {exc.details()}", delay)
+                continue
+            async with self._pool.connection() as conn, conn.transaction():
+                await OutboxRepository(conn).done(item, ticket_id)
+            delivered += 1
+        return delivered
+
+    async def _retry(self, item: OutboxItem, error: str, delay_s: float) -> None:
+        async with self._pool.connection() as conn, conn.transaction():
+            await OutboxRepository(conn).retry_later(item, error, delay_s)
+
+    async def _send(self, item: OutboxItem) -> str | None:
+        """Send one item; returns the ticket id when it opened one."""
+        async with self._pool.connection() as conn:
+            incident = await IngestStore(conn).incident_by_id(item.incident_id)
+        if incident is None:
+            raise _NotYet
+        if item.action == "open":
+            device = await self._cache.find_by_id(incident.devices[0])
+            if device is None:
+                raise _NotYet
+            text = sensor_ticket(incident, device)
+            reply = await self._intake.CreateTicket(
+                pb.CreateTicketRequest(
+                    actor=ACTOR,
+                    kind=pb.TICKET_KIND_REPAIR,
+                    category=text.category,
+                    title=text.title,
+                    description=text.description,
+                    location=pb.Location(
+                        site=incident.site, building=incident.building, floor=incident.floor
+                    ),
+                    priority=number_of(pb.Priority, "PRIORITY_", incident.priority),  # type: ignore[arg-type]
+                    idempotency_key=f"incident:{incident.id}",
+                    device_id=device.device_id,
+                    attributes=text.attributes,
+                ),
+                timeout=self._timeout_s,
+            )
+            log.info(
+                "incident %s opened ticket %s (%s)",
+                incident.id,
+                reply.ticket.number,
+                incident.alert_type,
+            )
+            return str(reply.ticket.id)
+        if incident.ticket_id is None:
+            raise _NotYet
+        payload = dict(item.payload)
+        note = str(payload.pop("note", ""))
+        await self._intake.RecordActivity(
+            pb.RecordActivityRequest(actor=ACTOR, ticket_id=incident.ticket_id, type=item.activity,
+                                     note=note, payload_json=json.dumps(payload)),
+            timeout=self._timeout_s,
+        )  # fmt: skip
+        return None

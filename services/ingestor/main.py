@@ -1,0 +1,155 @@
+"""Start the ingestor: `python -m services.ingestor`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import grpc
+import uvloop
+from maintenance.ingestor.v1 import ingestor_pb2_grpc
+from maintenance.intake.v1 import intake_pb2 as intake_pb
+from maintenance.intake.v1 import intake_pb2_grpc
+from psycopg import AsyncConnection
+
+from services.common.db import create_pool, ping
+from services.common.event_follower import follow_ticket_events
+from services.common.grpc_server import serve_grpc
+from services.common.logs import configure_logging
+from services.common.migrate import migrate
+from services.ingestor.adapters.mqtt_source import MqttSource
+from services.ingestor.adapters.outbox_repo import OutboxRepository
+from services.ingestor.domain.detection import Detector
+from services.ingestor.entrypoint.servicer import DeviceServicer
+from services.ingestor.formats import SUBSCRIPTIONS
+from services.ingestor.handlers.ingest import Ingest
+from services.ingestor.handlers.outbox import Outbox
+from services.ingestor.handlers.registry import DeviceCache, Registry
+from services.ingestor.handlers.watchdog import Watchdog
+from services.ingestor.settings import IngestorSettings
+
+__all__ = ["main", "run"]
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "maintenance.ingestor.v1.DeviceService"
+_DONE = frozenset(
+    {
+        intake_pb.TICKET_STATUS_RESOLVED,
+        intake_pb.TICKET_STATUS_CLOSED,
+        intake_pb.TICKET_STATUS_CANCELLED,
+    }
+)
+
+
+async def _ingest_forever(
+    source: MqttSource, ingest: Ingest, outbox: Outbox, settings: IngestorSettings
+) -> None:
+    """Take batches, commit them (retrying until the database takes them), then acknowledge."""
+    while True:
+        batch = source.take(settings.batch_size)
+        if not batch:
+            await asyncio.sleep(settings.batch_wait_s)
+            continue
+        delay = 0.1
+        while True:
+            try:
+                result = await ingest.handle([item.inbound for item in batch])
+                break
+            except Exception as exc:  # the batch is kept and retried; nothing is acknowledged
+                log.warning(
+                    "batch of %d not stored (%s); retrying in %.1fs", len(batch), exc, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(5.0, delay * 2)
+        source.ack(batch)
+        if result.signals:
+            outbox.wake()
+
+
+async def _every(seconds: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
+    while True:
+        try:
+            await job()
+        except Exception:
+            log.exception("%s failed; will try again", name)
+        await asyncio.sleep(seconds)
+
+
+async def run(settings: IngestorSettings) -> None:
+    """Wire the ingestor from settings and run until stopped."""
+    if settings.migrate_on_start:
+        await asyncio.to_thread(migrate, settings.database_url, ["ingestor"])
+    pool = create_pool(settings.database_url, settings.pool_min, settings.pool_max)
+    await pool.open(wait=False)
+    cache = DeviceCache(pool)
+    registry = Registry(pool, cache)
+    ingest = Ingest(
+        pool, cache, Detector(),
+        max_payload_bytes=settings.max_payload_bytes,
+        rollup_window=timedelta(seconds=settings.rollup_window_s),
+        repeat_every=timedelta(seconds=settings.repeat_event_every_s),
+    )  # fmt: skip
+    channel = grpc.aio.insecure_channel(settings.intake_target)
+    intake = intake_pb2_grpc.IntakeServiceStub(channel)
+    outbox = Outbox(pool, intake, cache)
+    watchdog = Watchdog(pool, ingest, settings.offline_factor)
+    host, port = settings.broker()
+    source = MqttSource(
+        host,
+        port,
+        settings.client_id,
+        SUBSCRIPTIONS,
+        settings.share_group,
+        settings.receive_maximum,
+    )
+
+    async def close_incidents(conn: AsyncConnection[Any], event: intake_pb.TicketEvent) -> None:
+        if event.to_status in _DONE and event.from_status not in _DONE:
+            await OutboxRepository(conn).close_incidents_of(event.ticket_id)
+
+    async def ready() -> bool:
+        return source.connected.is_set() and await ping(pool)
+
+    def register(server: grpc.aio.Server) -> None:
+        ingestor_pb2_grpc.add_DeviceServiceServicer_to_server(DeviceServicer(registry), server)
+
+    async def ingest_loop() -> None:
+        await cache.reload()
+        await _ingest_forever(source, ingest, outbox, settings)
+
+    async def follow() -> None:
+        await follow_ticket_events(
+            intake, pool, schema="ingestor", consumer="ingestor", handle=close_incidents
+        )
+
+    source.start()
+    try:
+        await serve_grpc(
+            service_names=[SERVICE_NAME],
+            register=register,
+            host=settings.host,
+            port=settings.grpc_port,
+            metrics_port=settings.metrics_port,
+            is_ready=ready,
+            background=[
+                ingest_loop,
+                lambda: outbox.run_forever(settings.outbox_every_s),
+                lambda: _every(settings.offline_check_every_s, watchdog.check, "offline watchdog"),
+                follow,
+            ],
+            grace_s=settings.grace_s,
+        )
+    finally:
+        source.stop()
+        await channel.close(grace=None)
+        await pool.close()
+
+
+def main() -> None:
+    settings = IngestorSettings()
+    configure_logging(settings.log_level, settings.log_format, "ingestor")
+    uvloop.run(run(settings))

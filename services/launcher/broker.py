@@ -1,0 +1,66 @@
+"""A Mosquitto broker of our own, on a free port, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from services.launcher.stack import free_port
+
+__all__ = ["CONFIG", "LocalBroker"]
+
+#: The broker settings the system needs (see the file's comments).
+CONFIG = Path(__file__).resolve().parents[2] / "config" / "mosquitto.conf"
+
+
+class LocalBroker:
+    """`with LocalBroker() as broker:` runs mosquitto with CONFIG on `broker.port`."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self._dir = tempfile.mkdtemp(prefix="mosquitto-")
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        lines = [
+            line for line in CONFIG.read_text().splitlines() if not line.startswith("listener")
+        ]
+        conf = Path(self._dir) / "mosquitto.conf"
+        conf.write_text("\n".join([f"listener {self.port} 127.0.0.1", *lines]) + "\n")
+        self._process = subprocess.Popen(
+            [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"mosquitto did not listen on {self.port}")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            self._process.wait(5)
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> LocalBroker:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
