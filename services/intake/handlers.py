@@ -33,7 +33,13 @@ from services.intake.domain.errors import (
     Unauthenticated,
 )
 from services.intake.domain.history import HistoricalStep, replay
-from services.intake.domain.lifecycle import apply_action, can_see, rate, site_scope
+from services.intake.domain.lifecycle import (
+    DEFAULT_APPROVAL_THRESHOLD_CENTS,
+    apply_action,
+    can_see,
+    rate,
+    site_scope,
+)
 from services.intake.domain.model import Action, Actor, NewEvent, Role, Ticket
 
 __all__ = ["ImportedTicket", "IntakeHandlers", "TicketView"]
@@ -81,10 +87,12 @@ class IntakeHandlers:
         pool: AsyncConnectionPool,
         clock: Callable[[], datetime],
         stream_poll_s: float = 0.1,
+        approval_threshold_cents: int = DEFAULT_APPROVAL_THRESHOLD_CENTS,
     ) -> None:
         self._pool = pool
         self._clock = clock
         self._stream_poll_s = stream_poll_s
+        self._approval_threshold_cents = approval_threshold_cents
 
     @asynccontextmanager
     async def _unit(self) -> AsyncIterator[TicketRepository]:
@@ -164,11 +172,19 @@ class IntakeHandlers:
         return [TicketView(t, found.get(t.id, [])) for t in tickets], token
 
     async def transition(
-        self, actor: Actor, ticket_id: str, action: Action, assignee: str = "", note: str = ""
+        self,
+        actor: Actor,
+        ticket_id: str,
+        action: Action,
+        assignee: str = "",
+        note: str = "",
+        *,
+        reason: str = "",
+        cost_cents: int = 0,
     ) -> TicketView:
         """Apply one lifecycle action and record its events in the same transaction."""
-        if len(note) > 2000:
-            raise InvalidInput("note is longer than 2000 characters")
+        if len(note) > 2000 or len(reason) > 500:
+            raise InvalidInput("note is longer than 2000 characters or reason than 500")
         async with self._unit() as repo:
             ticket = await self._visible(repo, actor, ticket_id, True)
             if (
@@ -180,8 +196,10 @@ class IntakeHandlers:
                     f"no technician {assignee[:64]!r} at site {ticket.location.site!r}"
                 )
             events = apply_action(
-                ticket, actor, action, self._clock(), assignee=assignee or None, note=note
-            )
+                ticket, actor, action, self._clock(), assignee=assignee or None, note=note,
+                reason=reason, cost_cents=cost_cents,
+                approval_threshold_cents=self._approval_threshold_cents,
+            )  # fmt: skip
             await repo.update(ticket)
             await repo.append_events(ticket.id, events)
             return await self._view(repo, ticket)

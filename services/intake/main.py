@@ -46,7 +46,9 @@ async def run(settings: IntakeSettings) -> None:
         await asyncio.to_thread(migrate, settings.database_url, ["intake"])
     pool = create_pool(settings.database_url, settings.pool_min, settings.pool_max)
     await pool.open(wait=False)
-    handlers = IntakeHandlers(pool, _utc_now, settings.stream_poll_s)
+    handlers = IntakeHandlers(
+        pool, _utc_now, settings.stream_poll_s, settings.approval_threshold_cents
+    )
 
     def register(server: grpc.aio.Server) -> None:
         pb_grpc.add_IntakeServiceServicer_to_server(IntakeServicer(handlers), server)

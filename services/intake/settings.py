@@ -23,5 +23,7 @@ class IntakeSettings(ServiceSettings):
     auto_close_every_s: float = 60.0
     #: How often a following event stream looks for new events.
     stream_poll_s: float = 0.1
+    #: Resolutions costing more than this (cents, CNY) wait for a supervisor's approval.
+    approval_threshold_cents: int = 500_00
     grace_s: float = 5.0
     migrate_on_start: bool = True

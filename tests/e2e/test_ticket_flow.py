@@ -178,3 +178,28 @@ def test_operations_endpoints(system: System) -> None:
                      "/v1/tickets/{ticket_id}/rating", "/v1/tickets/{ticket_id}/attachments"):  # fmt: skip
             assert path in spec["paths"], path
         assert anon.get("/docs").status_code == 200
+
+
+def test_claim_decline_pause_and_costly_approval_over_rest(as_user: Login) -> None:
+    tenant, tech1, tech2 = as_user("tenant1"), as_user("tech1"), as_user("tech2")
+    tid = raise_ticket(tenant, category="electrical", title="Socket sparks 插座打火")["id"]
+    assert transition(tech1, tid, "claim").json()["assignee"] == "tech1"
+    lost = transition(tech2, tid, "claim")
+    assert lost.status_code == 409 and "already assigned" in lost.json()["detail"]
+    declined = transition(tech1, tid, "decline", reason="no ladder")
+    assert (declined.json()["status"], declined.json()["assignee"]) == ("accepted", None)
+    assert transition(tech2, tid, "claim").status_code == 200
+    transition(tech2, tid, "start")
+    paused = transition(tech2, tid, "pause", reason="waiting_parts")
+    assert paused.json()["waiting_reason"] == "waiting_parts"
+    assert transition(tech2, tid, "resume").json()["waiting_reason"] is None
+    resolved = transition(tech2, tid, "resolve", cost_cents=80000).json()
+    assert (resolved["approval_pending"], resolved["cost_cents"]) == (True, 80000)
+    blocked = tenant.post(f"/v1/tickets/{tid}/rating", json={"stars": 5})
+    assert blocked.status_code == 409 and "approval" in blocked.json()["detail"]
+    assert transition(tech2, tid, "approve").status_code == 403
+    assert transition(as_user("supervisor1"), tid, "approve").json()["approval_pending"] is False
+    assert tenant.post(f"/v1/tickets/{tid}/rating", json={"stars": 5}).json()["status"] == "closed"
+    types = [e["type"] for e in tenant.get(f"/v1/tickets/{tid}/events").json()["items"]]
+    assert types == ["created", "claimed", "declined", "claimed", "started", "paused", "resumed",
+                     "resolved", "awaiting_rating", "approved", "rated"]  # fmt: skip

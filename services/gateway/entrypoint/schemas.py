@@ -41,7 +41,10 @@ Status = Literal[
     "cancelled",
 ]
 PriorityCode = Literal["P1", "P2", "P3", "P4"]
-ActionCode = Literal["accept", "assign", "start", "resolve", "close", "cancel", "reopen"]
+ActionCode = Literal[
+    "accept", "assign", "start", "resolve", "close", "cancel", "reopen",
+    "claim", "decline", "pause", "resume", "approve",
+]  # fmt: skip
 ChannelCode = Literal["web", "app", "wechat", "phone", "api"]
 Source = Literal["tenant", "staff", "sensor"]
 
@@ -77,9 +80,15 @@ class TicketIn(_Strict):
 
 
 class TransitionIn(_Strict):
+    """`assignee` for assign; `reason` for decline (why) and pause (`waiting_tenant` or
+    `waiting_parts`); `cost_cents` for resolve (above the approval threshold the ticket
+    waits for a supervisor's `approve` before it can close)."""
+
     action: ActionCode
     assignee: str | None = Field(default=None, min_length=1, max_length=64)
     note: str = Field(default="", max_length=2000)
+    reason: str = Field(default="", max_length=500)
+    cost_cents: int = Field(default=0, ge=0, le=10**10)
 
 
 class RatingIn(_Strict):
@@ -138,6 +147,10 @@ class TicketOut(BaseModel):
     rating: RatingOut | None
     attachments: list[AttachmentOut]
     sla: SlaOut | None
+    #: Why work is paused (`waiting_tenant`, `waiting_parts`), or null.
+    waiting_reason: str | None
+    cost_cents: int
+    approval_pending: bool
     version: int
     created_at: datetime
     updated_at: datetime
@@ -225,6 +238,9 @@ def ticket_out(t: pb.Ticket) -> TicketOut:
         rating=rating,
         attachments=[attachment_out(t.id, a) for a in t.attachments],
         sla=sla,
+        waiting_reason=t.waiting_reason or None,
+        cost_cents=t.cost_cents,
+        approval_pending=t.approval_pending,
         version=t.version,
         created_at=_time(t.created_at),
         updated_at=_time(t.updated_at),

@@ -139,9 +139,10 @@ async def transition_ticket(
     body: TransitionIn,
     caller: Caller,
 ) -> TicketOut:
-    """Actions: accept, assign (with `assignee`), start, resolve, close, cancel, reopen.
-    A transition the ticket's state does not allow is a 409; one the caller's role may not
-    make is a 403."""
+    """Actions: accept, assign (with `assignee`), start, resolve (with `cost_cents`), close,
+    cancel, reopen, claim, decline (with `reason`), pause (`reason`: `waiting_tenant` or
+    `waiting_parts`), resume, approve. A transition the ticket's state does not allow is a
+    409; one the caller's role may not make is a 403."""
     action: ActionCode = body.action
     reply = await caller.intake.TransitionTicket(
         pb.TransitionTicketRequest(
@@ -150,6 +151,8 @@ async def transition_ticket(
             action=number_of(pb.Action, "ACTION_", action),  # type: ignore[arg-type]
             assignee=body.assignee or "",
             note=body.note,
+            reason=body.reason,
+            cost_cents=body.cost_cents,
         ),
         **caller.opts,
     )

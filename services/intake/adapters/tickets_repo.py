@@ -34,7 +34,7 @@ _COLUMNS = (
     "id, number, kind, category, status, priority, title, description, site, building,"
     " floor, unit, asset, requester, requester_role, assignee, channel, source, device_id,"
     " contact, attributes, rating_stars, rating_comment, rated_at, version, created_at,"
-    " updated_at, status_changed_at"
+    " updated_at, status_changed_at, waiting_reason, cost_cents, approval_pending"
 )
 
 
@@ -98,6 +98,9 @@ def _to_ticket(row: dict[str, Any]) -> Ticket:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         status_changed_at=row["status_changed_at"],
+        waiting_reason=row["waiting_reason"],
+        cost_cents=row["cost_cents"],
+        approval_pending=row["approval_pending"],
     )
 
 
@@ -105,10 +108,11 @@ _INSERT_WITH_EVENT = (
     "WITH t AS (INSERT INTO intake.tickets (id, number, kind, category, status, priority, title,"
     " description, site, building, floor, unit, asset, requester, requester_role, assignee,"
     " channel, source, device_id, contact, attributes, rating_stars, rating_comment, rated_at,"
-    " version, created_at, updated_at, status_changed_at) SELECT %s, 'T' || to_char(%s::timestamptz AT TIME ZONE 'UTC', 'YYYYMMDD')"
+    " version, created_at, updated_at, status_changed_at, waiting_reason, cost_cents,"
+    " approval_pending) SELECT %s, 'T' || to_char(%s::timestamptz AT TIME ZONE 'UTC', 'YYYYMMDD')"
     " || '-' || lpad(n::text, greatest(7, length(n::text)), '0'),"
     " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-    " %s, %s, %s"
+    " %s, %s, %s, %s, %s, %s"
     " FROM nextval('intake.ticket_number_seq') AS n RETURNING id, number)"
     " INSERT INTO intake.ticket_events (ticket_id, type, from_status, to_status, actor,"
     " actor_role, channel, note, payload, occurred_at)"
@@ -245,7 +249,8 @@ class TicketRepository:
                     t.device_id, t.contact, Jsonb(t.attributes),
                     t.rating.stars if t.rating else None, t.rating.comment if t.rating else None,
                     t.rating.rated_at if t.rating else None, t.version, t.created_at,
-                    t.updated_at, t.status_changed_at,
+                    t.updated_at, t.status_changed_at, t.waiting_reason, t.cost_cents,
+                    t.approval_pending,
                     created.type, created.to_status.value if created.to_status else None,
                     created.actor, created.actor_role.value,
                     created.channel.value, created.note, Jsonb(created.payload), created.occurred_at,
@@ -272,11 +277,12 @@ class TicketRepository:
         await self._conn.execute(
             "UPDATE intake.tickets SET status = %s, priority = %s, assignee = %s,"
             " rating_stars = %s, rating_comment = %s, rated_at = %s, version = %s,"
-            " updated_at = %s, status_changed_at = %s WHERE id = %s",
+            " updated_at = %s, status_changed_at = %s, waiting_reason = %s, cost_cents = %s,"
+            " approval_pending = %s WHERE id = %s",
             (t.status.value, t.priority.value, t.assignee,
              rating.stars if rating else None, rating.comment if rating else None,
              rating.rated_at if rating else None, t.version, t.updated_at,
-             t.status_changed_at, t.id),
+             t.status_changed_at, t.waiting_reason, t.cost_cents, t.approval_pending, t.id),
         )  # fmt: skip
 
     async def get(self, ticket_id: str, *, for_update: bool = False) -> Ticket | None:
@@ -342,7 +348,7 @@ class TicketRepository:
     async def expired_awaiting_rating(self, older_than: datetime, limit: int) -> list[str]:
         """Ids of tickets waiting for a rating since before `older_than`, locked for this transaction."""
         rows = await self._all(
-            "SELECT id FROM intake.tickets WHERE status = 'awaiting_rating'"
+            "SELECT id FROM intake.tickets WHERE status = 'awaiting_rating' AND NOT approval_pending"
             " AND status_changed_at < %s ORDER BY status_changed_at LIMIT %s"
             " FOR UPDATE SKIP LOCKED",
             (older_than, limit),

@@ -14,19 +14,30 @@ from datetime import datetime
 from services.intake.domain.errors import Forbidden, IllegalTransition, InvalidInput
 from services.intake.domain.model import Action, Actor, NewEvent, Rating, Role, Status, Ticket
 
-__all__ = ["RULES", "Rule", "apply_action", "can_see", "rate", "site_scope"]
+__all__ = [
+    "DEFAULT_APPROVAL_THRESHOLD_CENTS",
+    "RULES",
+    "WAITING_REASONS",
+    "Rule",
+    "apply_action",
+    "can_see",
+    "rate",
+    "site_scope",
+]
 
 S = Status
 _DESK = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM})
 _WORK = frozenset({S.SUBMITTED, S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS})
 _DONE = frozenset({S.RESOLVED, S.AWAITING_RATING})
+_HANDS = frozenset({Role.TECHNICIAN, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
     """From which states each role may take an action, and the state it leads to.
 
-    `target` None means the state is computed (reopen returns to assigned or accepted).
+    `target` None means the status stays (pause, resume, approve) or, for reopen, is
+    computed (back to assigned or accepted).
     """
 
     event: str
@@ -76,7 +87,20 @@ RULES: dict[Action, Rule] = {
         },
     ),
     Action.RATE: Rule("rated", S.CLOSED, {Role.TENANT: frozenset({S.AWAITING_RATING})}),
+    Action.CLAIM: Rule(
+        "claimed", S.ASSIGNED, {Role.TECHNICIAN: frozenset({S.SUBMITTED, S.ACCEPTED})}
+    ),
+    Action.DECLINE: Rule("declined", S.ACCEPTED, {Role.TECHNICIAN: frozenset({S.ASSIGNED})}),
+    Action.PAUSE: Rule("paused", None, _same(_HANDS, frozenset({S.ASSIGNED, S.IN_PROGRESS}))),
+    Action.RESUME: Rule("resumed", None, _same(_HANDS, frozenset({S.ASSIGNED, S.IN_PROGRESS}))),
+    Action.APPROVE: Rule("approved", None, _same(frozenset({Role.SUPERVISOR, Role.ADMIN}), _DONE)),
 }
+
+#: Why work may wait; the SLA clock stops while it does.
+WAITING_REASONS = frozenset({"waiting_tenant", "waiting_parts"})
+#: Resolutions costing more than this (cents, CNY) wait for a supervisor's approval.
+DEFAULT_APPROVAL_THRESHOLD_CENTS = 500_00
+_KEEPS_STATUS = frozenset({Action.PAUSE, Action.RESUME, Action.APPROVE})
 
 _STAFF = frozenset({Role.TECHNICIAN, Role.DISPATCHER, Role.SUPERVISOR, Role.PLANNER})
 
@@ -100,7 +124,10 @@ def can_see(actor: Actor, ticket: Ticket) -> bool:
 def _check_party(actor: Actor, ticket: Ticket, action: Action) -> None:
     if actor.role is Role.TENANT and ticket.requester != actor.username:
         raise Forbidden("only the tenant who raised the ticket may act on it")
-    if actor.role is Role.TECHNICIAN and ticket.assignee != actor.username:
+    if action is Action.CLAIM:
+        if ticket.assignee is not None:
+            raise IllegalTransition(f"the ticket is already assigned to {ticket.assignee}")
+    elif actor.role is Role.TECHNICIAN and ticket.assignee != actor.username:
         raise Forbidden(f"only the assigned technician may {action.value} this ticket")
 
 
@@ -137,6 +164,42 @@ def _authorise(ticket: Ticket, actor: Actor, action: Action) -> Rule:
     return rule
 
 
+def _preconditions(ticket: Ticket, action: Action, reason: str, cost_cents: int) -> None:
+    """What each action needs beyond role and state (InvalidInput or IllegalTransition)."""
+    if action is Action.DECLINE and not reason.strip():
+        raise InvalidInput("decline needs a reason")
+    if action is Action.PAUSE:
+        if reason not in WAITING_REASONS:
+            raise InvalidInput(f"pause needs a reason: {' or '.join(sorted(WAITING_REASONS))}")
+        if ticket.waiting_reason:
+            raise IllegalTransition(f"work is already paused ({ticket.waiting_reason})")
+    if action is Action.RESUME and not ticket.waiting_reason:
+        raise IllegalTransition("work is not paused")
+    if action is Action.APPROVE and not ticket.approval_pending:
+        raise IllegalTransition("nothing on this ticket waits for approval")
+    if action in (Action.CLOSE, Action.RATE) and ticket.approval_pending:
+        raise IllegalTransition("the repair's cost waits for a supervisor's approval")
+    if action is Action.RESOLVE and cost_cents < 0:
+        raise InvalidInput("cost must not be negative")
+
+
+def _note_change(
+    ticket: Ticket, action: Action, event: NewEvent, reason: str, now: datetime
+) -> None:
+    """Pause, resume and approve change what the ticket records, not its status."""
+    if action is Action.PAUSE:
+        ticket.waiting_reason = reason
+        event.payload.update(reason=reason)
+    elif action is Action.RESUME:
+        event.payload.update(reason=ticket.waiting_reason)
+        ticket.waiting_reason = ""
+    else:
+        ticket.approval_pending = False
+        event.payload.update(cost_cents=ticket.cost_cents)
+    ticket.updated_at = now
+    ticket.version += 1
+
+
 def apply_action(
     ticket: Ticket,
     actor: Actor,
@@ -145,6 +208,9 @@ def apply_action(
     *,
     assignee: str | None = None,
     note: str = "",
+    reason: str = "",
+    cost_cents: int = 0,
+    approval_threshold_cents: int = DEFAULT_APPROVAL_THRESHOLD_CENTS,
 ) -> list[NewEvent]:
     """Apply `action` to `ticket` in place and return the events to record.
 
@@ -156,13 +222,28 @@ def apply_action(
     rule = _authorise(ticket, actor, action)
     if action is Action.ASSIGN and not assignee:
         raise InvalidInput("assign needs an assignee (a technician's username)")
+    _preconditions(ticket, action, reason, cost_cents)
+    if action in _KEEPS_STATUS:
+        event = _event(ticket, actor, rule.event, ticket.status, now, note)
+        _note_change(ticket, action, event, reason, now)
+        return [event]
     target = rule.target
     if target is None:  # reopen: back to whoever had it, or to the desk
         target = Status.ASSIGNED if ticket.assignee else Status.ACCEPTED
     event = _event(ticket, actor, rule.event, target, now, note)
-    if action is Action.ASSIGN:
-        event.payload.update(assignee=assignee, previous_assignee=ticket.assignee)
-        ticket.assignee = assignee
+    if action in (Action.ASSIGN, Action.CLAIM):
+        new = assignee if action is Action.ASSIGN else actor.username
+        event.payload.update(assignee=new, previous_assignee=ticket.assignee)
+        ticket.assignee = new
+    elif action is Action.DECLINE:
+        event.payload.update(reason=reason.strip(), technician=ticket.assignee)
+        ticket.assignee = None
+    elif action is Action.RESOLVE:
+        ticket.waiting_reason = ""
+        ticket.cost_cents = cost_cents
+        ticket.approval_pending = cost_cents > approval_threshold_cents
+        if cost_cents:
+            event.payload.update(cost_cents=cost_cents, approval_pending=ticket.approval_pending)
     _move(ticket, target, now)
     events = [event]
     if action is Action.RESOLVE and ticket.requester_role is Role.TENANT:
@@ -177,6 +258,7 @@ def rate(ticket: Ticket, actor: Actor, stars: int, comment: str, now: datetime) 
     if not 1 <= stars <= 5:
         raise InvalidInput("stars must be between 1 and 5")
     rule = _authorise(ticket, actor, Action.RATE)
+    _preconditions(ticket, Action.RATE, "", 0)
     assert rule.target is not None
     event = _event(ticket, actor, rule.event, rule.target, now, comment)
     event.payload.update(stars=stars)

@@ -57,6 +57,11 @@ class Action(StrEnum):
     CANCEL = "cancel"
     REOPEN = "reopen"
     RATE = "rate"
+    CLAIM = "claim"
+    DECLINE = "decline"
+    PAUSE = "pause"
+    RESUME = "resume"
+    APPROVE = "approve"
 
 
 class Role(StrEnum):
@@ -167,3 +172,9 @@ class Ticket:
     attributes: dict[str, str] = field(default_factory=dict)
     rating: Rating | None = None
     version: int = 1
+    #: Why work is paused ("waiting_tenant", "waiting_parts"), or "".
+    waiting_reason: str = ""
+    #: The reported cost of the repair, in cents.
+    cost_cents: int = 0
+    #: The cost passed the approval threshold and awaits a supervisor.
+    approval_pending: bool = False

@@ -176,6 +176,9 @@ def ticket_to_pb(view: TicketView) -> pb.Ticket:
         version=t.version,
         created_at=_ts(t.created_at),
         updated_at=_ts(t.updated_at),
+        waiting_reason=t.waiting_reason,
+        cost_cents=t.cost_cents,
+        approval_pending=t.approval_pending,
     )
     if t.rating is not None:
         message.rating.CopyFrom(

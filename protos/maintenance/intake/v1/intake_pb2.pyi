@@ -106,6 +106,15 @@ class _ActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Action.ValueTy
     ACTION_CLOSE: _Action.ValueType  # 5
     ACTION_CANCEL: _Action.ValueType  # 6
     ACTION_REOPEN: _Action.ValueType  # 7
+    ACTION_CLAIM: _Action.ValueType  # 8
+    """A technician takes an offered ticket for themself; the first claim wins."""
+    ACTION_DECLINE: _Action.ValueType  # 9
+    """The assigned technician hands the ticket back, with a reason; it is routed again."""
+    ACTION_PAUSE: _Action.ValueType  # 10
+    """Work waits for the tenant or for parts (reason "waiting_tenant" or "waiting_parts")."""
+    ACTION_RESUME: _Action.ValueType  # 11
+    ACTION_APPROVE: _Action.ValueType  # 12
+    """A supervisor approves a resolution whose cost needs approval."""
 
 class Action(_Action, metaclass=_ActionEnumTypeWrapper):
     """A state change someone asks for."""
@@ -118,6 +127,15 @@ ACTION_RESOLVE: Action.ValueType  # 4
 ACTION_CLOSE: Action.ValueType  # 5
 ACTION_CANCEL: Action.ValueType  # 6
 ACTION_REOPEN: Action.ValueType  # 7
+ACTION_CLAIM: Action.ValueType  # 8
+"""A technician takes an offered ticket for themself; the first claim wins."""
+ACTION_DECLINE: Action.ValueType  # 9
+"""The assigned technician hands the ticket back, with a reason; it is routed again."""
+ACTION_PAUSE: Action.ValueType  # 10
+"""Work waits for the tenant or for parts (reason "waiting_tenant" or "waiting_parts")."""
+ACTION_RESUME: Action.ValueType  # 11
+ACTION_APPROVE: Action.ValueType  # 12
+"""A supervisor approves a resolution whose cost needs approval."""
 Global___Action: _TypeAlias = Action  # noqa: Y015
 
 class _Role:
@@ -385,6 +403,9 @@ class Ticket(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     SLA_FIELD_NUMBER: _builtins.int
     CONTACT_FIELD_NUMBER: _builtins.int
+    WAITING_REASON_FIELD_NUMBER: _builtins.int
+    COST_CENTS_FIELD_NUMBER: _builtins.int
+    APPROVAL_PENDING_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     number: _builtins.str
     """Human-readable, unique and sortable by creation time, e.g. T20261122-0000042."""
@@ -402,6 +423,12 @@ class Ticket(_message.Message):
     device_id: _builtins.str
     version: _builtins.int
     contact: _builtins.str
+    waiting_reason: _builtins.str
+    """Why work is paused ("waiting_tenant", "waiting_parts"), or empty."""
+    cost_cents: _builtins.int
+    """The reported cost of the repair in cents (CNY), 0 when none was reported."""
+    approval_pending: _builtins.bool
+    """The cost passed the approval threshold and no supervisor has approved it yet."""
     @_builtins.property
     def location(self) -> Global___Location: ...
     @_builtins.property
@@ -441,10 +468,13 @@ class Ticket(_message.Message):
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         sla: Global___SlaState | None = ...,
         contact: _builtins.str = ...,
+        waiting_reason: _builtins.str = ...,
+        cost_cents: _builtins.int = ...,
+        approval_pending: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "location", b"location", "rating", b"rating", "sla", b"sla", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee", b"assignee", "attachments", b"attachments", "attributes", b"attributes", "category", b"category", "channel", b"channel", "contact", b"contact", "created_at", b"created_at", "description", b"description", "device_id", b"device_id", "id", b"id", "kind", b"kind", "location", b"location", "number", b"number", "priority", b"priority", "rating", b"rating", "requester", b"requester", "sla", b"sla", "source", b"source", "status", b"status", "title", b"title", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_pending", b"approval_pending", "assignee", b"assignee", "attachments", b"attachments", "attributes", b"attributes", "category", b"category", "channel", b"channel", "contact", b"contact", "cost_cents", b"cost_cents", "created_at", b"created_at", "description", b"description", "device_id", b"device_id", "id", b"id", "kind", b"kind", "location", b"location", "number", b"number", "priority", b"priority", "rating", b"rating", "requester", b"requester", "sla", b"sla", "source", b"source", "status", b"status", "title", b"title", "updated_at", b"updated_at", "version", b"version", "waiting_reason", b"waiting_reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -778,11 +808,17 @@ class TransitionTicketRequest(_message.Message):
     ACTION_FIELD_NUMBER: _builtins.int
     ASSIGNEE_FIELD_NUMBER: _builtins.int
     NOTE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    COST_CENTS_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     action: Global___Action.ValueType
     assignee: _builtins.str
     """The technician's username, for ACTION_ASSIGN."""
     note: _builtins.str
+    reason: _builtins.str
+    """For ACTION_DECLINE (why) and ACTION_PAUSE ("waiting_tenant" or "waiting_parts")."""
+    cost_cents: _builtins.int
+    """For ACTION_RESOLVE: what the repair cost, in cents."""
     @_builtins.property
     def actor(self) -> Global___Actor: ...
     def __init__(
@@ -793,10 +829,12 @@ class TransitionTicketRequest(_message.Message):
         action: Global___Action.ValueType = ...,
         assignee: _builtins.str = ...,
         note: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        cost_cents: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "assignee", b"assignee", "note", b"note", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "assignee", b"assignee", "cost_cents", b"cost_cents", "note", b"note", "reason", b"reason", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
