@@ -21,7 +21,13 @@ if ! up 5432; then
   wait_for 5432 PostgreSQL
 fi
 
-if ! up 1883 && command -v mosquitto >/dev/null; then
+# The tests start their own brokers from config/mosquitto.conf: the binary must exist.
+if ! command -v mosquitto >/dev/null || ! command -v mosquitto_sub >/dev/null; then
+  echo "installing Mosquitto"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto mosquitto-clients
+fi
+
+if ! up 1883; then
   echo "starting Mosquitto"
   mosquitto -d -c /etc/mosquitto/mosquitto.conf
   wait_for 1883 Mosquitto
