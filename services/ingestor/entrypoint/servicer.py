@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -13,6 +11,7 @@ from maintenance.ingestor.v1 import ingestor_pb2 as pb
 from maintenance.ingestor.v1 import ingestor_pb2_grpc as pb_grpc
 
 from services.common.protoenum import code_of, number_of
+from services.common.rpc_errors import translate_errors
 from services.ingestor.adapters.devices_repo import DeviceRecord
 from services.ingestor.domain.model import Device, DeviceKind, PayloadFormat
 from services.ingestor.domain.registry import InvalidDevice
@@ -20,25 +19,12 @@ from services.ingestor.handlers.registry import DeviceNotFound, Registry
 
 __all__ = ["DeviceServicer", "device_from_pb", "record_to_pb"]
 
-Req = TypeVar("Req")
-Resp = TypeVar("Resp")
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
-def _rpc(
-    method: Callable[[Any, Req, Context], Awaitable[Resp]],
-) -> Callable[[Any, Req, Context], Awaitable[Resp]]:
-    @functools.wraps(method)
-    async def wrapper(self: Any, request: Req, context: Context) -> Resp:
-        try:
-            return await method(self, request, context)
-        except InvalidDevice as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except DeviceNotFound as exc:
-            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
-        raise AssertionError("abort raises")  # pragma: no cover
-
-    return wrapper
+_rpc = translate_errors(
+    {InvalidDevice: grpc.StatusCode.INVALID_ARGUMENT, DeviceNotFound: grpc.StatusCode.NOT_FOUND}
+)
 
 
 def _ts(value: datetime) -> Timestamp:

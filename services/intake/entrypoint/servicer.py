@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 from maintenance.intake.v1 import intake_pb2 as pb
 from maintenance.intake.v1 import intake_pb2_grpc as pb_grpc
 
+from services.common.rpc_errors import translate_errors
 from services.intake.domain import errors
 from services.intake.entrypoint import messages as m
 from services.intake.handlers import IntakeHandlers
 
 __all__ = ["IntakeServicer"]
 
-log = logging.getLogger(__name__)
-
-Req = TypeVar("Req")
-Resp = TypeVar("Resp")
 Context = grpc.aio.ServicerContext[Any, Any]
 
-_CODES: dict[type[errors.DomainError], grpc.StatusCode] = {
+_CODES: dict[type[Exception], grpc.StatusCode] = {
     errors.InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
     errors.NotFound: grpc.StatusCode.NOT_FOUND,
     errors.Forbidden: grpc.StatusCode.PERMISSION_DENIED,
@@ -33,20 +28,7 @@ _CODES: dict[type[errors.DomainError], grpc.StatusCode] = {
 }
 
 
-def _rpc(
-    method: Callable[[Any, Req, Context], Awaitable[Resp]],
-) -> Callable[[Any, Req, Context], Awaitable[Resp]]:
-    """Turn domain errors into their gRPC status codes with the message as details."""
-
-    @functools.wraps(method)
-    async def wrapper(self: Any, request: Req, context: Context) -> Resp:
-        try:
-            return await method(self, request, context)
-        except errors.DomainError as exc:
-            await context.abort(_CODES[type(exc)], str(exc))
-            raise  # abort raises; this line is never reached
-
-    return wrapper
+_rpc = translate_errors(_CODES)
 
 
 class IntakeServicer(pb_grpc.IntakeServiceServicer):

@@ -1,0 +1,39 @@
+"""Turn a service's own exceptions into gRPC status codes, in one decorator per service."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+import grpc
+
+__all__ = ["translate_errors"]
+
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
+Method = Callable[[Any, Req, grpc.aio.ServicerContext[Any, Any]], Awaitable[Resp]]
+
+
+def translate_errors(
+    codes: Mapping[type[Exception], grpc.StatusCode],
+) -> Callable[[Method[Req, Resp]], Method[Req, Resp]]:
+    """A decorator for servicer methods: an exception whose class (or a base) is in `codes`
+    ends the call with that status and the exception's message as details."""
+    handled = tuple(codes)
+
+    def decorate(method: Method[Req, Resp]) -> Method[Req, Resp]:
+        @functools.wraps(method)
+        async def wrapper(
+            self: Any, request: Req, context: grpc.aio.ServicerContext[Any, Any]
+        ) -> Resp:
+            try:
+                return await method(self, request, context)
+            except handled as exc:
+                code = next(c for kind, c in codes.items() if isinstance(exc, kind))
+                await context.abort(code, str(exc))
+                raise  # abort raises; not reached
+
+        return wrapper
+
+    return decorate
