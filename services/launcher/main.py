@@ -1,13 +1,15 @@
 """Start the whole system on one machine and stop it cleanly on Ctrl-C.
 
-Migrates, seeds the demo site, then runs every process in `stack.PROCESSES` with its
-output prefixed by its name.
+Migrates, seeds the demo site, runs every process in `stack.PROCESSES` with its output
+prefixed by its name, registers the simulated sensor fleet and starts the simulator.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import subprocess
+import sys
 import threading
 from types import FrameType
 
@@ -15,11 +17,13 @@ from services.common.logs import configure_logging
 from services.common.migrate import migrate
 from services.common.settings import ServiceSettings
 from services.intake.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
-from services.launcher.stack import LocalStack
+from services.launcher.stack import LocalStack, Process
 
 __all__ = ["main"]
 
 log = logging.getLogger("launcher")
+
+_API = "http://127.0.0.1:8080"
 
 
 def _banner() -> None:
@@ -48,11 +52,24 @@ def main() -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     with LocalStack(env={}) as stack:
+        stack.wait_ready(f"{_API}/readyz", timeout_s=60)
+        _demo_sensors(stack)
         _banner()
         while not stopping.wait(0.2):
             dead = stack.exited()
-            if dead:
+            if dead and dead != "sensors":
                 log.error("%s exited; stopping the rest", dead)
                 break
         log.info("stopping %s", ", ".join(stack.children))
     log.info("all stopped")
+
+
+def _demo_sensors(stack: LocalStack) -> None:
+    """Register the simulated fleet through the REST API and start publishing it."""
+    registered = subprocess.run(
+        [sys.executable, "-m", "sensors_sim", "register", "--api", _API], check=False
+    )
+    if registered.returncode != 0:
+        log.warning("could not register the demo sensors; running without the simulator")
+        return
+    stack.add(Process("sensors", "sensors_sim", ("run", "--duration", "86400", "--rate", "20")))

@@ -21,8 +21,11 @@ __all__ = ["PROCESSES", "LocalStack", "Process", "free_port", "free_port_env"]
 
 @dataclass(frozen=True, slots=True)
 class Process:
+    """`python -m <module> <args...>`, its output prefixed with `name`."""
+
     name: str
     module: str
+    args: tuple[str, ...] = ()
 
 
 #: Every process of the system, in start order. New services join here.
@@ -79,18 +82,22 @@ class LocalStack:
 
     def start(self) -> None:
         for proc in self.processes:
-            child = subprocess.Popen(
-                [sys.executable, "-m", proc.module],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
-            )
-            assert child.stdout is not None
-            threading.Thread(
-                target=_pump, args=(proc.name, child.stdout, self.sink), daemon=True
-            ).start()
-            self.children[proc.name] = child
+            self.add(proc)
+
+    def add(self, proc: Process) -> None:
+        """Start one more process under this stack."""
+        child = subprocess.Popen(
+            [sys.executable, "-m", proc.module, *proc.args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
+        )
+        assert child.stdout is not None
+        threading.Thread(
+            target=_pump, args=(proc.name, child.stdout, self.sink), daemon=True
+        ).start()
+        self.children[proc.name] = child
 
     def wait_ready(self, url: str, timeout_s: float = 30.0) -> None:
         """Poll `url` until it answers 200; raise if a process dies or time runs out."""
