@@ -12,6 +12,7 @@ from services.gateway.entrypoint import (
     attachment_routes,
     auth_routes,
     device_routes,
+    notification_routes,
     ops_routes,
     ticket_routes,
 )
@@ -38,8 +39,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.backends = Backends(
-            settings.intake_target,
-            settings.ingestor_target,
+            {
+                "intake": settings.intake_target,
+                "ingestor": settings.ingestor_target,
+                "notification": settings.notification_target,
+            },
             settings.max_upload_bytes + 1024 * 1024,
         )
         try:
@@ -57,7 +61,14 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.rpc_timeout_s = settings.rpc_timeout_s
     app.state.max_upload_bytes = settings.max_upload_bytes
     install_problem_handlers(app)
-    for module in (ops_routes, auth_routes, ticket_routes, attachment_routes, device_routes):
+    for module in (
+        ops_routes,
+        auth_routes,
+        ticket_routes,
+        attachment_routes,
+        device_routes,
+        notification_routes,
+    ):
         app.include_router(module.router)
     app.add_middleware(
         EdgeMiddleware,

@@ -18,6 +18,7 @@ from services.common.migrate import migrate
 from services.common.settings import ServiceSettings
 from services.intake.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 from services.launcher.stack import LocalStack, Process
+from services.notification.demo import seed_demo as seed_notification_contacts
 
 __all__ = ["main"]
 
@@ -44,6 +45,7 @@ def main() -> None:
     configure_logging(settings.log_level, settings.log_format, "launcher")
     migrate(settings.database_url)
     seed_demo(settings.database_url)
+    seed_notification_contacts(settings.database_url)
     stopping = threading.Event()
 
     def stop(signum: int, _frame: FrameType | None) -> None:

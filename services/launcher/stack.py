@@ -31,6 +31,7 @@ class Process:
 #: Every process of the system, in start order. New services join here.
 PROCESSES = (
     Process("intake", "services.intake"),
+    Process("notification", "services.notification"),
     Process("ingestor", "services.ingestor"),
     Process("gateway", "services.gateway"),
 )
@@ -47,6 +48,7 @@ def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]
     """Environment that runs every process against `database_url` on free ports, and the
     gateway's base URL. `extra` adds or overrides variables (MQTT_URL among them)."""
     intake_port, ingestor_port, gateway_port = free_port(), free_port(), free_port()
+    notification_port = free_port()
     env = {
         "DATABASE_URL": database_url,
         "INTAKE_GRPC_PORT": str(intake_port),
@@ -57,6 +59,10 @@ def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]
         "GATEWAY_PORT": str(gateway_port),
         "GATEWAY_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "GATEWAY_INGESTOR_TARGET": f"127.0.0.1:{ingestor_port}",
+        "NOTIFICATION_GRPC_PORT": str(notification_port),
+        "NOTIFICATION_METRICS_PORT": str(free_port()),
+        "NOTIFICATION_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
+        "GATEWAY_NOTIFICATION_TARGET": f"127.0.0.1:{notification_port}",
         **extra,
     }
     return env, f"http://127.0.0.1:{gateway_port}"

@@ -203,3 +203,22 @@ def test_claim_decline_pause_and_costly_approval_over_rest(as_user: Login) -> No
     types = [e["type"] for e in tenant.get(f"/v1/tickets/{tid}/events").json()["items"]]
     assert types == ["created", "claimed", "declined", "claimed", "started", "paused", "resumed",
                      "resolved", "awaiting_rating", "approved", "rated"]  # fmt: skip
+
+
+def test_the_tenant_and_the_technician_are_told_in_their_inbox(as_user: Login) -> None:
+    tenant, desk, tech = as_user("tenant1"), as_user("dispatcher1"), as_user("tech1")
+    tid = raise_ticket(tenant, category="hvac", title="暖气不热 heating cold")["id"]
+    transition(desk, tid, "assign", assignee="tech1")
+
+    def inbox(client: httpx.Client) -> list[dict[str, object]]:
+        reply = client.get("/v1/notifications", params={"limit": 50})
+        assert reply.status_code == 200, reply.text
+        return [n for n in reply.json()["items"] if n["ticket_id"] == tid]
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (len(inbox(tenant)) < 2 or not inbox(tech)):
+        time.sleep(0.2)
+    tenant_types = {n["event_type"] for n in inbox(tenant)}
+    assert {"created", "assigned"} <= tenant_types
+    assert [n["event_type"] for n in inbox(tech)] == ["assigned"]
+    assert inbox(as_user("tenant2")) == []

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from maintenance.ingestor.v1 import ingestor_pb2_grpc
 from maintenance.intake.v1 import intake_pb2_grpc
+from maintenance.notification.v1 import notification_pb2_grpc
 
 __all__ = ["Backend", "Backends"]
 
@@ -38,13 +40,16 @@ class Backend:
 class Backends:
     """Stubs for every service the gateway calls."""
 
-    def __init__(self, intake_target: str, ingestor_target: str, max_message_bytes: int) -> None:
-        self._all = [
-            Backend("intake", intake_target, max_message_bytes),
-            Backend("ingestor", ingestor_target, max_message_bytes),
-        ]
-        self.intake = intake_pb2_grpc.IntakeServiceStub(self._all[0].channel)
-        self.devices = ingestor_pb2_grpc.DeviceServiceStub(self._all[1].channel)
+    def __init__(self, targets: Mapping[str, str], max_message_bytes: int) -> None:
+        channels = {
+            name: Backend(name, target, max_message_bytes) for name, target in targets.items()
+        }
+        self._all = list(channels.values())
+        self.intake = intake_pb2_grpc.IntakeServiceStub(channels["intake"].channel)
+        self.devices = ingestor_pb2_grpc.DeviceServiceStub(channels["ingestor"].channel)
+        self.notifications = notification_pb2_grpc.NotificationServiceStub(
+            channels["notification"].channel
+        )
 
     async def not_ready(self) -> list[str]:
         """Names of the services that are not serving right now."""

@@ -16,6 +16,7 @@ from services.gateway.entrypoint.security import Principal, bearer_token
 if TYPE_CHECKING:
     from maintenance.ingestor.v1.ingestor_pb2_grpc import DeviceServiceAsyncStub
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
+    from maintenance.notification.v1.notification_pb2_grpc import NotificationServiceAsyncStub
 
 __all__ = ["Call", "CallOptions", "Caller", "Intake"]
 
@@ -34,6 +35,7 @@ class Call:
     user: Principal
     intake: IntakeServiceAsyncStub
     devices: DeviceServiceAsyncStub
+    notifications: NotificationServiceAsyncStub
     opts: CallOptions
 
     def require(self, *roles: str) -> None:
@@ -61,7 +63,7 @@ def _options(request: Request) -> CallOptions:
 async def _caller(request: Request, token: Annotated[str | None, Depends(bearer_token)]) -> Call:
     user = request.app.state.tokens.check(token)
     backends = request.app.state.backends
-    return Call(user, backends.intake, backends.devices, _options(request))
+    return Call(user, backends.intake, backends.devices, backends.notifications, _options(request))
 
 
 async def _intake(request: Request) -> IntakeServiceAsyncStub:

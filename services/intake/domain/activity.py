@@ -21,6 +21,11 @@ ACTIVITY_TYPES: dict[str, frozenset[Role]] = {
     "sensor_clear": _SYSTEM_ONLY,
     "sensor_device_added": _SYSTEM_ONLY,
     "device_back_online": _SYSTEM_ONLY,
+    "sla_reminder": _SYSTEM_ONLY,
+    "sla_escalated": _SYSTEM_ONLY,
+    "sla_breached": _SYSTEM_ONLY,
+    "claim_offered": _SYSTEM_ONLY,
+    "dispatch_paged": _SYSTEM_ONLY,
     "comment": _ANYONE_INVOLVED,
 }
 

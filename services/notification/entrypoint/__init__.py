@@ -1,0 +1,1 @@
+"""Translation between gRPC messages and the notification handlers."""

@@ -1,0 +1,1 @@
+"""Notification use cases: following events, delivering the outbox, reading the inbox."""

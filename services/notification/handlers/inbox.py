@@ -1,0 +1,103 @@
+"""The inbox, contacts and the delivery list: each use case one statement or transaction."""
+
+from __future__ import annotations
+
+from psycopg_pool import AsyncConnectionPool
+
+from services.notification.adapters.contacts_repo import ContactRepository
+from services.notification.adapters.inbox_repo import InboxItem, InboxRepository
+from services.notification.adapters.outbox_repo import DeliveryFilter, DeliveryRow, OutboxRepository
+from services.notification.domain.delivery import check_contact
+from services.notification.domain.errors import InvalidInput
+from services.notification.domain.model import Contact
+from services.notification.domain.templates import normalize_locale
+from services.notification.handlers.ports import Channels
+
+__all__ = ["InboxPage", "NotificationHandlers"]
+
+_MAX_PAGE = 200
+_DEFAULT_PAGE = 50
+_MAX_IDS = 500
+
+#: A page of the inbox: the messages, the token for the next page ('' at the end), and how
+#: many of the user's messages are unread in all.
+InboxPage = tuple[list[InboxItem], str, int]
+
+
+def _page_size(requested: int) -> int:
+    return min(requested, _MAX_PAGE) if requested > 0 else _DEFAULT_PAGE
+
+
+def _before(token: str) -> int | None:
+    """The id a page token points below; '' is the first page."""
+    if not token:
+        return None
+    if not token.isdigit() or len(token) > 19:
+        raise InvalidInput("page_token is not one this service issued")
+    return int(token)
+
+
+def _username(username: str) -> str:
+    if not 1 <= len(username) <= 64:
+        raise InvalidInput("username must be 1 to 64 characters")
+    return username
+
+
+class NotificationHandlers:
+    """Reading and marking the inbox, managing contacts, listing deliveries."""
+
+    def __init__(self, pool: AsyncConnectionPool, channels: Channels, default_locale: str) -> None:
+        self._pool = pool
+        self._channels = channels
+        self._default_locale = normalize_locale(default_locale)
+
+    async def list_inbox(
+        self, username: str, unread_only: bool, page_size: int, page_token: str
+    ) -> InboxPage:
+        """A page of the user's messages, newest first."""
+        size = _page_size(page_size)
+        async with self._pool.connection() as conn:
+            repo = InboxRepository(conn)
+            items = await repo.page(_username(username), unread_only, size + 1, _before(page_token))
+            unread = await repo.unread_count(username)
+        token = str(items[size - 1].id) if len(items) > size else ""
+        return items[:size], token, unread
+
+    async def mark_read(self, username: str, ids: list[int], all_unread: bool) -> int:
+        """Mark the user's messages read (only their own); returns how many changed."""
+        if not all_unread and not ids:
+            raise InvalidInput("name the ids to mark read, or ask for all")
+        if len(ids) > _MAX_IDS:
+            raise InvalidInput(f"at most {_MAX_IDS} ids at once")
+        async with self._pool.connection() as conn:
+            return await InboxRepository(conn).mark_read(
+                _username(username), None if all_unread else ids
+            )
+
+    async def put_contact(self, contact: Contact) -> tuple[Contact, bool]:
+        """Store the user's contact; every apprise URL must be one apprise understands."""
+        checked = check_contact(contact)
+        for number, url in enumerate(checked.apprise_urls, start=1):
+            if not self._channels.is_valid(url):
+                raise InvalidInput(f"apprise does not understand URL {number}")
+        async with self._pool.connection() as conn:
+            return await ContactRepository(conn).put(checked)
+
+    async def get_contact(self, username: str) -> tuple[Contact, bool]:
+        """The stored contact, or the defaults (default locale, inbox only); and whether
+        one is stored."""
+        async with self._pool.connection() as conn:
+            found = await ContactRepository(conn).get(_username(username))
+        if found is None:
+            return Contact(username, self._default_locale), False
+        return found, True
+
+    async def list_deliveries(
+        self, flt: DeliveryFilter, page_size: int, page_token: str
+    ) -> tuple[list[DeliveryRow], str]:
+        """A page of deliveries, newest first."""
+        size = _page_size(page_size)
+        async with self._pool.connection() as conn:
+            rows = await OutboxRepository(conn).page(flt, size + 1, _before(page_token))
+        token = str(rows[size - 1].id) if len(rows) > size else ""
+        return rows[:size], token

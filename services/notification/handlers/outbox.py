@@ -1,0 +1,109 @@
+"""Deliver the outbox: claim due rows under a lease, send each through its channel, record
+sent, retry later with exponential backoff, or dead after the last attempt.
+
+Delivery is at least once: a worker that dies after sending but before recording sends
+that message again once its lease runs out. Everything else (replays, concurrent
+replicas, retries) sends each (event, recipient, channel) at most once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from psycopg_pool import AsyncConnectionPool
+
+from services.notification import metrics
+from services.notification.adapters.outbox_repo import DueDelivery, OutboxRepository
+from services.notification.domain.delivery import RetryPolicy
+from services.notification.domain.model import SendOutcome
+from services.notification.handlers.ports import Channels
+
+__all__ = ["DeliveryWorker"]
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        channels: Channels,
+        policy: RetryPolicy,
+        *,
+        lease_s: float = 60.0,
+        batch: int = 50,
+        concurrency: int = 8,
+    ) -> None:
+        self._pool = pool
+        self._channels = channels
+        self._policy = policy
+        self._lease_s = lease_s
+        self._batch = batch
+        self._limit = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Deliveries were queued: look now rather than at the next tick."""
+        self._wake.set()
+
+    async def run_forever(self, every_s: float, depth_every_s: float = 5.0) -> None:
+        """Deliver whenever woken, and every `every_s` for retries that come due; refresh
+        the queue-depth gauge every `depth_every_s`."""
+        next_depth = 0.0
+        while True:
+            self._wake.clear()
+            try:
+                while await self.deliver_due() >= self._batch:
+                    pass  # a full batch: there may be more due right now
+                if time.monotonic() >= next_depth:
+                    await self.refresh_depth()
+                    next_depth = time.monotonic() + depth_every_s
+            except Exception:
+                log.exception("delivering notifications failed; will try again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), every_s)
+
+    async def deliver_due(self) -> int:
+        """Claim and attempt one batch of due deliveries; returns how many were claimed."""
+        async with self._pool.connection() as conn, conn.transaction():
+            items = await OutboxRepository(conn).claim(self._batch, self._lease_s)
+        await asyncio.gather(*(self._deliver(item) for item in items))
+        return len(items)
+
+    async def refresh_depth(self) -> dict[str, int]:
+        """Read the queue depth into the gauge; returns it."""
+        async with self._pool.connection() as conn:
+            depth = await OutboxRepository(conn).depth()
+        for state, count in depth.items():
+            metrics.OUTBOX_DEPTH.labels(state).set(count)
+        return depth
+
+    async def _deliver(self, item: DueDelivery) -> None:
+        async with self._limit:
+            start = time.perf_counter()
+            try:
+                outcome = await self._channels.send(item.url, item.title, item.body)
+            except Exception as exc:  # a plugin bug must not stop the worker
+                log.exception("delivery %d: the channel raised", item.id)
+                outcome = SendOutcome(False, f"{type(exc).__name__}: {exc}")
+            metrics.SEND_SECONDS.labels(item.scheme).observe(time.perf_counter() - start)
+        async with self._pool.connection() as conn:
+            repo = OutboxRepository(conn)
+            if outcome.ok:
+                if await repo.mark_sent(item):
+                    metrics.SENT.labels(item.scheme).inc()
+                return
+            metrics.FAILED.labels(item.scheme).inc()
+            delay = None if outcome.permanent else self._policy.delay_after(item.attempts)
+            if not await repo.mark_failed(item, outcome.error, delay):
+                return
+        if delay is None:
+            metrics.DEAD.labels(item.scheme).inc()
+            log.warning("delivery %d (%s) is dead after %d attempt(s): %s", item.id,
+                        item.scheme, item.attempts, outcome.error[:200])  # fmt: skip
+        else:
+            log.info("delivery %d (%s) attempt %d failed; retry in %.1fs", item.id,
+                     item.scheme, item.attempts, delay)  # fmt: skip
