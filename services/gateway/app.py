@@ -14,6 +14,7 @@ from services.gateway.entrypoint import (
     device_routes,
     notification_routes,
     ops_routes,
+    sla_routes,
     ticket_routes,
 )
 from services.gateway.entrypoint.middleware import EdgeMiddleware
@@ -43,6 +44,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 "intake": settings.intake_target,
                 "ingestor": settings.ingestor_target,
                 "notification": settings.notification_target,
+                "sla": settings.sla_target,
             },
             settings.max_upload_bytes + 1024 * 1024,
         )
@@ -68,6 +70,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         attachment_routes,
         device_routes,
         notification_routes,
+        sla_routes,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -22,6 +22,7 @@ class GatewaySettings(ServiceSettings):
     intake_target: str = "127.0.0.1:50051"
     ingestor_target: str = "127.0.0.1:50057"
     notification_target: str = "127.0.0.1:50054"
+    sla_target: str = "127.0.0.1:50053"
     rpc_timeout_s: float = 10.0
     jwt_secret: str = Field(default=DEV_JWT_SECRET, min_length=32)
     token_ttl_s: int = 12 * 3600

@@ -32,6 +32,7 @@ class Process:
 PROCESSES = (
     Process("intake", "services.intake"),
     Process("notification", "services.notification"),
+    Process("sla", "services.sla"),
     Process("ingestor", "services.ingestor"),
     Process("gateway", "services.gateway"),
 )
@@ -48,7 +49,7 @@ def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]
     """Environment that runs every process against `database_url` on free ports, and the
     gateway's base URL. `extra` adds or overrides variables (MQTT_URL among them)."""
     intake_port, ingestor_port, gateway_port = free_port(), free_port(), free_port()
-    notification_port = free_port()
+    notification_port, sla_port = free_port(), free_port()
     env = {
         "DATABASE_URL": database_url,
         "INTAKE_GRPC_PORT": str(intake_port),
@@ -63,6 +64,10 @@ def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]
         "NOTIFICATION_METRICS_PORT": str(free_port()),
         "NOTIFICATION_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "GATEWAY_NOTIFICATION_TARGET": f"127.0.0.1:{notification_port}",
+        "SLA_GRPC_PORT": str(sla_port),
+        "SLA_METRICS_PORT": str(free_port()),
+        "SLA_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
+        "GATEWAY_SLA_TARGET": f"127.0.0.1:{sla_port}",
         **extra,
     }
     return env, f"http://127.0.0.1:{gateway_port}"

@@ -222,3 +222,20 @@ def test_the_tenant_and_the_technician_are_told_in_their_inbox(as_user: Login) -
     assert {"created", "assigned"} <= tenant_types
     assert [n["event_type"] for n in inbox(tech)] == ["assigned"]
     assert inbox(as_user("tenant2")) == []
+
+
+def test_a_ticket_shows_its_sla_deadlines(as_user: Login) -> None:
+    tenant = as_user("tenant1")
+    ticket = raise_ticket(tenant)  # a leak: P1, 24x7, respond within 15 minutes
+    deadline = time.monotonic() + 10
+    shown = ticket
+    while time.monotonic() < deadline and shown["sla"] is None:
+        time.sleep(0.2)
+        shown = tenant.get(f"/v1/tickets/{ticket['id']}").json()
+    assert shown["sla"] is not None, "the SLA service never saw the ticket"
+    created = datetime.fromisoformat(ticket["created_at"])
+    respond_by = datetime.fromisoformat(shown["sla"]["respond_by"])
+    assert (respond_by - created).total_seconds() == 15 * 60
+    assert shown["sla"]["breached"] is False
+    listed = tenant.get("/v1/tickets", params={"limit": 5}).json()["items"]
+    assert any(t["id"] == ticket["id"] and t["sla"] for t in listed)

@@ -10,6 +10,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from maintenance.ingestor.v1 import ingestor_pb2_grpc
 from maintenance.intake.v1 import intake_pb2_grpc
 from maintenance.notification.v1 import notification_pb2_grpc
+from maintenance.sla.v1 import sla_pb2_grpc
 
 __all__ = ["Backend", "Backends"]
 
@@ -50,6 +51,7 @@ class Backends:
         self.notifications = notification_pb2_grpc.NotificationServiceStub(
             channels["notification"].channel
         )
+        self.sla = sla_pb2_grpc.SlaServiceStub(channels["sla"].channel)
 
     async def not_ready(self) -> list[str]:
         """Names of the services that are not serving right now."""

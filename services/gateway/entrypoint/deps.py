@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from maintenance.ingestor.v1.ingestor_pb2_grpc import DeviceServiceAsyncStub
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
     from maintenance.notification.v1.notification_pb2_grpc import NotificationServiceAsyncStub
+    from maintenance.sla.v1.sla_pb2_grpc import SlaServiceAsyncStub
 
 __all__ = ["Call", "CallOptions", "Caller", "Intake"]
 
@@ -36,6 +37,7 @@ class Call:
     intake: IntakeServiceAsyncStub
     devices: DeviceServiceAsyncStub
     notifications: NotificationServiceAsyncStub
+    sla: SlaServiceAsyncStub
     opts: CallOptions
 
     def require(self, *roles: str) -> None:
@@ -63,7 +65,14 @@ def _options(request: Request) -> CallOptions:
 async def _caller(request: Request, token: Annotated[str | None, Depends(bearer_token)]) -> Call:
     user = request.app.state.tokens.check(token)
     backends = request.app.state.backends
-    return Call(user, backends.intake, backends.devices, backends.notifications, _options(request))
+    return Call(
+        user,
+        backends.intake,
+        backends.devices,
+        backends.notifications,
+        backends.sla,
+        _options(request),
+    )
 
 
 async def _intake(request: Request) -> IntakeServiceAsyncStub:

@@ -26,6 +26,7 @@ from services.gateway.entrypoint.schemas import (
     event_out,
     ticket_out,
 )
+from services.gateway.entrypoint.sla_merge import with_sla
 
 __all__ = ["router"]
 
@@ -118,7 +119,8 @@ async def list_tickets(
         **caller.opts,
     )
     return TicketList(
-        items=[ticket_out(t) for t in reply.tickets], next_cursor=reply.next_page_token or None
+        items=[ticket_out(t) for t in await with_sla(caller, reply.tickets)],
+        next_cursor=reply.next_page_token or None,
     )
 
 
@@ -130,7 +132,7 @@ async def get_ticket(
     reply = await caller.intake.GetTicket(
         pb.GetTicketRequest(actor=caller.actor(), ticket_id=ticket_id), **caller.opts
     )
-    return ticket_out(reply.ticket)
+    return ticket_out((await with_sla(caller, [reply.ticket]))[0])
 
 
 @router.post("/{ticket_id}/transitions", response_model=TicketOut, summary="Move a ticket on")

@@ -1,0 +1,1 @@
+"""The SLA service's SQL repositories and its client of intake."""

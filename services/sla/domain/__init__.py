@@ -1,0 +1,1 @@
+"""SLA rules as plain dataclasses and pure functions: calendars, policies, clocks, timers."""

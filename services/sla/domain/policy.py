@@ -1,0 +1,201 @@
+"""SLA policies: which tickets they apply to, their targets, reminders and escalations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from services.sla.domain.calendar import Calendar
+from services.sla.domain.errors import InvalidInput
+
+__all__ = [
+    "ALWAYS",
+    "KINDS",
+    "PRIORITIES",
+    "SITE_CALENDAR",
+    "EscalationLevel",
+    "Policy",
+    "Target",
+    "calendar_for",
+    "choose_policy",
+    "escalation_points",
+    "validate_policy",
+]
+
+#: `Policy.calendar` values with a meaning of their own: round the clock, or the
+#: calendar of the ticket's site (else the calendar with id "default").
+ALWAYS = "24x7"
+SITE_CALENDAR = "site"
+KINDS = frozenset({"repair", "complaint", "inquiry"})
+PRIORITIES = frozenset({"P1", "P2", "P3", "P4"})
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_RECIPIENT = re.compile(r"^(role:[a-z_]{1,32}|[A-Za-z0-9][A-Za-z0-9._@-]{0,63})$")
+_MAX_TARGET = timedelta(days=365)
+_MAX_RECIPIENTS = 20
+_MAX_LEVELS = 10
+
+
+class Target(StrEnum):
+    """A ticket's two clocks: to acceptance, and to resolution."""
+
+    RESPOND = "respond"
+    RESOLVE = "resolve"
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationLevel:
+    """Fires when the target's clock reaches `after` or `after_share` of the target.
+
+    `notify` holds usernames, "role:<role>" or "assignee" (the ticket's technician).
+    """
+
+    target: Target
+    notify: tuple[str, ...]
+    action: str
+    after_share: float | None = None
+    after: timedelta | None = None
+
+    def point(self, goal: timedelta) -> timedelta:
+        """Clock time at which the level fires, for a target of `goal`."""
+        if self.after is not None:
+            return self.after
+        return goal * (self.after_share or 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Targets for the tickets it matches; empty matchers match anything."""
+
+    id: str
+    respond: timedelta
+    resolve: timedelta
+    calendar: str = ALWAYS
+    kind: str = ""
+    category: str = ""
+    priority: str = ""
+    reminder_share: float = 0.0
+    remind: tuple[str, ...] = ()
+    escalations: tuple[EscalationLevel, ...] = ()
+    name: str = ""
+
+    def goal(self, target: Target) -> timedelta:
+        return self.respond if target is Target.RESPOND else self.resolve
+
+    @property
+    def specificity(self) -> int:
+        """How many matchers the policy sets; the most specific matching policy wins."""
+        return sum(1 for value in (self.kind, self.category, self.priority) if value)
+
+    def matches(self, kind: str, category: str, priority: str) -> bool:
+        return all(
+            not wanted or wanted == actual
+            for wanted, actual in ((self.kind, kind), (self.category, category),
+                                   (self.priority, priority))
+        )  # fmt: skip
+
+
+def choose_policy(
+    policies: Iterable[Policy], kind: str, category: str, priority: str
+) -> Policy | None:
+    """The most specific policy matching the ticket (ties go to the smallest id)."""
+    found = [p for p in policies if p.matches(kind, category, priority)]
+    if not found:
+        return None
+    return min(found, key=lambda p: (-p.specificity, p.id))
+
+
+def calendar_for(policy: Policy, site: str, calendars: Mapping[str, Calendar]) -> Calendar | None:
+    """The policy's calendar for a ticket at `site`; None means 24x7.
+
+    A calendar that cannot be found counts as 24x7, so a ticket is never left without
+    deadlines (validation keeps named calendars from going missing).
+    """
+    if policy.calendar == ALWAYS:
+        return None
+    if policy.calendar == SITE_CALENDAR:
+        by_site = next((c for c in calendars.values() if site and c.site == site), None)
+        return by_site or calendars.get("default")
+    return calendars.get(policy.calendar)
+
+
+def escalation_points(policy: Policy, target: Target) -> list[tuple[int, EscalationLevel]]:
+    """The target's escalation levels numbered 1, 2, ... in the order they fire."""
+    goal = policy.goal(target)
+    mine = sorted((lv for lv in policy.escalations if lv.target is target),
+                  key=lambda lv: lv.point(goal))  # fmt: skip
+    return list(enumerate(mine, start=1))
+
+
+def _check_recipients(where: str, names: tuple[str, ...], required: bool) -> None:
+    if required and not names:
+        raise InvalidInput(f"{where}: name at least one recipient")
+    if len(names) > _MAX_RECIPIENTS:
+        raise InvalidInput(f"{where}: at most {_MAX_RECIPIENTS} recipients")
+    for name in names:
+        if not _RECIPIENT.match(name):
+            raise InvalidInput(
+                f"{where}: {name[:70]!r} is not a username, 'role:<role>' or 'assignee'"
+            )
+
+
+def _check_target(name: str, value: timedelta) -> None:
+    if not timedelta(0) < value <= _MAX_TARGET:
+        raise InvalidInput(f"{name} must be more than 0 seconds and at most 365 days")
+
+
+def _check_level(number: int, level: EscalationLevel) -> None:
+    where = f"escalations[{number}]"
+    if (level.after_share is None) == (level.after is None):
+        raise InvalidInput(f"{where}: give exactly one of after_share and after_s")
+    if level.after_share is not None and not 0 < level.after_share <= 10:
+        raise InvalidInput(f"{where}: after_share must be above 0 and at most 10")
+    if level.after is not None and not timedelta(0) < level.after <= _MAX_TARGET:
+        raise InvalidInput(f"{where}: after_s must be above 0 and at most 365 days")
+    if not _CODE.match(level.action):
+        raise InvalidInput(f"{where}: action must be a lower-case label such as major_issue")
+    _check_recipients(where, level.notify, required=True)
+
+
+def validate_policy(policy: Policy, calendar_ids: Iterable[str]) -> Policy:
+    """The policy if it is consistent; InvalidInput naming the first problem otherwise."""
+    if not _ID.match(policy.id):
+        raise InvalidInput("policy id: 1-64 of a-z, 0-9, '_' and '-', starting alphanumeric")
+    if len(policy.name) > 200:
+        raise InvalidInput("name is longer than 200 characters")
+    if policy.kind and policy.kind not in KINDS:
+        raise InvalidInput(f"kind must be empty or one of {', '.join(sorted(KINDS))}")
+    if policy.priority and policy.priority not in PRIORITIES:
+        raise InvalidInput("priority must be empty or one of P1, P2, P3, P4")
+    if policy.category and not _CODE.match(policy.category):
+        raise InvalidInput("category must be empty or a category code such as plumbing")
+    _check_target("respond_target_s", policy.respond)
+    _check_target("resolve_target_s", policy.resolve)
+    if policy.respond > policy.resolve:
+        raise InvalidInput("respond_target_s must not be longer than resolve_target_s")
+    known = set(calendar_ids)
+    if policy.calendar not in {ALWAYS, SITE_CALENDAR} and policy.calendar not in known:
+        raise InvalidInput(
+            f"calendar must be '24x7', 'site' or a calendar id; there is no calendar"
+            f" {policy.calendar[:64]!r}"
+        )
+    if policy.reminder_share and not 0 < policy.reminder_share < 1:
+        raise InvalidInput("reminder_share must be 0 (no reminder) or between 0 and 1")
+    _check_recipients("remind", policy.remind, required=False)
+    if len(policy.escalations) > _MAX_LEVELS:
+        raise InvalidInput(f"at most {_MAX_LEVELS} escalation levels")
+    seen: set[tuple[Target, timedelta]] = set()
+    for number, level in enumerate(policy.escalations):
+        _check_level(number, level)
+        key = (level.target, level.point(policy.goal(level.target)))
+        if key in seen:
+            raise InvalidInput(
+                f"escalations[{number}] fires at the same time as another {level.target.value}"
+                " level; merge their recipients"
+            )
+        seen.add(key)
+    return policy

@@ -1,0 +1,1 @@
+"""The SLA service's gRPC face: translate, call a handler, translate back."""

@@ -1,0 +1,1 @@
+"""SLA use cases: follow ticket events, work due timers, edit policies and calendars."""

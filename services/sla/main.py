@@ -1,0 +1,141 @@
+"""Start the SLA service: `python -m services.sla`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+import uvloop
+from maintenance.intake.v1 import intake_pb2 as intake_pb
+from maintenance.intake.v1 import intake_pb2_grpc
+from maintenance.sla.v1 import sla_pb2_grpc
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from services.common.db import create_pool, ping
+from services.common.event_follower import follow_ticket_events
+from services.common.grpc_server import serve_grpc
+from services.common.logs import configure_logging
+from services.common.migrate import migrate
+from services.sla import metrics
+from services.sla.adapters.intake_client import GrpcIntake
+from services.sla.adapters.tickets_repo import TicketRepository
+from services.sla.defaults import seed_defaults
+from services.sla.entrypoint.events import incoming_from_pb
+from services.sla.entrypoint.servicer import SlaServicer
+from services.sla.handlers.admin import SlaAdmin
+from services.sla.handlers.timers import TimerWorker
+from services.sla.handlers.tracking import Tracker
+from services.sla.settings import SlaSettings
+
+__all__ = ["main", "run"]
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "maintenance.sla.v1.SlaService"
+#: One replica at a time follows the event log (the others stand by); all work timers.
+_FOLLOWER_LOCK = 0x736C61  # "sla"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _every(seconds: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
+    while True:
+        try:
+            await job()
+        except Exception:
+            log.exception("%s failed; will try again", name)
+        await asyncio.sleep(seconds)
+
+
+async def _follow_as_leader(
+    pool: AsyncConnectionPool, follow: Callable[[], Awaitable[None]]
+) -> None:
+    """Follow while holding the follower lock; stand by while another replica holds it."""
+    while True:
+        try:
+            async with pool.connection() as conn:
+                cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (_FOLLOWER_LOCK,))
+                row = await cur.fetchone()
+                if row and row[0]:
+                    log.info("following intake's ticket events")
+                    try:
+                        await follow()
+                    finally:
+                        await conn.execute("SELECT pg_advisory_unlock(%s)", (_FOLLOWER_LOCK,))
+        except Exception:
+            log.exception("following ticket events failed; will try again")
+        await asyncio.sleep(5.0)
+
+
+async def _refresh_gauges(pool: AsyncConnectionPool) -> None:
+    async with pool.connection() as conn:
+        at_risk, breached = await TicketRepository(conn).risk_counts(_utc_now())
+    metrics.TICKETS_AT_RISK.set(at_risk)
+    metrics.BREACHED_OPEN.set(breached)
+
+
+async def run(settings: SlaSettings) -> None:
+    """Wire the service from settings and serve until stopped."""
+    if settings.migrate_on_start:
+        await asyncio.to_thread(migrate, settings.database_url, ["sla"])
+    pool = create_pool(settings.database_url, settings.pool_min, settings.pool_max)
+    await pool.open(wait=False)
+    channel = grpc.aio.insecure_channel(settings.intake_target)
+    stub = intake_pb2_grpc.IntakeServiceStub(channel)
+    intake = GrpcIntake(stub, settings.intake_timeout_s)
+    tracker = Tracker(pool, intake, _utc_now)
+    worker = TimerWorker(
+        pool, intake, _utc_now, batch=settings.timer_batch, lease_s=settings.timer_lease_s,
+        concurrency=settings.timer_concurrency,
+    )  # fmt: skip
+    admin = SlaAdmin(pool, _utc_now)
+
+    async def handle(conn: AsyncConnection[Any], event: intake_pb.TicketEvent) -> None:
+        await tracker.handle(conn, incoming_from_pb(event))
+        worker.wake()
+
+    async def follow() -> None:
+        await follow_ticket_events(stub, pool, schema="sla", consumer="sla", handle=handle)
+
+    async def start_following() -> None:
+        if settings.seed_defaults:
+            await seed_defaults(pool)
+        await _follow_as_leader(pool, follow)
+
+    def register(server: grpc.aio.Server) -> None:
+        sla_pb2_grpc.add_SlaServiceServicer_to_server(SlaServicer(admin), server)
+
+    try:
+        await serve_grpc(
+            service_names=[SERVICE_NAME],
+            register=register,
+            host=settings.host,
+            port=settings.grpc_port,
+            metrics_port=settings.metrics_port,
+            is_ready=lambda: ping(pool),
+            background=[
+                start_following,
+                lambda: worker.run_forever(settings.timer_every_s),
+                lambda: _every(settings.recompute_every_s, tracker.recompute_all_stale,
+                               "recomputing tickets"),
+                lambda: _every(settings.gauges_every_s, lambda: _refresh_gauges(pool),
+                               "refreshing SLA gauges"),
+            ],
+            grace_s=settings.grace_s,
+        )  # fmt: skip
+    finally:
+        await channel.close(grace=None)
+        await pool.close()
+
+
+def main() -> None:
+    settings = SlaSettings()
+    configure_logging(settings.log_level, settings.log_format, "sla")
+    uvloop.run(run(settings))
