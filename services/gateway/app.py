@@ -12,6 +12,7 @@ from services.gateway.entrypoint import (
     attachment_routes,
     auth_routes,
     device_routes,
+    dispatch_routes,
     notification_routes,
     ops_routes,
     sla_routes,
@@ -45,6 +46,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 "ingestor": settings.ingestor_target,
                 "notification": settings.notification_target,
                 "sla": settings.sla_target,
+                "dispatch": settings.dispatch_target,
             },
             settings.max_upload_bytes + 1024 * 1024,
         )
@@ -71,6 +73,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         device_routes,
         notification_routes,
         sla_routes,
+        dispatch_routes,
     ):
         app.include_router(module.router)
     app.add_middleware(

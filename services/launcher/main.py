@@ -16,6 +16,7 @@ from types import FrameType
 from services.common.logs import configure_logging
 from services.common.migrate import migrate
 from services.common.settings import ServiceSettings
+from services.dispatch.demo import seed_demo as seed_dispatch
 from services.intake.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 from services.launcher.stack import LocalStack, Process
 from services.notification.demo import seed_demo as seed_notification_contacts
@@ -46,6 +47,7 @@ def main() -> None:
     migrate(settings.database_url)
     seed_demo(settings.database_url)
     seed_notification_contacts(settings.database_url)
+    seed_dispatch(settings.database_url)
     stopping = threading.Event()
 
     def stop(signum: int, _frame: FrameType | None) -> None:

@@ -33,6 +33,7 @@ PROCESSES = (
     Process("intake", "services.intake"),
     Process("notification", "services.notification"),
     Process("sla", "services.sla"),
+    Process("dispatch", "services.dispatch"),
     Process("ingestor", "services.ingestor"),
     Process("gateway", "services.gateway"),
 )
@@ -49,7 +50,7 @@ def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]
     """Environment that runs every process against `database_url` on free ports, and the
     gateway's base URL. `extra` adds or overrides variables (MQTT_URL among them)."""
     intake_port, ingestor_port, gateway_port = free_port(), free_port(), free_port()
-    notification_port, sla_port = free_port(), free_port()
+    notification_port, sla_port, dispatch_port = free_port(), free_port(), free_port()
     env = {
         "DATABASE_URL": database_url,
         "INTAKE_GRPC_PORT": str(intake_port),
@@ -68,6 +69,10 @@ def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]
         "SLA_METRICS_PORT": str(free_port()),
         "SLA_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "GATEWAY_SLA_TARGET": f"127.0.0.1:{sla_port}",
+        "DISPATCH_GRPC_PORT": str(dispatch_port),
+        "DISPATCH_METRICS_PORT": str(free_port()),
+        "DISPATCH_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
+        "GATEWAY_DISPATCH_TARGET": f"127.0.0.1:{dispatch_port}",
         **extra,
     }
     return env, f"http://127.0.0.1:{gateway_port}"

@@ -57,6 +57,8 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     name = f"maint_e2e_{uuid.uuid4().hex[:10]}"
     database_url = make_conninfo(ADMIN_URL, dbname=name)
     migrate(database_url)
+    # No dispatch rules are seeded: these tests drive tickets by hand, and dispatch leaves
+    # a site without rules alone (its flows are tested in tests/integration/test_dispatch_*).
     seed_demo(database_url)
     broker = LocalBroker()
     env, base_url = free_port_env(

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from maintenance.dispatch.v1 import dispatch_pb2_grpc
 from maintenance.ingestor.v1 import ingestor_pb2_grpc
 from maintenance.intake.v1 import intake_pb2_grpc
 from maintenance.notification.v1 import notification_pb2_grpc
@@ -52,6 +53,7 @@ class Backends:
             channels["notification"].channel
         )
         self.sla = sla_pb2_grpc.SlaServiceStub(channels["sla"].channel)
+        self.dispatch = dispatch_pb2_grpc.DispatchServiceStub(channels["dispatch"].channel)
 
     async def not_ready(self) -> list[str]:
         """Names of the services that are not serving right now."""

@@ -14,6 +14,7 @@ from services.common.protoenum import number_of
 from services.gateway.entrypoint.security import Principal, bearer_token
 
 if TYPE_CHECKING:
+    from maintenance.dispatch.v1.dispatch_pb2_grpc import DispatchServiceAsyncStub
     from maintenance.ingestor.v1.ingestor_pb2_grpc import DeviceServiceAsyncStub
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
     from maintenance.notification.v1.notification_pb2_grpc import NotificationServiceAsyncStub
@@ -38,6 +39,7 @@ class Call:
     devices: DeviceServiceAsyncStub
     notifications: NotificationServiceAsyncStub
     sla: SlaServiceAsyncStub
+    dispatch: DispatchServiceAsyncStub
     opts: CallOptions
 
     def require(self, *roles: str) -> None:
@@ -71,6 +73,7 @@ async def _caller(request: Request, token: Annotated[str | None, Depends(bearer_
         backends.devices,
         backends.notifications,
         backends.sla,
+        backends.dispatch,
         _options(request),
     )
 

@@ -1,0 +1,1 @@
+"""Dispatch: routes tickets to teams and technicians by rules kept as data."""

@@ -1,0 +1,3 @@
+from services.dispatch.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Dispatch's SQL repositories and its client of the intake service."""

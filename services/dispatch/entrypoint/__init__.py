@@ -1,0 +1,1 @@
+"""DispatchService over gRPC."""

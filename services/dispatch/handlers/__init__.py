@@ -1,0 +1,1 @@
+"""Dispatch use cases: configuration, following the event log, routing, delivery, offers."""

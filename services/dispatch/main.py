@@ -1,0 +1,143 @@
+"""Start the dispatch service: `python -m services.dispatch`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import grpc
+import uvloop
+from maintenance.dispatch.v1 import dispatch_pb2_grpc
+from maintenance.intake.v1 import intake_pb2_grpc
+
+from services.common.db import create_pool, ping
+from services.common.event_follower import follow_ticket_events
+from services.common.grpc_server import serve_grpc
+from services.common.logs import configure_logging
+from services.common.migrate import migrate
+from services.dispatch.adapters.intake_client import IntakeClient
+from services.dispatch.adapters.wakeup import listen_for_work
+from services.dispatch.domain.errors import InvalidInput
+from services.dispatch.entrypoint.servicer import DispatchServicer
+from services.dispatch.handlers.config import ConfigHandlers
+from services.dispatch.handlers.delivery import Delivery
+from services.dispatch.handlers.events import EventProjector
+from services.dispatch.handlers.offers import Offers
+from services.dispatch.handlers.routing import Router
+from services.dispatch.settings import DispatchSettings
+
+__all__ = ["CONSUMER", "Workers", "main", "run"]
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = "maintenance.dispatch.v1.DispatchService"
+#: Dispatch's name for its cursor in intake's event log.
+CONSUMER = "dispatch"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Workers:
+    """The due-work loop: expire offers, route tickets, deliver intake calls; woken by
+    notifications, and polling every `every_s` as well."""
+
+    def __init__(self, offers: Offers, router: Router, delivery: Delivery) -> None:
+        self.offers = offers
+        self.router = router
+        self.delivery = delivery
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """One pass over everything due; returns how many items were taken."""
+        return (
+            await self.offers.expire_due()
+            + await self.router.route_due()
+            + await self.delivery.deliver_due()
+        )
+
+    async def run_forever(self, every_s: float) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                if await self.run_once():
+                    continue  # more may be due already (pages, then the assignment)
+            except Exception:
+                log.exception("dispatch work failed; will try again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), every_s)
+
+
+async def run(settings: DispatchSettings) -> None:
+    """Wire the service from settings and serve until stopped."""
+    if settings.migrate_on_start:
+        await asyncio.to_thread(migrate, settings.database_url, ["dispatch"])
+    pool = create_pool(settings.database_url, settings.pool_min, settings.pool_max)
+    await pool.open(wait=False)
+    channel = grpc.aio.insecure_channel(settings.intake_target)
+    stub = intake_pb2_grpc.IntakeServiceStub(channel)
+    intake = IntakeClient(stub, settings.rpc_timeout_s)
+    config = ConfigHandlers(pool, _utc_now, settings.default_timezone)
+    router = Router(
+        pool, intake, _utc_now, offer_window_s=settings.offer_window_s,
+        lease_s=settings.lease_s, default_timezone=settings.default_timezone,
+    )  # fmt: skip
+    offers = Offers(pool, intake, _utc_now, settings.lease_s)
+    workers = Workers(offers, router, Delivery(pool, intake, _utc_now, settings.lease_s))
+    projector = EventProjector(_utc_now)
+    try:
+        if settings.rules_file:
+            stored = await config.load_rules_file(Path(settings.rules_file))
+            log.info("rules of site %s loaded from %s (version %d)",
+                     stored.site, settings.rules_file, stored.version)  # fmt: skip
+
+        def register(server: grpc.aio.Server) -> None:
+            dispatch_pb2_grpc.add_DispatchServiceServicer_to_server(
+                DispatchServicer(config, offers, router), server
+            )
+
+        async def follow() -> None:
+            while True:  # the follower retries broken streams; this covers the database too
+                try:
+                    await follow_ticket_events(
+                        stub, pool, schema="dispatch", consumer=CONSUMER, handle=projector.handle
+                    )
+                except Exception:
+                    log.exception("following the ticket event log failed; resuming")
+                    await asyncio.sleep(1.0)
+
+        await serve_grpc(
+            service_names=[SERVICE_NAME],
+            register=register,
+            host=settings.host,
+            port=settings.grpc_port,
+            metrics_port=settings.metrics_port,
+            is_ready=lambda: ping(pool),
+            background=[
+                follow,
+                lambda: workers.run_forever(settings.work_every_s),
+                lambda: listen_for_work(settings.database_url, workers.wake),
+            ],
+            grace_s=settings.grace_s,
+        )
+    finally:
+        await channel.close(grace=None)
+        await pool.close()
+
+
+def main() -> None:
+    settings = DispatchSettings()
+    configure_logging(settings.log_level, settings.log_format, "dispatch")
+    try:
+        uvloop.run(run(settings))
+    except InvalidInput as exc:
+        log.error("cannot start: %s", exc)
+        sys.exit(2)
