@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PROTO_SRC := $(shell find protos -name '*.proto')
 
 .PHONY: help install protos protos-check lint typecheck test test-unit test-integration test-e2e \
-        run migrate seed backends bench-intake clean
+        run migrate seed backends bench-intake bench-ingest bench-alert bench-sla clean
 
 help:
 	@echo "make run          start the whole system (installs, migrates, seeds demo data)"
@@ -43,7 +43,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy services tests bench
+	$(BIN)/mypy services tests bench sensors_sim
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
@@ -65,6 +65,15 @@ run: $(STAMP) backends
 
 bench-intake: $(STAMP) backends
 	$(BIN)/python -m bench.intake
+
+bench-ingest: $(STAMP) backends
+	$(BIN)/python -m bench.ingest
+
+bench-alert: $(STAMP) backends
+	$(BIN)/python -m bench.alert
+
+bench-sla: $(STAMP) backends
+	$(BIN)/python -m bench.sla
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var
