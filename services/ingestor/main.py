@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from services.common.event_follower import follow_ticket_events
 from services.common.grpc_server import serve_grpc
 from services.common.logs import configure_logging
 from services.common.migrate import migrate
+from services.common.periodic import every
 from services.ingestor.adapters.mqtt_source import MqttSource
 from services.ingestor.adapters.outbox_repo import OutboxRepository
 from services.ingestor.domain.detection import Detector
@@ -68,15 +68,6 @@ async def _ingest_forever(
         source.ack(batch)
         if result.signals:
             outbox.wake()
-
-
-async def _every(seconds: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
-    while True:
-        try:
-            await job()
-        except Exception:
-            log.exception("%s failed; will try again", name)
-        await asyncio.sleep(seconds)
 
 
 async def run(settings: IngestorSettings) -> None:
@@ -138,7 +129,7 @@ async def run(settings: IngestorSettings) -> None:
             background=[
                 ingest_loop,
                 lambda: outbox.run_forever(settings.outbox_every_s),
-                lambda: _every(settings.offline_check_every_s, watchdog.check, "offline watchdog"),
+                lambda: every(settings.offline_check_every_s, watchdog.check, "offline watchdog"),
                 follow,
             ],
             grace_s=settings.grace_s,

@@ -21,6 +21,7 @@ from services.common.event_follower import follow_ticket_events
 from services.common.grpc_server import serve_grpc
 from services.common.logs import configure_logging
 from services.common.migrate import migrate
+from services.common.periodic import every
 from services.sla import metrics
 from services.sla.adapters.intake_client import GrpcIntake
 from services.sla.adapters.tickets_repo import TicketRepository
@@ -43,15 +44,6 @@ _FOLLOWER_LOCK = 0x736C61  # "sla"
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-async def _every(seconds: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
-    while True:
-        try:
-            await job()
-        except Exception:
-            log.exception("%s failed; will try again", name)
-        await asyncio.sleep(seconds)
 
 
 async def _follow_as_leader(
@@ -123,9 +115,9 @@ async def run(settings: SlaSettings) -> None:
             background=[
                 start_following,
                 lambda: worker.run_forever(settings.timer_every_s),
-                lambda: _every(settings.recompute_every_s, tracker.recompute_all_stale,
+                lambda: every(settings.recompute_every_s, tracker.recompute_all_stale,
                                "recomputing tickets"),
-                lambda: _every(settings.gauges_every_s, lambda: _refresh_gauges(pool),
+                lambda: every(settings.gauges_every_s, lambda: _refresh_gauges(pool),
                                "refreshing SLA gauges"),
             ],
             grace_s=settings.grace_s,
