@@ -471,21 +471,14 @@ async def test_staff_events_reach_the_people_they_name(
 async def test_staff_activity_recorded_in_intake_is_followed(service: Service) -> None:
     ticket = await new_ticket(service, TENANT1, "Escalation through intake")
     payload = {"level": 2, "notify": ["planner1"], "target": "resolve"}
-    try:
-        await service.intake.RecordActivity(
-            pb.RecordActivityRequest(
-                actor=SYSTEM,
-                ticket_id=ticket.id,
-                type="sla_escalated",
-                payload_json=json.dumps(payload),
-            )
+    await service.intake.RecordActivity(
+        pb.RecordActivityRequest(
+            actor=SYSTEM,
+            ticket_id=ticket.id,
+            type="sla_escalated",
+            payload_json=json.dumps(payload),
         )
-    except grpc.aio.AioRpcError as exc:
-        if exc.code() is grpc.StatusCode.INVALID_ARGUMENT and "unknown activity" in (
-            exc.details() or ""
-        ):
-            pytest.skip("this intake does not record sla_escalated activities yet")
-        raise
+    )
 
     async def arrived() -> bool:
         return bool(await inbox_of(service, "planner1", ticket.id))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import socket
 import subprocess
@@ -29,8 +28,6 @@ ALERT_TYPES = {
     "door_faults", "entrapment",
 }  # fmt: skip
 DEVICES, SEED = 12, 3
-
-pytestmark = pytest.mark.skipif(shutil.which("mosquitto") is None, reason="needs mosquitto")
 
 
 @pytest.fixture

@@ -2,44 +2,28 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from maintenance.notification.v1 import notification_pb2 as pb
 from maintenance.notification.v1 import notification_pb2_grpc as pb_grpc
 
+from services.common.rpc_errors import translate_errors
 from services.notification.domain import errors
 from services.notification.entrypoint import messages as m
 from services.notification.handlers.inbox import NotificationHandlers
 
 __all__ = ["NotificationServicer"]
 
-Req = TypeVar("Req")
-Resp = TypeVar("Resp")
 Context = grpc.aio.ServicerContext[Any, Any]
 
-_CODES: dict[type[errors.DomainError], grpc.StatusCode] = {
+_CODES: dict[type[Exception], grpc.StatusCode] = {
     errors.InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
     errors.NotFound: grpc.StatusCode.NOT_FOUND,
 }
 
 
-def _rpc(
-    method: Callable[[Any, Req, Context], Awaitable[Resp]],
-) -> Callable[[Any, Req, Context], Awaitable[Resp]]:
-    """Turn domain errors into their gRPC status codes with the message as details."""
-
-    @functools.wraps(method)
-    async def wrapper(self: Any, request: Req, context: Context) -> Resp:
-        try:
-            return await method(self, request, context)
-        except errors.DomainError as exc:
-            await context.abort(_CODES[type(exc)], str(exc))
-            raise  # abort raises; this line is never reached
-
-    return wrapper
+_rpc = translate_errors(_CODES)
 
 
 class NotificationServicer(pb_grpc.NotificationServiceServicer):
