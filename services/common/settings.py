@@ -5,16 +5,18 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.common.clock import Clock, offset_clock
+
 __all__ = ["DEFAULT_DATABASE_URL", "ServiceSettings"]
 
 DEFAULT_DATABASE_URL = "postgresql://127.0.0.1:5432/maintenance"
 
 
 class ServiceSettings(BaseSettings):
-    """What every service needs: where the database is and how to log.
+    """What every service needs: where the database is, how to log, what time it is.
 
-    `DATABASE_URL`, `LOG_LEVEL` and `LOG_FORMAT` are read without the prefix so one
-    environment configures every process alike.
+    `DATABASE_URL`, `LOG_LEVEL`, `LOG_FORMAT` and `CLOCK_OFFSET_S` are read without the
+    prefix so one environment configures every process alike.
     """
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
@@ -29,3 +31,15 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("LOG_FORMAT", "log_format"),
         pattern="^(text|json)$",
     )
+    #: Seconds added to the real time by the services that keep ticket time (intake,
+    #: dispatch, SLA, notification): for demos and end-to-end tests of time-of-day rules.
+    clock_offset_s: float = Field(
+        default=0.0,
+        validation_alias=AliasChoices("CLOCK_OFFSET_S", "clock_offset_s"),
+        ge=-10 * 365 * 86400,
+        le=10 * 365 * 86400,
+    )
+
+    def clock(self) -> Clock:
+        """The clock these settings ask for."""
+        return offset_clock(self.clock_offset_s)

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -37,10 +36,6 @@ log = logging.getLogger(__name__)
 SERVICE_NAME = "maintenance.dispatch.v1.DispatchService"
 #: Dispatch's name for its cursor in intake's event log.
 CONSUMER = "dispatch"
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Workers:
@@ -78,6 +73,7 @@ class Workers:
 
 async def run(settings: DispatchSettings) -> None:
     """Wire the service from settings and serve until stopped."""
+    clock = settings.clock()
     if settings.migrate_on_start:
         await asyncio.to_thread(migrate, settings.database_url, ["dispatch"])
     pool = create_pool(settings.database_url, settings.pool_min, settings.pool_max)
@@ -85,14 +81,14 @@ async def run(settings: DispatchSettings) -> None:
     channel = grpc.aio.insecure_channel(settings.intake_target)
     stub = intake_pb2_grpc.IntakeServiceStub(channel)
     intake = IntakeClient(stub, settings.rpc_timeout_s)
-    config = ConfigHandlers(pool, _utc_now, settings.default_timezone)
+    config = ConfigHandlers(pool, clock, settings.default_timezone)
     router = Router(
-        pool, intake, _utc_now, offer_window_s=settings.offer_window_s,
+        pool, intake, clock, offer_window_s=settings.offer_window_s,
         lease_s=settings.lease_s, default_timezone=settings.default_timezone,
     )  # fmt: skip
-    offers = Offers(pool, intake, _utc_now, settings.lease_s)
-    workers = Workers(offers, router, Delivery(pool, intake, _utc_now, settings.lease_s))
-    projector = EventProjector(_utc_now)
+    offers = Offers(pool, intake, clock, settings.lease_s)
+    workers = Workers(offers, router, Delivery(pool, intake, clock, settings.lease_s))
+    projector = EventProjector(clock)
     try:
         if settings.rules_file:
             stored = await config.load_rules_file(Path(settings.rules_file))

@@ -28,6 +28,7 @@ from services.intake.domain.creation import (
 )
 from services.intake.domain.errors import (
     IdempotencyConflict,
+    IllegalTransition,
     InvalidInput,
     NotFound,
     Unauthenticated,
@@ -181,12 +182,18 @@ class IntakeHandlers:
         *,
         reason: str = "",
         cost_cents: int = 0,
+        only_if_unassigned: bool = False,
     ) -> TicketView:
-        """Apply one lifecycle action and record its events in the same transaction."""
+        """Apply one lifecycle action and record its events in the same transaction.
+
+        `only_if_unassigned` makes an assignment fail when the ticket has an assignee: the
+        check runs under the ticket's row lock, so it cannot race a dispatcher's choice."""
         if len(note) > 2000 or len(reason) > 500:
             raise InvalidInput("note is longer than 2000 characters or reason than 500")
         async with self._unit() as repo:
             ticket = await self._visible(repo, actor, ticket_id, True)
+            if action is Action.ASSIGN and only_if_unassigned and ticket.assignee:
+                raise IllegalTransition(f"ticket {ticket.number} is assigned to {ticket.assignee}")
             if (
                 action is Action.ASSIGN
                 and assignee

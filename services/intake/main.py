@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import grpc
 import uvloop
@@ -25,10 +25,6 @@ log = logging.getLogger(__name__)
 SERVICE_NAME = "maintenance.intake.v1.IntakeService"
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def _close_unrated_forever(handlers: IntakeHandlers, settings: IntakeSettings) -> None:
     window = timedelta(seconds=settings.rating_window_s)
     while True:
@@ -42,12 +38,13 @@ async def _close_unrated_forever(handlers: IntakeHandlers, settings: IntakeSetti
 
 async def run(settings: IntakeSettings) -> None:
     """Wire the service from settings and serve until stopped."""
+    clock = settings.clock()
     if settings.migrate_on_start:
         await asyncio.to_thread(migrate, settings.database_url, ["intake"])
     pool = create_pool(settings.database_url, settings.pool_min, settings.pool_max)
     await pool.open(wait=False)
     handlers = IntakeHandlers(
-        pool, _utc_now, settings.stream_poll_s, settings.approval_threshold_cents
+        pool, clock, settings.stream_poll_s, settings.approval_threshold_cents
     )
 
     def register(server: grpc.aio.Server) -> None:

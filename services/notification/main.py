@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import grpc
 import uvloop
@@ -38,10 +38,6 @@ SERVICE_NAME = "maintenance.notification.v1.NotificationService"
 CONSUMER = "notification"
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def follow_forever(
     intake: intake_pb2_grpc.IntakeServiceAsyncStub,
     pool: AsyncConnectionPool,
@@ -62,6 +58,7 @@ async def follow_forever(
 
 async def run(settings: NotificationSettings) -> None:
     """Wire the service from settings and serve until stopped."""
+    clock = settings.clock()
     if settings.migrate_on_start:
         await asyncio.to_thread(migrate, settings.database_url, ["notification"])
     pool = create_pool(settings.database_url, settings.pool_min, settings.pool_max)
@@ -71,7 +68,7 @@ async def run(settings: NotificationSettings) -> None:
     channels = AppriseChannels(settings.send_timeout_s)
     max_age = timedelta(seconds=settings.max_event_age_s) if settings.max_event_age_s else None
     notifier = EventNotifier(
-        IntakeTickets(intake, settings.intake_timeout_s), channels, _utc_now,
+        IntakeTickets(intake, settings.intake_timeout_s), channels, clock,
         settings.default_locale, max_age,
     )  # fmt: skip
     policy = RetryPolicy(settings.max_attempts, settings.retry_base_s, settings.retry_cap_s)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -16,6 +15,7 @@ from maintenance.sla.v1 import sla_pb2_grpc
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from services.common.clock import Clock
 from services.common.db import create_pool, ping
 from services.common.event_follower import follow_ticket_events
 from services.common.grpc_server import serve_grpc
@@ -42,10 +42,6 @@ SERVICE_NAME = "maintenance.sla.v1.SlaService"
 _FOLLOWER_LOCK = 0x736C61  # "sla"
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 async def _follow_as_leader(
     pool: AsyncConnectionPool, follow: Callable[[], Awaitable[None]]
 ) -> None:
@@ -66,15 +62,16 @@ async def _follow_as_leader(
         await asyncio.sleep(5.0)
 
 
-async def _refresh_gauges(pool: AsyncConnectionPool) -> None:
+async def _refresh_gauges(pool: AsyncConnectionPool, clock: Clock) -> None:
     async with pool.connection() as conn:
-        at_risk, breached = await TicketRepository(conn).risk_counts(_utc_now())
+        at_risk, breached = await TicketRepository(conn).risk_counts(clock())
     metrics.TICKETS_AT_RISK.set(at_risk)
     metrics.BREACHED_OPEN.set(breached)
 
 
 async def run(settings: SlaSettings) -> None:
     """Wire the service from settings and serve until stopped."""
+    clock = settings.clock()
     if settings.migrate_on_start:
         await asyncio.to_thread(migrate, settings.database_url, ["sla"])
     pool = create_pool(settings.database_url, settings.pool_min, settings.pool_max)
@@ -82,12 +79,12 @@ async def run(settings: SlaSettings) -> None:
     channel = grpc.aio.insecure_channel(settings.intake_target)
     stub = intake_pb2_grpc.IntakeServiceStub(channel)
     intake = GrpcIntake(stub, settings.intake_timeout_s)
-    tracker = Tracker(pool, intake, _utc_now)
+    tracker = Tracker(pool, intake, clock)
     worker = TimerWorker(
-        pool, intake, _utc_now, batch=settings.timer_batch, lease_s=settings.timer_lease_s,
+        pool, intake, clock, batch=settings.timer_batch, lease_s=settings.timer_lease_s,
         concurrency=settings.timer_concurrency,
     )  # fmt: skip
-    admin = SlaAdmin(pool, _utc_now)
+    admin = SlaAdmin(pool, clock)
 
     async def handle(conn: AsyncConnection[Any], event: intake_pb.TicketEvent) -> None:
         await tracker.handle(conn, incoming_from_pb(event))
@@ -117,7 +114,7 @@ async def run(settings: SlaSettings) -> None:
                 lambda: worker.run_forever(settings.timer_every_s),
                 lambda: every(settings.recompute_every_s, tracker.recompute_all_stale,
                                "recomputing tickets"),
-                lambda: every(settings.gauges_every_s, lambda: _refresh_gauges(pool),
+                lambda: every(settings.gauges_every_s, lambda: _refresh_gauges(pool, clock),
                                "refreshing SLA gauges"),
             ],
             grace_s=settings.grace_s,

@@ -7,6 +7,7 @@ process. The tests raise tickets as tenant1 and look at what intake then shows.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -243,6 +244,44 @@ async def test_a_dispatchers_assignment_is_never_overwritten(dispatch: Harness, 
     assigned = [e for e in await events_of(stub, ticket_id) if e.type == "assigned"]
     assert [e.actor for e in assigned] == ["dispatcher1"]
     assert (await ticket_of(stub, ticket_id)).assignee == "tech2"
+
+
+class DeskAssignsFirst:
+    """Passes calls to intake, but just before dispatch's first assignment reaches intake a
+    dispatcher assigns the ticket by hand: dispatch's lookup is stale when it assigns."""
+
+    def __init__(self, stub: Any, assignee: str) -> None:
+        self._stub = stub
+        self._assignee = assignee
+        self.done = False
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._stub, name)
+        if name != "TransitionTicket":
+            return real
+
+        async def call(request: Any, **kwargs: Any) -> Any:
+            if not self.done and request.action == pb.ACTION_ASSIGN:
+                self.done = True
+                desk = pb.Actor(username="dispatcher1", role=pb.ROLE_DISPATCHER, site="demo")
+                await real(pb.TransitionTicketRequest(
+                    actor=desk, ticket_id=request.ticket_id, action=pb.ACTION_ASSIGN,
+                    assignee=self._assignee))  # fmt: skip
+            return await real(request, **kwargs)
+
+        return call
+
+
+async def test_an_assignment_made_while_dispatch_decides_wins(dispatch: Harness, stub: Any) -> None:
+    racing = Harness(dispatch.pool, DeskAssignsFirst(stub, "tech2"), dispatch.clock)
+    await racing.settle()
+    ticket_id = await create_ticket(stub, "plumbing")  # dispatch would choose tech1
+    await racing.settle(lambda: _assigned(stub, ticket_id))
+    await racing.settle()
+    assigned = [e for e in await events_of(stub, ticket_id) if e.type == "assigned"]
+    assert [(e.actor, json.loads(e.payload_json)["assignee"]) for e in assigned] == [
+        ("dispatcher1", "tech2")
+    ]
 
 
 class CrashAfter:

@@ -373,6 +373,20 @@ async def test_rejected_transitions_change_nothing(handlers: IntakeHandlers) -> 
     assert [e.type for e in events] == ["created", "assigned"]
 
 
+async def test_only_if_unassigned_refuses_a_ticket_someone_has(handlers: IntakeHandlers) -> None:
+    ticket = await create(handlers, TENANT1, "Tap drips", category="plumbing")
+    first = await handlers.transition(
+        DISPATCHER, ticket.id, Action.ASSIGN, assignee="tech1", only_if_unassigned=True
+    )
+    assert first.ticket.assignee == "tech1"
+    with pytest.raises(IllegalTransition, match="assigned to tech1"):
+        await handlers.transition(
+            DISPATCHER, ticket.id, Action.ASSIGN, assignee="tech2", only_if_unassigned=True
+        )
+    again = await handlers.transition(DISPATCHER, ticket.id, Action.ASSIGN, assignee="tech2")
+    assert again.ticket.assignee == "tech2"  # without the guard a dispatcher reassigns
+
+
 @pytest.mark.parametrize("assignee", ["ghost", "dispatcher1", "tenant1", "admin"])
 async def test_assign_to_someone_who_is_not_a_technician(
     handlers: IntakeHandlers, assignee: str

@@ -87,10 +87,11 @@ class IntakeClient:
         return snapshot_from_pb(reply.ticket)
 
     async def assign(self, ticket_id: str, assignee: str, note: str) -> TicketSnapshot:
+        """Assign the ticket unless someone has it already (then Conflict)."""
         return await self._transition(
             pb.TransitionTicketRequest(
                 actor=SYSTEM_ACTOR, ticket_id=ticket_id, action=pb.ACTION_ASSIGN,
-                assignee=assignee, note=note[:2000],
+                assignee=assignee, note=note[:2000], only_if_unassigned=True,
             )
         )  # fmt: skip
 

@@ -1,8 +1,9 @@
 """Deliver decided calls to intake, each safe to repeat after a crash.
 
-- assign: look at the ticket first and assign only if nobody has it and it still waits;
-  a retry after a crash finds it assigned and does nothing, so nobody is assigned twice,
-  and an assignment a dispatcher made meanwhile is never overwritten by a stale decision.
+- assign: look at the ticket first and assign only if nobody has it and it still waits,
+  and ask intake to refuse if someone took it in between (checked under its row lock); a
+  retry after a crash finds it assigned and does nothing, so nobody is assigned twice, and
+  an assignment a dispatcher made meanwhile is never overwritten by a stale decision.
 - activity (claim_offered, dispatch_paged): the payload carries a `dispatch_key`; a retry
   first looks in the ticket's history for an event with that key.
 
@@ -22,7 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 from services.dispatch import metrics
 from services.dispatch.adapters.intake_client import IntakeClient
 from services.dispatch.adapters.work_repo import IntakeCall, WorkRepository
-from services.dispatch.domain.errors import DispatchError, InvalidInput, Unavailable
+from services.dispatch.domain.errors import Conflict, DispatchError, InvalidInput, Unavailable
 from services.dispatch.handlers.routing import backoff
 
 __all__ = ["Delivery"]
@@ -88,7 +89,10 @@ class Delivery:
             return f"skipped: already assigned to {ticket.assignee}"
         if not ticket.routable:
             return f"skipped: the ticket is {ticket.status}"
-        await self._intake.assign(call.ticket_id, assignee, str(call.payload.get("note", "")))
+        try:
+            await self._intake.assign(call.ticket_id, assignee, str(call.payload.get("note", "")))
+        except Conflict as exc:  # someone took or assigned it since we looked
+            return f"skipped: {exc}"
         async with self._pool.connection() as conn:
             await WorkRepository(conn).mark_assigned(call.ticket_id, assignee)
         metrics.ASSIGNMENTS.inc()

@@ -70,6 +70,7 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         view = await self._h.transition(
             m.actor_from_pb(request.actor), request.ticket_id, m.action_from_pb(request.action),
             request.assignee, request.note, reason=request.reason, cost_cents=request.cost_cents,
+            only_if_unassigned=request.only_if_unassigned,
         )  # fmt: skip
         return pb.TransitionTicketResponse(ticket=m.ticket_to_pb(view))
 

@@ -810,6 +810,7 @@ class TransitionTicketRequest(_message.Message):
     NOTE_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     COST_CENTS_FIELD_NUMBER: _builtins.int
+    ONLY_IF_UNASSIGNED_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     action: Global___Action.ValueType
     assignee: _builtins.str
@@ -819,6 +820,10 @@ class TransitionTicketRequest(_message.Message):
     """For ACTION_DECLINE (why) and ACTION_PAUSE ("waiting_tenant" or "waiting_parts")."""
     cost_cents: _builtins.int
     """For ACTION_RESOLVE: what the repair cost, in cents."""
+    only_if_unassigned: _builtins.bool
+    """For ACTION_ASSIGN: refuse (FAILED_PRECONDITION) when someone has the ticket already.
+    Automatic routing sets it so that it never overrides a person's assignment.
+    """
     @_builtins.property
     def actor(self) -> Global___Actor: ...
     def __init__(
@@ -831,10 +836,11 @@ class TransitionTicketRequest(_message.Message):
         note: _builtins.str = ...,
         reason: _builtins.str = ...,
         cost_cents: _builtins.int = ...,
+        only_if_unassigned: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "assignee", b"assignee", "cost_cents", b"cost_cents", "note", b"note", "reason", b"reason", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "assignee", b"assignee", "cost_cents", b"cost_cents", "note", b"note", "only_if_unassigned", b"only_if_unassigned", "reason", b"reason", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
