@@ -95,6 +95,7 @@ class LocalStack:
     processes: tuple[Process, ...] = PROCESSES
     sink: IO[str] = field(default_factory=lambda: sys.stdout)
     children: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
+    _pumps: dict[str, threading.Thread] = field(default_factory=dict)
 
     def start(self) -> None:
         for proc in self.processes:
@@ -110,10 +111,21 @@ class LocalStack:
             env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
         )
         assert child.stdout is not None
-        threading.Thread(
+        pump = threading.Thread(
             target=_pump, args=(proc.name, child.stdout, self.sink), daemon=True
-        ).start()
+        )
+        pump.start()
         self.children[proc.name] = child
+        self._pumps[proc.name] = pump
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process (no graceful stop), wait for it and drain its output."""
+        child = self.children[name]
+        child.kill()
+        child.wait(10)
+        self._pumps[name].join(10)
+        if child.stdout:
+            child.stdout.close()
 
     def wait_ready(self, url: str, timeout_s: float = 30.0) -> None:
         """Poll `url` until it answers 200; raise if a process dies or time runs out."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-__all__ = ["new_ticket", "raise_ticket", "transition"]
+__all__ = ["new_ticket", "raise_ticket", "transition", "wait_for"]
 
 
 def new_ticket(**overrides: Any) -> dict[str, Any]:
@@ -31,3 +33,15 @@ def raise_ticket(client: httpx.Client, **overrides: Any) -> dict[str, Any]:
 
 def transition(client: httpx.Client, ticket_id: str, action: str, **extra: Any) -> httpx.Response:
     return client.post(f"/v1/tickets/{ticket_id}/transitions", json={"action": action, **extra})
+
+
+def wait_for(what: Callable[[], Any], timeout_s: float = 10.0, every_s: float = 0.1) -> Any:
+    """Call `what` until it returns something truthy, and return that; fail after
+    `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = what()
+        if value:
+            return value
+        time.sleep(every_s)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")

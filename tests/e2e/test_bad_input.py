@@ -10,8 +10,8 @@ import httpx
 import jwt
 import pytest
 
-from tests.e2e.conftest import JWT_SECRET, System
 from tests.e2e.helpers import new_ticket, raise_ticket, transition
+from tests.e2e.system import JWT_SECRET, System
 
 Login = Callable[[str], httpx.Client]
 

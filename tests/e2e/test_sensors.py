@@ -11,9 +11,9 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.conftest import System
-from tests.e2e.helpers import transition
+from tests.e2e.helpers import transition, wait_for
 from tests.e2e.mqtt import Publisher, now_iso
+from tests.e2e.system import System
 
 Login = Callable[[str], httpx.Client]
 
@@ -32,16 +32,6 @@ def _device(kind: str, floor: str, **extra: Any) -> dict[str, Any]:
 def _register(admin: httpx.Client, device_id: str, body: dict[str, Any]) -> None:
     reply = admin.put(f"/v1/devices/{device_id}", json=body)
     assert reply.status_code in (200, 201), reply.text
-
-
-def _wait(what: Callable[[], Any], timeout_s: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = what()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 def _sensor_tickets(client: httpx.Client, device_id: str) -> list[dict[str, Any]]:
@@ -92,7 +82,7 @@ def test_leak_alert_opens_one_ticket_and_records_repeats_and_clear(
                                                                       "floor": "3", "asset": "riser B-3"}))  # fmt: skip
     alert = {"time": now_iso(), "type": "leak", "readings": {"moisture": 91}}
     pub.send("maint/demo/leak-B-3-riser/alert", alert)
-    tickets = _wait(lambda: _sensor_tickets(admin, "leak-B-3-riser"))
+    tickets = wait_for(lambda: _sensor_tickets(admin, "leak-B-3-riser"))
     ticket = tickets[0]
     assert (ticket["priority"], ticket["source"], ticket["category"], ticket["kind"]) == (
         "P1", "sensor", "plumbing", "repair",
@@ -103,7 +93,7 @@ def test_leak_alert_opens_one_ticket_and_records_repeats_and_clear(
     pub.send("maint/demo/leak-B-3-riser/alert", {**alert, "time": later.isoformat()})
     pub.send("maint/demo/leak-B-3-riser/alert", {"time": (later + timedelta(seconds=1)).isoformat(),
                                                  "type": "leak", "active": False})  # fmt: skip
-    types = _wait(lambda: (t := _event_types(admin, ticket["id"])) and "sensor_clear" in t and t)
+    types = wait_for(lambda: (t := _event_types(admin, ticket["id"])) and "sensor_clear" in t and t)
     assert types.count("sensor_repeat") == 1
     assert len(_sensor_tickets(admin, "leak-B-3-riser")) == 1
 
@@ -118,8 +108,8 @@ def test_devices_on_one_floor_roll_up_into_one_ticket(as_user: Login, pub: Publi
             f"maint/demo/{device_id}/telemetry",
             {"time": now_iso(), "metrics": {"water_leak": True}},
         )
-    first = _wait(lambda: _sensor_tickets(admin, ids[0]))[0]
-    types = _wait(
+    first = wait_for(lambda: _sensor_tickets(admin, ids[0]))[0]
+    types = wait_for(
         lambda: (t := _event_types(admin, first["id"])).count("sensor_device_added") == 3 and t
     )
     assert types.count("sensor_device_added") == 3
@@ -134,10 +124,12 @@ def test_telemetry_updates_the_device_and_derives_alerts(as_user: Login, pub: Pu
         "maint/demo/panel-B-5/telemetry",
         {"time": now_iso(), "metrics": {"voltage": 229.5, "current": 3}},
     )
-    device = _wait(lambda: (d := admin.get("/v1/devices/panel-B-5").json())["last_seen_at"] and d)
+    device = wait_for(
+        lambda: (d := admin.get("/v1/devices/panel-B-5").json())["last_seen_at"] and d
+    )
     assert device["last_values"] == {"voltage": 229.5, "current": 3.0}
     pub.send("maint/demo/panel-B-5/telemetry", {"time": now_iso(), "metrics": {"voltage": 262.0}})
-    ticket = _wait(lambda: _sensor_tickets(admin, "panel-B-5"))[0]
+    ticket = wait_for(lambda: _sensor_tickets(admin, "panel-B-5"))[0]
     assert (ticket["priority"], ticket["category"]) == ("P2", "electrical")
     assert ticket["attributes"]["alert_type"] == "voltage_out_of_range"
 
@@ -159,7 +151,9 @@ def test_bad_messages_are_dead_lettered_and_lose_nothing_else(
     ]:
         pub.send(topic, payload)
     pub.send("maint/demo/panel-B-6/telemetry", {"time": now_iso(), "metrics": {"voltage": 231.0}})
-    _wait(lambda: admin.get("/v1/devices/panel-B-6").json()["last_values"].get("voltage") == 231.0)
+    wait_for(
+        lambda: admin.get("/v1/devices/panel-B-6").json()["last_values"].get("voltage") == 231.0
+    )
     with psycopg.connect(system.database_url) as conn:
         reasons = {r[0] for r in conn.execute(
             "SELECT reason FROM ingestor.dead_letters WHERE topic LIKE 'maint/demo/%%-B-6/%%'"
@@ -176,13 +170,13 @@ def test_a_silent_device_opens_a_low_priority_ticket_and_its_return_is_recorded(
     pub.send(
         "maint/demo/elevator-B-E9/telemetry", {"time": now_iso(), "metrics": {"fault_code": 0}}
     )
-    ticket = _wait(lambda: _sensor_tickets(admin, "elevator-B-E9"), timeout_s=15)[0]
+    ticket = wait_for(lambda: _sensor_tickets(admin, "elevator-B-E9"), timeout_s=15)[0]
     assert (ticket["priority"], ticket["attributes"]["alert_type"]) == ("P4", "device_offline")
     assert admin.get("/v1/devices/elevator-B-E9").json()["online"] is False
     pub.send(
         "maint/demo/elevator-B-E9/telemetry", {"time": now_iso(), "metrics": {"fault_code": 0}}
     )
-    _wait(lambda: "sensor_clear" in _event_types(admin, ticket["id"]))
+    wait_for(lambda: "sensor_clear" in _event_types(admin, ticket["id"]))
 
 
 def test_a_resolved_incident_lets_the_next_alert_open_a_new_ticket(
@@ -191,11 +185,11 @@ def test_a_resolved_incident_lets_the_next_alert_open_a_new_ticket(
     admin = as_user("admin")
     _register(admin, "elevator-B-E3", _device("elevator", "2"))
     pub.send("maint/demo/elevator-B-E3/alert", {"time": now_iso(), "type": "entrapment"})
-    first = _wait(lambda: _sensor_tickets(admin, "elevator-B-E3"))[0]
+    first = wait_for(lambda: _sensor_tickets(admin, "elevator-B-E3"))[0]
     assert first["priority"] == "P1"
     transition(admin, first["id"], "assign", assignee="tech2")
     assert transition(admin, first["id"], "resolve").json()["status"] == "resolved"
     time.sleep(1.0)  # the ingestor follows the event log and closes the incident
     pub.send("maint/demo/elevator-B-E3/alert", {"time": now_iso(), "type": "entrapment"})
-    tickets = _wait(lambda: (t := _sensor_tickets(admin, "elevator-B-E3")) and len(t) == 2 and t)
+    tickets = wait_for(lambda: (t := _sensor_tickets(admin, "elevator-B-E3")) and len(t) == 2 and t)
     assert len(tickets) == 2

@@ -8,8 +8,9 @@ from datetime import datetime
 
 import httpx
 
-from tests.e2e.conftest import RATING_WINDOW_S, System
+from tests.e2e.conftest import RATING_WINDOW_S
 from tests.e2e.helpers import raise_ticket, transition
+from tests.e2e.system import System
 
 Login = Callable[[str], httpx.Client]
 

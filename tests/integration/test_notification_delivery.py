@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email
-import email.policy
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +22,6 @@ import grpc
 import psycopg
 import pytest
 import pytest_asyncio
-from aiohttp import web
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from maintenance.intake.v1 import intake_pb2 as pb
 from maintenance.intake.v1 import intake_pb2_grpc
@@ -50,6 +44,7 @@ from services.notification.handlers.inbox import NotificationHandlers
 from services.notification.handlers.outbox import DeliveryWorker
 from services.notification.main import CONSUMER, follow_forever
 from tests.integration.conftest import SERVER_URL, drop_database, new_database_name, url_for
+from tests.support.receivers import Mailbox, Webhook, running_mailbox, running_webhook
 
 MAX_ATTEMPTS = 5
 TENANT1 = pb.Actor(username="tenant1", role=pb.ROLE_TENANT, site="demo", channel=pb.CHANNEL_APP)
@@ -58,53 +53,6 @@ DISPATCHER = pb.Actor(username="dispatcher1", role=pb.ROLE_DISPATCHER, site="dem
 TECH2 = pb.Actor(username="tech2", role=pb.ROLE_TECHNICIAN, site="demo", channel=pb.CHANNEL_APP)
 ADMIN = pb.Actor(username="admin", role=pb.ROLE_ADMIN)
 SYSTEM = pb.Actor(username="sla", role=pb.ROLE_SYSTEM)
-
-
-# --- the real receivers ----------------------------------------------------------------------
-
-
-class Mailbox:
-    """An SMTP sink: every message aiosmtpd accepts, parsed."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        content = envelope.content
-        assert isinstance(content, bytes)
-        parsed = email.message_from_bytes(content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(([str(r) for r in envelope.rcpt_tos], parsed))
-        return "250 OK"
-
-    def to(self, address: str, containing: str = "") -> list[EmailMessage]:
-        return [m for rcpt, m in self.messages if address in rcpt and containing in m["Subject"]]
-
-
-@dataclass
-class Webhook:
-    """An HTTP receiver that records every request; a path can be told to fail N times."""
-
-    port: int = 0
-    hits: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
-    fail_first: dict[str, int] = field(default_factory=dict)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        left = self.fail_first.get(request.path, 0)
-        status = 500 if left else 200
-        if left:
-            self.fail_first[request.path] = left - 1
-        self.hits.append((request.path, status, body))
-        return web.Response(status=status, text="no" if left else "ok")
-
-    def url(self, path: str) -> str:
-        return f"json://127.0.0.1:{self.port}{path}"
-
-    def got(self, path: str, containing: str = "", status: int = 200) -> list[dict[str, Any]]:
-        return [
-            b for p, s, b in self.hits if p == path and s == status and containing in b["title"]
-        ]
 
 
 # --- fixtures ----------------------------------------------------------------------------------
@@ -157,28 +105,15 @@ def intake_target(notification_db: str, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="module")
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
+def mailbox() -> Iterator[Mailbox]:
+    with running_mailbox() as box:
+        yield box
 
 
-@pytest_asyncio.fixture(scope="module")
-async def webhook() -> AsyncIterator[Webhook]:
-    hook = Webhook(port=free_port())
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", hook.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", hook.port).start()
-    try:
+@pytest.fixture(scope="module")
+def webhook() -> Iterator[Webhook]:
+    with running_webhook() as hook:
         yield hook
-    finally:
-        await runner.cleanup()
 
 
 @dataclass
@@ -280,10 +215,6 @@ def metric(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def mail_url(port: int, to: str) -> str:
-    return f"mailto://127.0.0.1:{port}?from=noreply@maint.example&to={to}&mode=insecure"
-
-
 async def new_ticket(svc: Service, actor: pb.Actor, title: str) -> pb.Ticket:
     reply = await svc.intake.CreateTicket(
         pb.CreateTicketRequest(
@@ -313,14 +244,14 @@ async def inbox_of(svc: Service, username: str, ticket_id: str) -> list[Any]:
 
 
 async def test_a_lifecycle_sends_each_message_once_per_recipient_and_channel(
-    service: Service, mailbox: tuple[Mailbox, int], webhook: Webhook
+    service: Service, mailbox: Mailbox, webhook: Webhook
 ) -> None:
-    box, smtp_port = mailbox
+    box = mailbox
     await service.handlers.put_contact(
         Contact(
             "tenant1",
             "zh-CN",
-            (mail_url(smtp_port, "tenant1@example.com"), webhook.url("/tenant1")),
+            (box.url("tenant1@example.com"), webhook.url("/tenant1")),
         )
     )
     await service.handlers.put_contact(Contact("tech2", "en", (webhook.url("/tech2"),)))
@@ -369,9 +300,9 @@ async def test_a_lifecycle_sends_each_message_once_per_recipient_and_channel(
 
 
 async def test_a_replay_of_the_event_stream_sends_nothing_twice(
-    service: Service, mailbox: tuple[Mailbox, int], webhook: Webhook
+    service: Service, mailbox: Mailbox, webhook: Webhook
 ) -> None:
-    box, _ = mailbox
+    box = mailbox
     position = await service.cursor()
     assert position, "the follower has not handled anything yet"
     before = (await service.count("inbox"), await service.count("deliveries"),
@@ -436,12 +367,10 @@ async def test_a_channel_that_always_fails_ends_dead_with_its_last_error(
     assert [i.kind for i in await inbox_of(service, "tenant2", ticket.id)] == ["received"]
 
 
-async def test_staff_events_reach_the_people_they_name(
-    service: Service, mailbox: tuple[Mailbox, int]
-) -> None:
-    box, smtp_port = mailbox
+async def test_staff_events_reach_the_people_they_name(service: Service, mailbox: Mailbox) -> None:
+    box = mailbox
     await service.handlers.put_contact(
-        Contact("supervisor1", "zh-CN", (mail_url(smtp_port, "supervisor1@example.com"),))
+        Contact("supervisor1", "zh-CN", (box.url("supervisor1@example.com"),))
     )
     ticket = await new_ticket(service, TENANT1, "电梯困人 staff events")
     events: dict[str, dict[str, Any]] = {

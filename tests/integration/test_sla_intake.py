@@ -150,6 +150,8 @@ async def test_a_p1_not_accepted_in_time_escalates_exactly_once(clients: Clients
     late = await _p1(c, "漏水 / leak nobody accepts")
     prompt = await _p1(c, "漏水 / leak accepted at once")
     paused = await _p1(c, "漏水 / leak waiting for parts")
+    routed = await _p1(c, "漏水 / leak routed automatically, never taken up")
+    await _act(c, SYSTEM, routed, ipb.ACTION_ASSIGN, assignee="tech1")
     await _act(c, DISPATCHER, prompt, ipb.ACTION_ACCEPT)
     await _act(c, DISPATCHER, paused, ipb.ACTION_ASSIGN, assignee="tech1")
     await _act(c, TECH, paused, ipb.ACTION_PAUSE, reason="waiting_parts")
@@ -167,6 +169,9 @@ async def test_a_p1_not_accepted_in_time_escalates_exactly_once(clients: Clients
     assert payload["level"] == 1 and escalation.actor == "sla"
     reminder = json.loads(next(e for e in events if e.type == "sla_reminder").payload_json)
     assert reminder["notify"] == [] and reminder["notify_roles"] == ["dispatcher"]
+    assert sorted(e.type for e in await _sla_events(c, routed)) == sorted(
+        ["sla_breached", "sla_escalated", "sla_reminder"]
+    )  # an automatic assignment is not a response
     assert await _sla_events(c, prompt) == []
     assert await _sla_events(c, paused) == []
 

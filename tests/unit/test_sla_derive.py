@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ class History:
         self.events: list[EventFact] = [EventFact(1, "created", sh(23, 9), "", "submitted")]
         self.status = "submitted"
 
-    def move(self, kind: str, at: datetime, to: str, **extra: str) -> History:
+    def move(self, kind: str, at: datetime, to: str, **extra: Any) -> History:
         self.events.append(EventFact(len(self.events) + 1, kind, at, self.status, to, **extra))
         self.status = to
         return self
@@ -80,6 +81,23 @@ def test_assigning_straight_from_submitted_counts_as_response() -> None:
     state = derive(FACTS, h.events, P3, OFFICE)
     assert state.respond.status is ClockStatus.MET
     assert state.assignee == "tech1"
+
+
+def test_an_automatic_assignment_is_not_a_response_but_starting_is() -> None:
+    h = History().move("assigned", sh(23, 9, 1), "assigned", assignee="tech1", by_system=True)
+    state = derive(replace(FACTS, priority="P1"), h.events, P1, None)
+    assert state.respond.status is ClockStatus.RUNNING and state.assignee == "tech1"
+    assert state.respond.breached(sh(23, 9, 15))
+    h.move("started", sh(23, 9, 20), "in_progress")
+    state = derive(replace(FACTS, priority="P1"), h.events, P1, None)
+    assert state.respond.status is ClockStatus.MET and state.respond.ended_at == sh(23, 9, 20)
+
+
+def test_declining_is_not_a_response() -> None:
+    h = (History().move("assigned", sh(23, 9, 1), "assigned", assignee="tech1", by_system=True)
+         .move("declined", sh(23, 9, 2), "accepted"))  # fmt: skip
+    state = derive(replace(FACTS, priority="P1"), h.events, P1, None)
+    assert state.respond.status is ClockStatus.RUNNING
 
 
 def test_a_pause_stops_the_clock_and_is_kept() -> None:

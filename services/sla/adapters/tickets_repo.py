@@ -101,16 +101,16 @@ class TicketRepository:
     async def add_event(self, ticket_id: str, e: EventFact) -> None:
         await self._conn.execute(
             "INSERT INTO sla.ticket_events (ticket_id, event_id, type, from_status, to_status,"
-            " reason, assignee, occurred_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT DO NOTHING",
+            " reason, assignee, by_system, occurred_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
             (ticket_id, e.id, e.type, e.from_status, e.to_status, e.reason, e.assignee,
-             e.occurred_at),
+             e.by_system, e.occurred_at),
         )  # fmt: skip
 
     async def events(self, ticket_id: str) -> list[EventFact]:
         rows = await self._rows(
-            "SELECT event_id AS id, type, occurred_at, from_status, to_status, reason, assignee"
-            " FROM sla.ticket_events WHERE ticket_id = %s ORDER BY event_id",
+            "SELECT event_id AS id, type, occurred_at, from_status, to_status, reason, assignee,"
+            " by_system FROM sla.ticket_events WHERE ticket_id = %s ORDER BY event_id",
             (ticket_id,),
         )
         return [EventFact(**r) for r in rows]

@@ -1,7 +1,9 @@
 """A ticket's SLA state, derived from its event history alone.
 
-Two clocks start when the ticket is created: *respond* stops when the ticket leaves
-`submitted` (accepted, assigned, claimed), *resolve* stops when it is resolved. Both stand
+Two clocks start when the ticket is created: *respond* stops when a person moves the
+ticket on (a dispatcher accepts or assigns it, a technician claims or starts it; an
+automatic assignment by the system is not a response, the technician starting is),
+*resolve* stops when it is resolved. Both stand
 still between a `paused` and the next `resumed` event (waiting for the tenant or for
 parts); every pause is kept. A reopened ticket's resolve clock runs on from where it
 stopped (the time it spent resolved does not count). Cancelling stops both clocks.
@@ -34,6 +36,8 @@ __all__ = [
 ]
 
 _WORK = frozenset({"submitted", "accepted", "assigned", "in_progress"})
+#: A person moving the ticket into one of these has responded to it.
+_RESPONDED = _WORK - {"submitted"}
 _DONE = frozenset({"resolved", "awaiting_rating", "closed"})
 _FINISHED = frozenset({"closed", "cancelled"})
 
@@ -65,6 +69,8 @@ class EventFact:
     reason: str = ""
     #: The technician the event gave the ticket to, if it did.
     assignee: str = ""
+    #: Made by a service (dispatch's automatic assignment), not by a person.
+    by_system: bool = False
 
 
 class ClockStatus(StrEnum):
@@ -224,7 +230,7 @@ def _apply(
         for clock in clocks:
             clock.end(at, ClockStatus.CANCELLED)
         return new
-    if old == "submitted" and new != "submitted":
+    if new != old and new in _RESPONDED and not event.by_system and event.type != "declined":
         respond.end(at, ClockStatus.MET)
     if new in _DONE and old not in _DONE:
         _end_pause(pauses, at)

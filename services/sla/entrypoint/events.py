@@ -43,6 +43,7 @@ def incoming_from_pb(event: pb.TicketEvent) -> IncomingEvent:
         to_status=code_of(pb.TicketStatus, "TICKET_STATUS_", event.to_status),
         reason=_text(payload, "reason")[:64],
         assignee=_text(payload, "assignee")[:64],
+        by_system=event.actor_role == pb.ROLE_SYSTEM,
     )
     hints = {key: _text(payload, key) for key in _HINTS if _text(payload, key)}
     return IncomingEvent(event.ticket_id, fact, hints)
