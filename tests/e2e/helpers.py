@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["new_ticket", "raise_ticket", "transition", "wait_for"]
+__all__ = ["event_types", "new_ticket", "ok", "raise_ticket", "transition", "wait_for"]
 
 
 def new_ticket(**overrides: Any) -> dict[str, Any]:
@@ -45,3 +45,14 @@ def wait_for(what: Callable[[], Any], timeout_s: float = 10.0, every_s: float = 
             return value
         time.sleep(every_s)
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+def ok(reply: httpx.Response) -> Any:
+    """The JSON of a 200 or 201 reply (fails the test with the body otherwise)."""
+    assert reply.status_code in (200, 201), reply.text
+    return reply.json()
+
+
+def event_types(client: httpx.Client, ticket_id: str) -> list[str]:
+    """The types of a ticket's events, oldest first."""
+    return [e["type"] for e in ok(client.get(f"/v1/tickets/{ticket_id}/events"))["items"]]

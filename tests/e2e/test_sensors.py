@@ -11,7 +11,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.helpers import transition, wait_for
+from tests.e2e.helpers import event_types, transition, wait_for
 from tests.e2e.mqtt import Publisher, now_iso
 from tests.e2e.system import System
 
@@ -41,10 +41,6 @@ def _sensor_tickets(client: httpx.Client, device_id: str) -> list[dict[str, Any]
     assert reply.status_code == 200, reply.text
     items: list[dict[str, Any]] = reply.json()["items"]
     return items
-
-
-def _event_types(client: httpx.Client, ticket_id: str) -> list[str]:
-    return [e["type"] for e in client.get(f"/v1/tickets/{ticket_id}/events").json()["items"]]
 
 
 def test_device_registry_over_rest(as_user: Login) -> None:
@@ -93,7 +89,7 @@ def test_leak_alert_opens_one_ticket_and_records_repeats_and_clear(
     pub.send("maint/demo/leak-B-3-riser/alert", {**alert, "time": later.isoformat()})
     pub.send("maint/demo/leak-B-3-riser/alert", {"time": (later + timedelta(seconds=1)).isoformat(),
                                                  "type": "leak", "active": False})  # fmt: skip
-    types = wait_for(lambda: (t := _event_types(admin, ticket["id"])) and "sensor_clear" in t and t)
+    types = wait_for(lambda: (t := event_types(admin, ticket["id"])) and "sensor_clear" in t and t)
     assert types.count("sensor_repeat") == 1
     assert len(_sensor_tickets(admin, "leak-B-3-riser")) == 1
 
@@ -110,7 +106,7 @@ def test_devices_on_one_floor_roll_up_into_one_ticket(as_user: Login, pub: Publi
         )
     first = wait_for(lambda: _sensor_tickets(admin, ids[0]))[0]
     types = wait_for(
-        lambda: (t := _event_types(admin, first["id"])).count("sensor_device_added") == 3 and t
+        lambda: (t := event_types(admin, first["id"])).count("sensor_device_added") == 3 and t
     )
     assert types.count("sensor_device_added") == 3
     for device_id in ids[1:]:
@@ -176,7 +172,7 @@ def test_a_silent_device_opens_a_low_priority_ticket_and_its_return_is_recorded(
     pub.send(
         "maint/demo/elevator-B-E9/telemetry", {"time": now_iso(), "metrics": {"fault_code": 0}}
     )
-    wait_for(lambda: "sensor_clear" in _event_types(admin, ticket["id"]))
+    wait_for(lambda: "sensor_clear" in event_types(admin, ticket["id"]))
 
 
 def test_a_resolved_incident_lets_the_next_alert_open_a_new_ticket(
