@@ -254,6 +254,10 @@ def test_a_sunday_night_leak_is_routed_timed_escalated_and_told_once(night: Nigh
     inbox = ok(night.login("tech2").get("/v1/notifications"))["items"]
     mine = [n["kind"] for n in inbox if n["ticket_id"] == ticket["id"]]
     assert sorted(mine) == ["assigned_to_you", "sla_breached", "sla_reminder"]
+    inbox = ok(night.login("supervisor1").get("/v1/notifications"))["items"]
+    theirs = [n["kind"] for n in inbox if n["ticket_id"] == ticket["id"]]
+    # Their own page and escalation, and the supervisors' shared copy of the escalation.
+    assert sorted(theirs) == ["dispatch_paged", "sla_escalated", "sla_escalated"]
 
 
 @pytest.mark.parametrize("service", ["dispatch", "sla", "notification"])

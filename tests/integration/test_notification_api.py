@@ -191,6 +191,26 @@ async def test_the_inbox_pages_newest_first_and_marks_read(
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
 
 
+async def test_a_roles_shared_inbox_is_read_by_its_members(
+    stub: pb_grpc.NotificationServiceAsyncStub, pool: AsyncConnectionPool
+) -> None:
+    user, group = f"s{uuid.uuid4().hex[:8]}", f"role:r{uuid.uuid4().hex[:8]}"
+    await _fill_inbox(pool, user, 1)
+    await _fill_inbox(pool, group, 2)
+    alone = await stub.ListInbox(pb.ListInboxRequest(username=user))
+    assert (len(alone.notifications), alone.unread_count) == (1, 1)
+    both = await stub.ListInbox(pb.ListInboxRequest(username=user, groups=[group]))
+    assert (len(both.notifications), both.unread_count) == (3, 3)
+    assert {n.username for n in both.notifications} == {user, group}
+    marked = await stub.MarkRead(pb.MarkReadRequest(username=user, all=True, groups=[group]))
+    assert marked.marked == 3
+    member = await stub.ListInbox(pb.ListInboxRequest(username="someone-else", groups=[group]))
+    assert member.unread_count == 0  # read for every member
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.ListInbox(pb.ListInboxRequest(username=user, groups=["supervisor"]))
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
 async def test_contacts_are_validated_and_stored(
     stub: pb_grpc.NotificationServiceAsyncStub,
 ) -> None:

@@ -219,15 +219,19 @@ def test_addressed_is_a_value() -> None:
     assert Addressed("a", K.RATED) == Addressed("a", K.RATED)
 
 
-def test_roles_named_by_the_sla_service_are_groups_with_channels_only() -> None:
+def test_roles_named_by_the_sla_service_are_groups_with_a_shared_inbox() -> None:
     event = ev("sla_escalated", "sla", {"notify": ["supervisor1"], "notify_roles": ["supervisor"]})
     addressed = recipients(event, TENANT_TICKET)
     assert [(a.username, a.kind.value) for a in addressed] == [
         ("supervisor1", "sla_escalated"),
         ("role:supervisor", "sla_escalated"),
     ]
-    assert plan(event, TENANT_TICKET, addressed, {}, "zh-CN")[-1].recipient == "supervisor1"
-    group = Contact("role:supervisor", "zh-CN", ("dingtalk://token",), in_app=True)
+    alone = plan(event, TENANT_TICKET, addressed, {}, "zh-CN")
+    assert [(n.recipient, n.in_app, n.channels) for n in alone] == [
+        ("supervisor1", True, ()),
+        ("role:supervisor", True, ()),
+    ]
+    group = Contact("role:supervisor", "zh-CN", ("dingtalk://token",), in_app=False)
     notices = plan(event, TENANT_TICKET, addressed, {"role:supervisor": group}, "zh-CN")
     assert [(n.recipient, n.in_app, n.channels) for n in notices] == [
         ("supervisor1", True, ()),

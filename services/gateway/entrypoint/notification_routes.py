@@ -162,6 +162,12 @@ def _delivery_out(d: pb.Delivery) -> DeliveryOut:
     )  # fmt: skip
 
 
+def _groups(caller: Call) -> list[str]:
+    """Staff also read their role's shared inbox ("role:supervisor"); tenants have none."""
+    role = caller.user.role
+    return [] if role == "tenant" else [f"role:{role}"]
+
+
 def _whose(caller: Call, username: str) -> str:
     """`me` is the caller; anyone else's contact is for admins only (404 for others)."""
     if username in ("me", caller.user.username):
@@ -180,7 +186,11 @@ async def list_notifications(
 ) -> NotificationList:
     reply = await caller.notifications.ListInbox(
         pb.ListInboxRequest(
-            username=caller.user.username, unread_only=unread, page_size=limit, page_token=cursor
+            username=caller.user.username,
+            unread_only=unread,
+            page_size=limit,
+            page_token=cursor,
+            groups=_groups(caller),
         ),
         **caller.opts,
     )
@@ -194,7 +204,9 @@ async def list_notifications(
 @router.post("/read", response_model=ReadOut, summary="Mark the caller's notifications read")
 async def mark_read(body: ReadIn, caller: Caller) -> ReadOut:
     reply = await caller.notifications.MarkRead(
-        pb.MarkReadRequest(username=caller.user.username, ids=body.ids, all=body.all),
+        pb.MarkReadRequest(
+            username=caller.user.username, ids=body.ids, all=body.all, groups=_groups(caller)
+        ),
         **caller.opts,
     )
     return ReadOut(marked=reply.marked)

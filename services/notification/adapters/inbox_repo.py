@@ -54,33 +54,36 @@ class InboxRepository:
             return cur.rowcount == 1
 
     async def page(
-        self, username: str, unread_only: bool, size: int, before_id: int | None
+        self, owners: list[str], unread_only: bool, size: int, before_id: int | None
     ) -> list[InboxItem]:
-        """Up to `size` messages, newest first, older than `before_id` when given."""
+        """Up to `size` messages of `owners` (a user and their groups), newest first, older
+        than `before_id` when given."""
         async with self._conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(
-                f"SELECT {_COLUMNS} FROM notification.inbox WHERE username = %s"
+                f"SELECT {_COLUMNS} FROM notification.inbox WHERE username = ANY(%s)"
                 " AND (%s::bigint IS NULL OR id < %s) AND (NOT %s OR read_at IS NULL)"
                 " ORDER BY id DESC LIMIT %s",
-                (username, before_id, before_id, unread_only, size),
+                (owners, before_id, before_id, unread_only, size),
             )
             return [InboxItem(**row) for row in await cur.fetchall()]
 
-    async def unread_count(self, username: str) -> int:
+    async def unread_count(self, owners: list[str]) -> int:
         async with self._conn.cursor() as cur:
             await cur.execute(
-                "SELECT count(*) FROM notification.inbox WHERE username = %s AND read_at IS NULL",
-                (username,),
+                "SELECT count(*) FROM notification.inbox WHERE username = ANY(%s)"
+                " AND read_at IS NULL",
+                (owners,),
             )
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def mark_read(self, username: str, ids: list[int] | None) -> int:
-        """Mark the user's unread messages `ids` (None: all of them) read; returns how many."""
+    async def mark_read(self, owners: list[str], ids: list[int] | None) -> int:
+        """Mark unread messages of `owners` with `ids` (None: all of them) read; returns
+        how many."""
         async with self._conn.cursor() as cur:
             await cur.execute(
-                "UPDATE notification.inbox SET read_at = now() WHERE username = %s"
+                "UPDATE notification.inbox SET read_at = now() WHERE username = ANY(%s)"
                 " AND read_at IS NULL AND (%s::bigint[] IS NULL OR id = ANY(%s))",
-                (username, ids, ids),
+                (owners, ids, ids),
             )
             return cur.rowcount

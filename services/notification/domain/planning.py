@@ -17,7 +17,6 @@ from services.notification.domain.model import (
     Notice,
     TicketFacts,
 )
-from services.notification.domain.recipients import is_group
 from services.notification.domain.templates import normalize_locale, render
 
 __all__ = ["INBOX_CHANNEL", "channel_id", "dedupe_key", "fields_for", "is_stale", "plan"]
@@ -68,13 +67,14 @@ def plan(
     """One notice per recipient, in their language, for the inbox and their channels.
 
     A recipient without a stored contact gets the default locale and the inbox only; one
-    with neither the inbox nor a channel gets nothing. Groups ("role:...") have no inbox.
+    with neither the inbox nor a channel gets nothing. A group's ("role:...") inbox is
+    shared by the users with that role.
     """
     fields = fields_for(event, ticket)
     notices: list[Notice] = []
     for who in addressed:
         contact = contacts.get(who.username) or Contact(who.username, default_locale)
-        in_app = contact.in_app and not is_group(who.username)
+        in_app = contact.in_app
         if not in_app and not contact.apprise_urls:
             continue
         locale = normalize_locale(contact.locale, default_locale)

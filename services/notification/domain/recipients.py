@@ -10,9 +10,9 @@ The rules, in one place:
   them, cancelled, or rated.
 - Staff named by other services in activity payloads get SLA reminders, escalations and
   breaches (`notify`), claim offers (`offered_to`) and emergency pages (`notify`).
-- Roles named by the SLA service (`notify_roles`) are groups, "role:<role>": they have no
-  inbox, only the channels stored for them as a contact (say, the supervisors' DingTalk
-  group bot).
+- Roles named by the SLA service (`notify_roles`) are groups, "role:<role>": a shared
+  inbox that every user with that role reads, and the channels stored for the group as a
+  contact (say, the supervisors' DingTalk group bot).
 - Nobody is told about what they did themselves, except that a tenant's own new request
   is confirmed with its number. Each recipient gets at most one message per event.
 """
@@ -60,7 +60,7 @@ _LISTED: dict[str, tuple[str, MessageKind]] = {
 #: Every event type that can cause a message; others are ignored without asking intake.
 HANDLED_TYPES: frozenset[str] = frozenset({*_TENANT, *_ASSIGNEE, *_LISTED, "assigned"})
 
-#: Recipients named "role:<role>" are groups: channels only, no inbox.
+#: Recipients named "role:<role>" are groups: a shared inbox and the group's channels.
 GROUP_PREFIX = "role:"
 
 #: At most this many usernames are taken from one payload list.

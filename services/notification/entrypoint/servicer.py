@@ -35,8 +35,9 @@ class NotificationServicer(pb_grpc.NotificationServiceServicer):
         self, request: pb.ListInboxRequest, context: Context
     ) -> pb.ListInboxResponse:
         items, token, unread = await self._h.list_inbox(
-            request.username, request.unread_only, request.page_size, request.page_token
-        )
+            request.username, request.unread_only, request.page_size, request.page_token,
+            list(request.groups),
+        )  # fmt: skip
         return pb.ListInboxResponse(
             notifications=[m.notification_to_pb(i) for i in items],
             next_page_token=token,
@@ -45,7 +46,9 @@ class NotificationServicer(pb_grpc.NotificationServiceServicer):
 
     @_rpc
     async def MarkRead(self, request: pb.MarkReadRequest, context: Context) -> pb.MarkReadResponse:
-        marked = await self._h.mark_read(request.username, list(request.ids), request.all)
+        marked = await self._h.mark_read(
+            request.username, list(request.ids), request.all, list(request.groups)
+        )
         return pb.MarkReadResponse(marked=marked)
 
     @_rpc

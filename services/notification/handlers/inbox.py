@@ -10,6 +10,7 @@ from services.notification.adapters.outbox_repo import DeliveryFilter, DeliveryR
 from services.notification.domain.delivery import check_contact
 from services.notification.domain.errors import InvalidInput
 from services.notification.domain.model import Contact
+from services.notification.domain.recipients import is_group
 from services.notification.domain.templates import normalize_locale
 from services.notification.handlers.ports import Channels
 
@@ -18,6 +19,7 @@ __all__ = ["InboxPage", "NotificationHandlers"]
 _MAX_PAGE = 200
 _DEFAULT_PAGE = 50
 _MAX_IDS = 500
+_MAX_GROUPS = 10
 
 #: A page of the inbox: the messages, the token for the next page ('' at the end), and how
 #: many of the user's messages are unread in all.
@@ -43,6 +45,13 @@ def _username(username: str) -> str:
     return username
 
 
+def _owners(username: str, groups: list[str]) -> list[str]:
+    """The user and the groups ("role:<role>") whose shared messages they see."""
+    if len(groups) > _MAX_GROUPS or not all(is_group(g) and len(g) <= 64 for g in groups):
+        raise InvalidInput(f"groups must be at most {_MAX_GROUPS} names like 'role:supervisor'")
+    return [_username(username), *groups]
+
+
 class NotificationHandlers:
     """Reading and marking the inbox, managing contacts, listing deliveries."""
 
@@ -52,27 +61,35 @@ class NotificationHandlers:
         self._default_locale = normalize_locale(default_locale)
 
     async def list_inbox(
-        self, username: str, unread_only: bool, page_size: int, page_token: str
+        self,
+        username: str,
+        unread_only: bool,
+        page_size: int,
+        page_token: str,
+        groups: list[str] | None = None,
     ) -> InboxPage:
-        """A page of the user's messages, newest first."""
+        """A page of the user's messages and their groups' shared ones, newest first."""
         size = _page_size(page_size)
+        owners = _owners(username, groups or [])
         async with self._pool.connection() as conn:
             repo = InboxRepository(conn)
-            items = await repo.page(_username(username), unread_only, size + 1, _before(page_token))
-            unread = await repo.unread_count(username)
+            items = await repo.page(owners, unread_only, size + 1, _before(page_token))
+            unread = await repo.unread_count(owners)
         token = str(items[size - 1].id) if len(items) > size else ""
         return items[:size], token, unread
 
-    async def mark_read(self, username: str, ids: list[int], all_unread: bool) -> int:
-        """Mark the user's messages read (only their own); returns how many changed."""
+    async def mark_read(
+        self, username: str, ids: list[int], all_unread: bool, groups: list[str] | None = None
+    ) -> int:
+        """Mark messages read (only the user's own and their groups'); returns how many
+        changed. A group's message read by one member is read for all of them."""
         if not all_unread and not ids:
             raise InvalidInput("name the ids to mark read, or ask for all")
         if len(ids) > _MAX_IDS:
             raise InvalidInput(f"at most {_MAX_IDS} ids at once")
+        owners = _owners(username, groups or [])
         async with self._pool.connection() as conn:
-            return await InboxRepository(conn).mark_read(
-                _username(username), None if all_unread else ids
-            )
+            return await InboxRepository(conn).mark_read(owners, None if all_unread else ids)
 
     async def put_contact(self, contact: Contact) -> tuple[Contact, bool]:
         """Store the user's contact; every apprise URL must be one apprise understands."""
