@@ -58,7 +58,8 @@ async def follow_ticket_events(
     handle: EventHandler,
     retry_s: float = 1.0,
 ) -> None:
-    """Run forever: replay from the stored cursor, then follow live; reconnect on errors.
+    """Run forever: replay from the stored cursor, then follow live; start again after any
+    failure (intake or the database going away, or a handler failing on an event).
 
     `schema` must have the table `event_cursor (consumer text primary key, cursor text,
     updated_at timestamptz)`.
@@ -74,5 +75,9 @@ async def follow_ticket_events(
         except grpc.aio.AioRpcError as exc:
             log.warning(
                 "%s: event stream broke (%s); resuming in %.1fs", consumer, exc.code().name, retry_s
+            )
+        except Exception:
+            log.exception(
+                "%s: following ticket events failed; resuming in %.1fs", consumer, retry_s
             )
         await asyncio.sleep(retry_s)

@@ -7,7 +7,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.clock import Clock, offset_clock
 
-__all__ = ["DEFAULT_DATABASE_URL", "ServiceSettings"]
+__all__ = ["DEFAULT_DATABASE_URL", "GrpcServiceSettings", "ServiceSettings"]
 
 DEFAULT_DATABASE_URL = "postgresql://127.0.0.1:5432/maintenance"
 
@@ -43,3 +43,20 @@ class ServiceSettings(BaseSettings):
     def clock(self) -> Clock:
         """The clock these settings ask for."""
         return offset_clock(self.clock_offset_s)
+
+
+class GrpcServiceSettings(ServiceSettings):
+    """What a gRPC service adds: where it listens, its pool, how it starts and stops.
+
+    Each service sets its own defaults for the ports (and pool sizes where they differ).
+    """
+
+    host: str = "127.0.0.1"
+    grpc_port: int
+    metrics_port: int
+    pool_min: int = 2
+    pool_max: int = 8
+    #: How long a stopping service lets calls in flight finish.
+    grace_s: float = 5.0
+    #: Apply the service's migrations when it starts.
+    migrate_on_start: bool = True

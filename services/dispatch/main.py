@@ -9,15 +9,11 @@ import sys
 from pathlib import Path
 
 import grpc
-import uvloop
 from maintenance.dispatch.v1 import dispatch_pb2_grpc
-from maintenance.intake.v1 import intake_pb2_grpc
 
-from services.common.db import create_pool, ping
+from services.common.db import ping
 from services.common.event_follower import follow_ticket_events
-from services.common.grpc_server import serve_grpc
-from services.common.logs import configure_logging
-from services.common.migrate import migrate
+from services.common.service import intake_stub, run_main, serve, service_pool
 from services.dispatch.adapters.intake_client import IntakeClient
 from services.dispatch.adapters.wakeup import listen_for_work
 from services.dispatch.domain.errors import InvalidInput
@@ -74,22 +70,19 @@ class Workers:
 async def run(settings: DispatchSettings) -> None:
     """Wire the service from settings and serve until stopped."""
     clock = settings.clock()
-    if settings.migrate_on_start:
-        await asyncio.to_thread(migrate, settings.database_url, ["dispatch"])
-    pool = create_pool(settings.database_url, settings.pool_min, settings.pool_max)
-    await pool.open(wait=False)
-    channel = grpc.aio.insecure_channel(settings.intake_target)
-    stub = intake_pb2_grpc.IntakeServiceStub(channel)
-    intake = IntakeClient(stub, settings.rpc_timeout_s)
-    config = ConfigHandlers(pool, clock, settings.default_timezone)
-    router = Router(
-        pool, intake, clock, offer_window_s=settings.offer_window_s,
-        lease_s=settings.lease_s, default_timezone=settings.default_timezone,
-    )  # fmt: skip
-    offers = Offers(pool, intake, clock, settings.lease_s)
-    workers = Workers(offers, router, Delivery(pool, intake, clock, settings.lease_s))
-    projector = EventProjector(clock)
-    try:
+    async with (
+        service_pool(settings, "dispatch") as pool,
+        intake_stub(settings.intake_target) as stub,
+    ):
+        intake = IntakeClient(stub, settings.rpc_timeout_s)
+        config = ConfigHandlers(pool, clock, settings.default_timezone)
+        router = Router(
+            pool, intake, clock, offer_window_s=settings.offer_window_s,
+            lease_s=settings.lease_s, default_timezone=settings.default_timezone,
+        )  # fmt: skip
+        offers = Offers(pool, intake, clock, settings.lease_s)
+        workers = Workers(offers, router, Delivery(pool, intake, clock, settings.lease_s))
+        projector = EventProjector(clock)
         if settings.rules_file:
             stored = await config.load_rules_file(Path(settings.rules_file))
             log.info("rules of site %s loaded from %s (version %d)",
@@ -101,39 +94,20 @@ async def run(settings: DispatchSettings) -> None:
             )
 
         async def follow() -> None:
-            while True:  # the follower retries broken streams; this covers the database too
-                try:
-                    await follow_ticket_events(
-                        stub, pool, schema="dispatch", consumer=CONSUMER, handle=projector.handle
-                    )
-                except Exception:
-                    log.exception("following the ticket event log failed; resuming")
-                    await asyncio.sleep(1.0)
+            await follow_ticket_events(
+                stub, pool, schema="dispatch", consumer=CONSUMER, handle=projector.handle
+            )
 
-        await serve_grpc(
-            service_names=[SERVICE_NAME],
-            register=register,
-            host=settings.host,
-            port=settings.grpc_port,
-            metrics_port=settings.metrics_port,
-            is_ready=lambda: ping(pool),
-            background=[
-                follow,
-                lambda: workers.run_forever(settings.work_every_s),
-                lambda: listen_for_work(settings.database_url, workers.wake),
-            ],
-            grace_s=settings.grace_s,
-        )
-    finally:
-        await channel.close(grace=None)
-        await pool.close()
+        await serve(settings, SERVICE_NAME, register, lambda: ping(pool), [
+            follow,
+            lambda: workers.run_forever(settings.work_every_s),
+            lambda: listen_for_work(settings.database_url, workers.wake),
+        ])  # fmt: skip
 
 
 def main() -> None:
-    settings = DispatchSettings()
-    configure_logging(settings.log_level, settings.log_format, "dispatch")
     try:
-        uvloop.run(run(settings))
+        run_main(DispatchSettings(), "dispatch", run)
     except InvalidInput as exc:
         log.error("cannot start: %s", exc)
         sys.exit(2)

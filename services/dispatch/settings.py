@@ -5,20 +5,17 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings
+from services.common.settings import GrpcServiceSettings
 
 __all__ = ["DispatchSettings"]
 
 
-class DispatchSettings(ServiceSettings):
+class DispatchSettings(GrpcServiceSettings):
     model_config = SettingsConfigDict(env_prefix="DISPATCH_", frozen=True, extra="ignore")
 
-    host: str = "127.0.0.1"
     grpc_port: int = 50052
     metrics_port: int = 9102
     intake_target: str = "127.0.0.1:50051"
-    pool_min: int = 2
-    pool_max: int = 8
     #: How long an offer waits for a claim before it falls back to automatic assignment
     #: (a claim-pool rule may set its own `window_s`).
     offer_window_s: int = Field(default=300, ge=1, le=24 * 3600)
@@ -33,5 +30,3 @@ class DispatchSettings(ServiceSettings):
     rules_file: str = ""
     #: Time zone of a rule set that names none.
     default_timezone: str = "Asia/Shanghai"
-    grace_s: float = 5.0
-    migrate_on_start: bool = True

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings
+from services.common.settings import GrpcServiceSettings
 
 __all__ = ["IntakeSettings"]
 
 
-class IntakeSettings(ServiceSettings):
+class IntakeSettings(GrpcServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", frozen=True, extra="ignore")
 
-    host: str = "127.0.0.1"
     grpc_port: int = 50051
     metrics_port: int = 9101
-    pool_min: int = 2
     pool_max: int = 10
     #: How long a resolved ticket waits for the tenant's rating before it closes by itself.
     rating_window_s: float = 7 * 24 * 3600
@@ -25,5 +23,3 @@ class IntakeSettings(ServiceSettings):
     stream_poll_s: float = 0.1
     #: Resolutions costing more than this (cents, CNY) wait for a supervisor's approval.
     approval_threshold_cents: int = 500_00
-    grace_s: float = 5.0
-    migrate_on_start: bool = True

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
 import grpc
-import uvloop
 from maintenance.intake.v1 import intake_pb2_grpc
 from maintenance.notification.v1 import notification_pb2_grpc as pb_grpc
 from psycopg_pool import AsyncConnectionPool
 
-from services.common.db import create_pool, ping
+from services.common.db import ping
 from services.common.event_follower import follow_ticket_events
-from services.common.grpc_server import serve_grpc
-from services.common.logs import configure_logging
-from services.common.migrate import migrate
+from services.common.service import intake_stub, run_main, serve, service_pool
 from services.notification.adapters.apprise_channels import AppriseChannels
 from services.notification.adapters.intake_client import IntakeTickets
 from services.notification.adapters.outbox_repo import WAKE_CHANNEL
@@ -44,64 +40,43 @@ async def follow_forever(
     notifier: EventNotifier,
     retry_s: float = 1.0,
 ) -> None:
-    """Follow the event log; start again after any failure (the database going away too)."""
-    while True:
-        try:
-            await follow_ticket_events(
-                intake, pool, schema="notification", consumer=CONSUMER,
-                handle=event_handler(notifier), retry_s=retry_s,
-            )  # fmt: skip
-        except Exception:
-            log.exception("following ticket events failed; starting again in %.1fs", retry_s)
-        await asyncio.sleep(retry_s)
+    """Follow the event log, turning events into messages; starts again after any failure."""
+    await follow_ticket_events(
+        intake, pool, schema="notification", consumer=CONSUMER,
+        handle=event_handler(notifier), retry_s=retry_s,
+    )  # fmt: skip
 
 
 async def run(settings: NotificationSettings) -> None:
     """Wire the service from settings and serve until stopped."""
-    clock = settings.clock()
-    if settings.migrate_on_start:
-        await asyncio.to_thread(migrate, settings.database_url, ["notification"])
-    pool = create_pool(settings.database_url, settings.pool_min, settings.pool_max)
-    await pool.open(wait=False)
-    channel = grpc.aio.insecure_channel(settings.intake_target)
-    intake = intake_pb2_grpc.IntakeServiceStub(channel)
-    channels = AppriseChannels(settings.send_timeout_s)
-    max_age = timedelta(seconds=settings.max_event_age_s) if settings.max_event_age_s else None
-    notifier = EventNotifier(
-        IntakeTickets(intake, settings.intake_timeout_s), channels, clock,
-        settings.default_locale, max_age,
-    )  # fmt: skip
-    policy = RetryPolicy(settings.max_attempts, settings.retry_base_s, settings.retry_cap_s)
-    worker = DeliveryWorker(
-        pool, channels, policy, lease_s=settings.lease_s, batch=settings.outbox_batch,
-        concurrency=settings.send_concurrency,
-    )  # fmt: skip
-    handlers = NotificationHandlers(pool, channels, settings.default_locale)
+    async with (
+        service_pool(settings, "notification") as pool,
+        intake_stub(settings.intake_target) as intake,
+    ):
+        channels = AppriseChannels(settings.send_timeout_s)
+        max_age = timedelta(seconds=settings.max_event_age_s) if settings.max_event_age_s else None
+        notifier = EventNotifier(
+            IntakeTickets(intake, settings.intake_timeout_s), channels, settings.clock(),
+            settings.default_locale, max_age,
+        )  # fmt: skip
+        policy = RetryPolicy(settings.max_attempts, settings.retry_base_s, settings.retry_cap_s)
+        worker = DeliveryWorker(
+            pool, channels, policy, lease_s=settings.lease_s, batch=settings.outbox_batch,
+            concurrency=settings.send_concurrency,
+        )  # fmt: skip
+        handlers = NotificationHandlers(pool, channels, settings.default_locale)
 
-    def register(server: grpc.aio.Server) -> None:
-        pb_grpc.add_NotificationServiceServicer_to_server(NotificationServicer(handlers), server)
+        def register(server: grpc.aio.Server) -> None:
+            pb_grpc.add_NotificationServiceServicer_to_server(
+                NotificationServicer(handlers), server
+            )
 
-    try:
-        await serve_grpc(
-            service_names=[SERVICE_NAME],
-            register=register,
-            host=settings.host,
-            port=settings.grpc_port,
-            metrics_port=settings.metrics_port,
-            is_ready=lambda: ping(pool),
-            background=[
-                lambda: follow_forever(intake, pool, notifier),
-                lambda: worker.run_forever(settings.outbox_every_s),
-                lambda: listen_forever(settings.database_url, WAKE_CHANNEL, worker.wake),
-            ],
-            grace_s=settings.grace_s,
-        )
-    finally:
-        await channel.close(grace=None)
-        await pool.close()
+        await serve(settings, SERVICE_NAME, register, lambda: ping(pool), [
+            lambda: follow_forever(intake, pool, notifier),
+            lambda: worker.run_forever(settings.outbox_every_s),
+            lambda: listen_forever(settings.database_url, WAKE_CHANNEL, worker.wake),
+        ])  # fmt: skip
 
 
 def main() -> None:
-    settings = NotificationSettings()
-    configure_logging(settings.log_level, settings.log_format, "notification")
-    uvloop.run(run(settings))
+    run_main(NotificationSettings(), "notification", run)

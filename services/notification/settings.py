@@ -5,20 +5,18 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings
+from services.common.settings import GrpcServiceSettings
 
 __all__ = ["NotificationSettings"]
 
 
-class NotificationSettings(ServiceSettings):
+class NotificationSettings(GrpcServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFICATION_", frozen=True, extra="ignore")
 
-    host: str = "127.0.0.1"
     grpc_port: int = 50054
     metrics_port: int = 9104
     intake_target: str = "127.0.0.1:50051"
     intake_timeout_s: float = 10.0
-    pool_min: int = 2
     pool_max: int = 6
     #: The language of users who have no contact, or whose locale is not supported.
     default_locale: str = Field(default="zh-CN", pattern="^(zh-CN|en)$")
@@ -37,8 +35,6 @@ class NotificationSettings(ServiceSettings):
     outbox_every_s: float = Field(default=1.0, gt=0)
     outbox_batch: int = Field(default=50, ge=1)
     send_concurrency: int = Field(default=8, ge=1)
-    grace_s: float = 5.0
-    migrate_on_start: bool = True
 
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> NotificationSettings:

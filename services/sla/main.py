@@ -8,20 +8,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
-import uvloop
 from maintenance.intake.v1 import intake_pb2 as intake_pb
-from maintenance.intake.v1 import intake_pb2_grpc
 from maintenance.sla.v1 import sla_pb2_grpc
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from services.common.clock import Clock
-from services.common.db import create_pool, ping
+from services.common.db import ping
 from services.common.event_follower import follow_ticket_events
-from services.common.grpc_server import serve_grpc
-from services.common.logs import configure_logging
-from services.common.migrate import migrate
 from services.common.periodic import every
+from services.common.service import intake_stub, run_main, serve, service_pool
 from services.sla import metrics
 from services.sla.adapters.intake_client import GrpcIntake
 from services.sla.adapters.tickets_repo import TicketRepository
@@ -72,59 +68,43 @@ async def _refresh_gauges(pool: AsyncConnectionPool, clock: Clock) -> None:
 async def run(settings: SlaSettings) -> None:
     """Wire the service from settings and serve until stopped."""
     clock = settings.clock()
-    if settings.migrate_on_start:
-        await asyncio.to_thread(migrate, settings.database_url, ["sla"])
-    pool = create_pool(settings.database_url, settings.pool_min, settings.pool_max)
-    await pool.open(wait=False)
-    channel = grpc.aio.insecure_channel(settings.intake_target)
-    stub = intake_pb2_grpc.IntakeServiceStub(channel)
-    intake = GrpcIntake(stub, settings.intake_timeout_s)
-    tracker = Tracker(pool, intake, clock)
-    worker = TimerWorker(
-        pool, intake, clock, batch=settings.timer_batch, lease_s=settings.timer_lease_s,
-        concurrency=settings.timer_concurrency,
-    )  # fmt: skip
-    admin = SlaAdmin(pool, clock)
-
-    async def handle(conn: AsyncConnection[Any], event: intake_pb.TicketEvent) -> None:
-        await tracker.handle(conn, incoming_from_pb(event))
-        worker.wake()
-
-    async def follow() -> None:
-        await follow_ticket_events(stub, pool, schema="sla", consumer="sla", handle=handle)
-
-    async def start_following() -> None:
-        if settings.seed_defaults:
-            await seed_defaults(pool)
-        await _follow_as_leader(pool, follow)
-
-    def register(server: grpc.aio.Server) -> None:
-        sla_pb2_grpc.add_SlaServiceServicer_to_server(SlaServicer(admin), server)
-
-    try:
-        await serve_grpc(
-            service_names=[SERVICE_NAME],
-            register=register,
-            host=settings.host,
-            port=settings.grpc_port,
-            metrics_port=settings.metrics_port,
-            is_ready=lambda: ping(pool),
-            background=[
-                start_following,
-                lambda: worker.run_forever(settings.timer_every_s),
-                lambda: every(settings.recompute_every_s, tracker.recompute_all_stale,
-                               "recomputing tickets"),
-                lambda: every(settings.gauges_every_s, lambda: _refresh_gauges(pool, clock),
-                               "refreshing SLA gauges"),
-            ],
-            grace_s=settings.grace_s,
+    async with (
+        service_pool(settings, "sla") as pool,
+        intake_stub(settings.intake_target) as stub,
+    ):
+        intake = GrpcIntake(stub, settings.intake_timeout_s)
+        tracker = Tracker(pool, intake, clock)
+        worker = TimerWorker(
+            pool, intake, clock, batch=settings.timer_batch, lease_s=settings.timer_lease_s,
+            concurrency=settings.timer_concurrency,
         )  # fmt: skip
-    finally:
-        await channel.close(grace=None)
-        await pool.close()
+
+        async def handle(conn: AsyncConnection[Any], event: intake_pb.TicketEvent) -> None:
+            await tracker.handle(conn, incoming_from_pb(event))
+            worker.wake()
+
+        async def follow() -> None:
+            await follow_ticket_events(stub, pool, schema="sla", consumer="sla", handle=handle)
+
+        async def start_following() -> None:
+            if settings.seed_defaults:
+                await seed_defaults(pool)
+            await _follow_as_leader(pool, follow)
+
+        def register(server: grpc.aio.Server) -> None:
+            sla_pb2_grpc.add_SlaServiceServicer_to_server(
+                SlaServicer(SlaAdmin(pool, clock)), server
+            )
+
+        await serve(settings, SERVICE_NAME, register, lambda: ping(pool), [
+            start_following,
+            lambda: worker.run_forever(settings.timer_every_s),
+            lambda: every(settings.recompute_every_s, tracker.recompute_all_stale,
+                          "recomputing tickets"),
+            lambda: every(settings.gauges_every_s, lambda: _refresh_gauges(pool, clock),
+                          "refreshing SLA gauges"),
+        ])  # fmt: skip
 
 
 def main() -> None:
-    settings = SlaSettings()
-    configure_logging(settings.log_level, settings.log_format, "sla")
-    uvloop.run(run(settings))
+    run_main(SlaSettings(), "sla", run)

@@ -5,20 +5,17 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings
+from services.common.settings import GrpcServiceSettings
 
 __all__ = ["SlaSettings"]
 
 
-class SlaSettings(ServiceSettings):
+class SlaSettings(GrpcServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SLA_", frozen=True, extra="ignore")
 
-    host: str = "127.0.0.1"
     grpc_port: int = 50053
     metrics_port: int = 9103
     intake_target: str = "127.0.0.1:50051"
-    pool_min: int = 2
-    pool_max: int = 8
     #: Longest sleep between timer checks (the worker also wakes for the next due timer).
     timer_every_s: float = Field(default=0.25, gt=0)
     #: Timers claimed per check.
@@ -36,5 +33,3 @@ class SlaSettings(ServiceSettings):
     gauges_every_s: float = Field(default=15.0, gt=0)
     #: Store the default policies and calendars when there are no policies yet.
     seed_defaults: bool = True
-    grace_s: float = 5.0
-    migrate_on_start: bool = True

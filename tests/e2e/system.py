@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import signal
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
@@ -19,10 +21,38 @@ from services.intake.demo import seed_demo
 from services.launcher.broker import LocalBroker
 from services.launcher.stack import PROCESSES, LocalStack, free_port_env
 
-__all__ = ["ADMIN_URL", "JWT_SECRET", "System", "running_system"]
+__all__ = [
+    "ADMIN_URL",
+    "BRISK",
+    "JWT_SECRET",
+    "System",
+    "offset_to_last",
+    "running_system",
+]
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 JWT_SECRET = "e2e-secret-0123456789-0123456789-0123456789"
+#: Settings that make the services look for work often, and retry soon, for tests that
+#: follow a ticket through all of them.
+BRISK = {
+    "INTAKE_STREAM_POLL_S": "0.05",
+    "DISPATCH_WORK_EVERY_S": "0.2",
+    "SLA_TIMER_EVERY_S": "0.1",
+    "SLA_RECOMPUTE_EVERY_S": "0.2",
+    "NOTIFICATION_RETRY_BASE_S": "0.2",
+    "NOTIFICATION_OUTBOX_EVERY_S": "0.2",
+}
+
+
+def offset_to_last(weekday: int, hour: int, minute: int, tz: ZoneInfo) -> float:
+    """CLOCK_OFFSET_S that sets the clock to the last `weekday` (0 is Monday) at
+    `hour`:`minute` in `tz`: seconds from now back to then."""
+    now = datetime.now(tz)
+    day = now - timedelta(days=(now.weekday() - weekday) % 7)
+    then = day.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if then > now:
+        then -= timedelta(days=7)
+    return (then - now).total_seconds()
 
 
 class System:
@@ -66,15 +96,13 @@ class System:
 
 
 @contextmanager
-def running_system(
-    log_path: Path, seed: Callable[[str], None] = seed_demo, **env: str
-) -> Iterator[System]:
+def running_system(log_path: Path, **env: str) -> Iterator[System]:
     """Migrate and seed a new database, start the broker and every process with `env`
     added, and stop and drop it all afterwards (asserting every process stopped cleanly)."""
     name = f"maint_e2e_{uuid.uuid4().hex[:10]}"
     database_url = make_conninfo(ADMIN_URL, dbname=name)
     migrate(database_url)
-    seed(database_url)
+    seed_demo(database_url)
     broker = LocalBroker()
     full_env, base_url = free_port_env(
         database_url, MQTT_URL=broker.url, GATEWAY_JWT_SECRET=JWT_SECRET, **env

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +23,7 @@ import pytest
 from tests.e2e.conftest import signed_in
 from tests.e2e.helpers import event_types, ok, wait_for
 from tests.e2e.mqtt import Publisher
-from tests.e2e.system import System, running_system
+from tests.e2e.system import BRISK, System, offset_to_last, running_system
 from tests.support.receivers import Mailbox, Webhook, running_mailbox, running_webhook
 
 Login = Callable[[str], httpx.Client]
@@ -43,16 +43,6 @@ EXPECTED = {
 ASSIGNED_LATE = EXPECTED - {("tech2", "sla_reminder"), ("tech2", "sla_breached")}
 #: Who has e-mail and a webhook; "role:supervisor" (the supervisors' group) has a webhook.
 MAILED = {"tech2", "supervisor1"}
-
-
-def offset_to_sunday_2am() -> float:
-    """Seconds from now back to the last Sunday 02:00 in the site's time zone."""
-    now = datetime.now(SITE_TZ)
-    sunday = now - timedelta(days=(now.weekday() - 6) % 7)
-    target = sunday.replace(hour=2, minute=0, second=0, microsecond=0)
-    if target > now:
-        target -= timedelta(days=7)
-    return (target - now).total_seconds()
 
 
 class Night:
@@ -154,12 +144,8 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
         running_webhook() as webhook,
         running_system(
             log_path,
-            CLOCK_OFFSET_S=str(offset_to_sunday_2am()),
-            INTAKE_STREAM_POLL_S="0.05",
-            DISPATCH_WORK_EVERY_S="0.2",
-            SLA_TIMER_EVERY_S="0.1",
-            NOTIFICATION_RETRY_BASE_S="0.2",
-            NOTIFICATION_OUTBOX_EVERY_S="0.2",
+            CLOCK_OFFSET_S=str(offset_to_last(6, 2, 0, SITE_TZ)),
+            **BRISK,
         ) as system,
     ):
         for login in signed_in(system):

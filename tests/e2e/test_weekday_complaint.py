@@ -22,7 +22,7 @@ import pytest
 
 from tests.e2e.conftest import signed_in
 from tests.e2e.helpers import event_types, ok, raise_ticket, transition, wait_for
-from tests.e2e.system import running_system
+from tests.e2e.system import BRISK, offset_to_last, running_system
 from tests.support.receivers import Webhook, running_webhook
 
 Login = Callable[[str], httpx.Client]
@@ -32,16 +32,6 @@ RESPOND_S = 600
 RESOLVE_S = 4 * 3600
 LUNCH = timedelta(minutes=90)
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
-
-
-def offset_to_wednesday_1155() -> float:
-    """Seconds from now back to the last Wednesday 11:55 in the site's time zone."""
-    now = datetime.now(SITE_TZ)
-    wednesday = now - timedelta(days=(now.weekday() - 2) % 7)
-    target = wednesday.replace(hour=11, minute=55, second=0, microsecond=0)
-    if target > now:
-        target -= timedelta(days=7)
-    return (target - now).total_seconds()
 
 
 def _complaints_policy(respond_s: int) -> dict[str, Any]:
@@ -138,12 +128,8 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
         running_webhook() as webhook,
         running_system(
             log_path,
-            CLOCK_OFFSET_S=str(offset_to_wednesday_1155()),
-            INTAKE_STREAM_POLL_S="0.05",
-            DISPATCH_WORK_EVERY_S="0.2",
-            SLA_RECOMPUTE_EVERY_S="0.2",
-            NOTIFICATION_RETRY_BASE_S="0.2",
-            NOTIFICATION_OUTBOX_EVERY_S="0.2",
+            CLOCK_OFFSET_S=str(offset_to_last(2, 11, 55, SITE_TZ)),
+            **BRISK,
         ) as system,
     ):
         for login in signed_in(system):
