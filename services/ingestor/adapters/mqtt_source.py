@@ -1,7 +1,8 @@
 """The broker side: an MQTT 5 subscriber with a persistent session and manual acknowledgements.
 
-paho runs its network loop in its own thread and appends each message to a deque; the
-ingest loop takes batches from it and acknowledges them only after they are committed.
+paho runs its network loop in its own thread (`BatchedClient`: many packets per wake-up) and
+appends each message to a deque; the ingest loop takes batches from it and acknowledges them,
+in bulk, only after they are committed.
 The broker keeps at most `receive_maximum` unacknowledged messages in flight to us, which
 bounds what is held here while the database is away.
 """
@@ -18,11 +19,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from services.ingestor.adapters.batched_client import BatchedClient
 from services.ingestor.domain.model import Inbound
 
 __all__ = ["MqttSource", "Received"]
@@ -58,15 +59,9 @@ class MqttSource:
         self._receive_maximum = receive_maximum
         self._queue: deque[Received] = deque()
         self.connected = threading.Event()
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
+        self._client = BatchedClient(client_id, self._on_publish)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
-        self._client.on_message = self._on_message
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
 
     def start(self) -> None:
@@ -98,9 +93,7 @@ class MqttSource:
 
     def ack(self, batch: list[Received]) -> None:
         """Acknowledge committed messages to the broker."""
-        for item in batch:
-            if item.qos > 0:
-                self._client.ack(item.mid, item.qos)
+        self._client.ack_many([item.mid for item in batch if item.qos > 0])
 
     def _on_connect(
         self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
@@ -123,8 +116,6 @@ class MqttSource:
         self.connected.clear()
         log.warning("disconnected from the broker (%s); reconnecting", reason)
 
-    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        inbound = Inbound(
-            message.topic, bytes(message.payload), datetime.now(UTC), time.monotonic()
-        )
-        self._queue.append(Received(inbound, message.mid, message.qos))
+    def _on_publish(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
+        inbound = Inbound(topic, payload, datetime.now(UTC), time.monotonic())
+        self._queue.append(Received(inbound, mid, qos))
