@@ -84,6 +84,9 @@ class IngestStore:
         record each touched device's last seen time, last values and online state. Returns
         how many rows are new and the devices that were offline until now.
 
+        Alerts and status commit apart from telemetry, so touches may come out of order: what
+        a device said last (its values, online or not) is taken from whichever is newer.
+
         The rows go in by binary COPY (the cheapest way for the client) into the session's
         scratch table (`prepare_session`); one statement then moves them and touches the
         devices."""
@@ -104,12 +107,13 @@ class IngestStore:
                 " RETURNING 1),"
                 " t AS (SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::jsonb[], %s::bool[])"
                 " AS t(device_id, seen, vals, online)),"
-                " old AS (SELECT d.device_id, d.online FROM ingestor.devices d JOIN t USING (device_id)"
-                " ORDER BY d.device_id FOR UPDATE OF d),"
+                " old AS (SELECT d.device_id, d.online, (t.seen >= d.last_seen_at) IS NOT FALSE AS newer"
+                " FROM ingestor.devices d JOIN t USING (device_id) ORDER BY d.device_id FOR UPDATE OF d),"
                 " touched AS (UPDATE ingestor.devices d SET last_seen_at = greatest(d.last_seen_at, t.seen),"
-                " last_values = d.last_values || t.vals, online = t.online"
+                " last_values = CASE WHEN old.newer THEN d.last_values || t.vals ELSE t.vals || d.last_values END,"
+                " online = CASE WHEN old.newer THEN t.online ELSE d.online END"
                 " FROM t JOIN old USING (device_id) WHERE d.device_id = t.device_id"
-                " RETURNING d.device_id, old.online AS was_online, t.online AS now_online)"
+                " RETURNING d.device_id, old.online AS was_online, d.online AS now_online)"
                 " SELECT (SELECT count(*) FROM stored),"
                 " array(SELECT device_id FROM touched WHERE NOT was_online AND now_online)",
                 ([i.device_id for i in items], [i.last_seen_at for i in items],
