@@ -8,7 +8,8 @@ the first `GET /v1/tickets?source=sensor&device_id=<dev>` (polled every 5 ms) th
 
 Every leak sensor has a floor of its own (building BENCH, added to the demo site), so no
 alert rolls up into another's ticket. A few alerts first warm the path up and are not
-counted. Target: p99 <= 100 ms. The last line is `key=value` figures.
+counted. Target: p99 <= 100 ms. The last line is `key=value` figures, with the ingestor's
+resident memory at the end of the measurement (`rss_mb`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from bench.mqtt_load import (
     broker_pid,
     machine_busy_seconds,
     metric_value,
+    rss_mb,
     telemetry_line,
     telemetry_rows,
 )
@@ -228,9 +230,11 @@ def _flow(port: int, device_ids: list[str], rate: float) -> PacedPublisher:
     )
 
 
-def _measure(database_url: str, args: argparse.Namespace) -> tuple[list[float], int, float, float]:
-    """Latencies (ms) of the counted alerts, how many tickets never showed, and the rows/s
-    stored and msgs/s fed meanwhile."""
+def _measure(
+    database_url: str, args: argparse.Namespace
+) -> tuple[list[float], int, float, float, float]:
+    """Latencies (ms) of the counted alerts, how many tickets never showed, the rows/s stored
+    and msgs/s fed meanwhile, and the ingestor's resident memory (MiB) at the end."""
     env, base = free_port_env(database_url, LOG_LEVEL="WARNING")
     ingestor_metrics = int(env["INGESTOR_METRICS_PORT"])
     meters = [f"bench-meter-{n}" for n in range(args.meters)]
@@ -275,6 +279,7 @@ def _measure(database_url: str, args: argparse.Namespace) -> tuple[list[float], 
                 )
                 seconds = time.perf_counter() - t0
                 rows1, sent1, cpu1 = telemetry_rows(database_url), flow.sent, _cpu(stack, broker)
+                ingestor_rss = rss_mb(stack.children["ingestor"].pid)
             finally:
                 flow.stop()
                 mqttc.disconnect()
@@ -282,7 +287,7 @@ def _measure(database_url: str, args: argparse.Namespace) -> tuple[list[float], 
     cpu = ", ".join(f"{k} {(cpu1[k] - cpu0[k]) / seconds * 100:.0f}%" for k in cpu0)
     print(f"CPU during the measurement (share of one core): {cpu}")
     print(prober.summary(len(latencies)))
-    return latencies, missed, (rows1 - rows0) / seconds, (sent1 - sent0) / seconds
+    return latencies, missed, (rows1 - rows0) / seconds, (sent1 - sent0) / seconds, ingestor_rss
 
 
 def main() -> None:
@@ -302,7 +307,7 @@ def main() -> None:
     seed_demo(database_url)
     _add_floors(database_url, args.warmup + args.alerts)
     try:
-        latencies, missed, stored_per_s, fed_per_s = _measure(database_url, args)
+        latencies, missed, stored_per_s, fed_per_s, ingestor_rss = _measure(database_url, args)
         measured = [f"bench-leak-{n}" for n in range(args.warmup, args.warmup + args.alerts)]
         print(f"stages (from stored timestamps): {_breakdown(database_url, measured)}")
     finally:
@@ -318,7 +323,7 @@ def main() -> None:
     )
     print(
         f"p50_ms={_pct(latencies, 50):.1f} p99_ms={_pct(latencies, 99):.1f} "
-        f"telemetry_per_s={stored_per_s:.0f} alerts={len(latencies)}"
+        f"telemetry_per_s={stored_per_s:.0f} alerts={len(latencies)} rss_mb={ingestor_rss:.0f}"
     )
 
 

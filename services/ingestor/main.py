@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -20,11 +21,11 @@ from services.common.grpc_server import serve_grpc
 from services.common.logs import configure_logging
 from services.common.migrate import migrate
 from services.common.periodic import every
-from services.ingestor.adapters.mqtt_source import MqttSource
+from services.ingestor.adapters.mqtt_source import MqttSource, Received
 from services.ingestor.adapters.outbox_repo import OutboxRepository
 from services.ingestor.domain.detection import Detector
 from services.ingestor.entrypoint.servicer import DeviceServicer
-from services.ingestor.formats import SUBSCRIPTIONS
+from services.ingestor.formats import SUBSCRIPTIONS, is_urgent
 from services.ingestor.handlers.ingest import Ingest
 from services.ingestor.handlers.outbox import Outbox
 from services.ingestor.handlers.registry import DeviceCache, Registry
@@ -45,29 +46,49 @@ _DONE = frozenset(
 )
 
 
+async def _commit(
+    batch: list[Received], source: MqttSource, ingest: Ingest, outbox: Outbox
+) -> None:
+    """Commit a batch (retrying until the database takes it), then acknowledge it."""
+    delay = 0.1
+    while True:
+        try:
+            result = await ingest.handle([item.inbound for item in batch])
+            break
+        except Exception as exc:  # the batch is kept and retried; nothing is acknowledged
+            log.warning("batch of %d not stored (%s); retrying in %.1fs", len(batch), exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(5.0, delay * 2)
+    source.ack(batch)
+    if result.signals:
+        outbox.wake()
+
+
 async def _ingest_forever(
     source: MqttSource, ingest: Ingest, outbox: Outbox, settings: IngestorSettings
 ) -> None:
-    """Take batches, commit them (retrying until the database takes them), then acknowledge."""
+    """Take batches of telemetry, commit each, then acknowledge it."""
     while True:
         batch = source.take(settings.batch_size)
         if not batch:
             await asyncio.sleep(settings.batch_wait_s)
             continue
-        delay = 0.1
-        while True:
-            try:
-                result = await ingest.handle([item.inbound for item in batch])
-                break
-            except Exception as exc:  # the batch is kept and retried; nothing is acknowledged
-                log.warning(
-                    "batch of %d not stored (%s); retrying in %.1fs", len(batch), exc, delay
-                )
-                await asyncio.sleep(delay)
-                delay = min(5.0, delay * 2)
-        source.ack(batch)
-        if result.signals:
-            outbox.wake()
+        await _commit(batch, source, ingest, outbox)
+
+
+async def _ingest_urgent_forever(
+    source: MqttSource, ingest: Ingest, outbox: Outbox, arrived: asyncio.Event, batch_size: int
+) -> None:
+    """Alerts and status messages, committed in their own small transactions as soon as they
+    arrive, alongside the telemetry loop, so that they never wait behind a telemetry backlog."""
+    while True:
+        arrived.clear()
+        batch = source.take_urgent(batch_size)
+        if batch:
+            await _commit(batch, source, ingest, outbox)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(arrived.wait(), 1.0)
 
 
 async def run(settings: IngestorSettings) -> None:
@@ -89,6 +110,8 @@ async def run(settings: IngestorSettings) -> None:
     outbox = Outbox(pool, intake, cache)
     watchdog = Watchdog(pool, ingest, settings.offline_factor)
     host, port = settings.broker()
+    loop = asyncio.get_running_loop()
+    urgent_arrived = asyncio.Event()
     source = MqttSource(
         host,
         port,
@@ -96,6 +119,8 @@ async def run(settings: IngestorSettings) -> None:
         SUBSCRIPTIONS,
         settings.share_group,
         settings.receive_maximum,
+        is_urgent=is_urgent,
+        on_urgent=lambda: loop.call_soon_threadsafe(urgent_arrived.set),
     )
 
     async def close_incidents(conn: AsyncConnection[Any], event: intake_pb.TicketEvent) -> None:
@@ -108,9 +133,13 @@ async def run(settings: IngestorSettings) -> None:
     def register(server: grpc.aio.Server) -> None:
         ingestor_pb2_grpc.add_DeviceServiceServicer_to_server(DeviceServicer(registry), server)
 
-    async def ingest_loop() -> None:
+    async def ingest_loops() -> None:
         await cache.reload()
-        await _ingest_forever(source, ingest, outbox, settings)
+        async with asyncio.TaskGroup() as loops:
+            loops.create_task(_ingest_forever(source, ingest, outbox, settings))
+            loops.create_task(
+                _ingest_urgent_forever(source, ingest, outbox, urgent_arrived, settings.batch_size)
+            )
 
     async def follow() -> None:
         await follow_ticket_events(
@@ -127,7 +156,7 @@ async def run(settings: IngestorSettings) -> None:
             metrics_port=settings.metrics_port,
             is_ready=ready,
             background=[
-                ingest_loop,
+                ingest_loops,
                 lambda: outbox.run_forever(settings.outbox_every_s),
                 lambda: every(settings.offline_check_every_s, watchdog.check, "offline watchdog"),
                 follow,

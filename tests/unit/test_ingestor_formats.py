@@ -22,7 +22,7 @@ from services.ingestor.domain.model import (
     Rejected,
     StatusSignal,
 )
-from services.ingestor.formats import ADAPTERS, SUBSCRIPTIONS, adapter_for, route
+from services.ingestor.formats import ADAPTERS, SUBSCRIPTIONS, adapter_for, is_urgent, route
 from services.ingestor.formats.base import Route
 
 RECEIVED = datetime(2026, 11, 22, 2, 0, 30, tzinfo=UTC)
@@ -166,6 +166,27 @@ def test_subscriptions_and_adapters() -> None:
     assert sorted(adapter.format for adapter in ADAPTERS) == sorted(PayloadFormat)
     for fmt in PayloadFormat:
         assert adapter_for(fmt).format is fmt
+
+
+@pytest.mark.parametrize(
+    ("topic", "urgent"),
+    [
+        ("maint/site-a/meter-7/alert", True),
+        ("maint/site-a/meter-7/status", True),
+        ("maint/site-a/meter-7/alert/pb", True),
+        ("maint/site-a/meter-7/status/pb", True),
+        ("zigbee2mqtt/B1/3F/kitchen leak/availability", True),
+        ("tele/tasmota_1A2B3C/LWT", True),
+        ("shellyplus1pm-a8032ab12345/online", True),
+        ("maint/site-a/meter-7/telemetry", False),
+        ("maint/site-a/meter-7/telemetry/pb", False),
+        ("zigbee2mqtt/B1/3F/kitchen leak", False),
+        ("tele/tasmota_1A2B3C/SENSOR", False),
+        ("shellyplus1pm-a8032ab12345/events/rpc", False),
+    ],
+)
+def test_alerts_and_status_are_urgent_telemetry_is_not(topic: str, urgent: bool) -> None:
+    assert is_urgent(topic) is urgent
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The broker side: an MQTT 5 subscriber with a persistent session and manual acknowledgements.
 
-paho runs its network loop in its own thread and appends each message to a deque; the
-ingest loop takes batches from it and acknowledges them only after they are committed.
+paho runs its network loop in its own thread (`BatchedClient`: many packets per wake-up) and
+appends each message to a deque, alerts and status messages to a deque of their own (and
+says so at once); the ingest loops take batches from them and acknowledge them, in bulk,
+only after they are committed.
 The broker keeps at most `receive_maximum` unacknowledged messages in flight to us, which
 bounds what is held here while the database is away.
 """
@@ -12,17 +14,17 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from services.ingestor.adapters.batched_client import BatchedClient
 from services.ingestor.domain.model import Inbound
 
 __all__ = ["MqttSource", "Received"]
@@ -42,7 +44,9 @@ class Received:
 
 
 class MqttSource:
-    """Subscribes (again on every connect) and hands out messages in arrival order."""
+    """Subscribes (again on every connect) and hands out messages in arrival order, urgent
+    ones (`is_urgent(topic)`) apart from the rest; `on_urgent()` is called on paho's thread
+    when one arrives."""
 
     def __init__(
         self,
@@ -52,21 +56,19 @@ class MqttSource:
         filters: Sequence[str],
         share_group: str,
         receive_maximum: int,
+        is_urgent: Callable[[str], bool] = lambda _topic: False,
+        on_urgent: Callable[[], object] = lambda: None,
     ) -> None:
         self._host, self._port = host, port
         self._filters = [f"$share/{share_group}/{f}" if share_group else f for f in filters]
         self._receive_maximum = receive_maximum
+        self._is_urgent, self._on_urgent = is_urgent, on_urgent
         self._queue: deque[Received] = deque()
+        self._urgent: deque[Received] = deque()
         self.connected = threading.Event()
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
+        self._client = BatchedClient(client_id, self._on_publish)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
-        self._client.on_message = self._on_message
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
 
     def start(self) -> None:
@@ -84,23 +86,19 @@ class MqttSource:
         self._client.loop_stop()
 
     def take(self, limit: int) -> list[Received]:
-        """Up to `limit` messages, oldest first (thread-safe: deque pops are atomic)."""
-        batch: list[Received] = []
-        while len(batch) < limit:
-            try:
-                batch.append(self._queue.popleft())
-            except IndexError:
-                break
-        return batch
+        """Up to `limit` messages that are not urgent, oldest first."""
+        return _take(self._queue, limit)
+
+    def take_urgent(self, limit: int) -> list[Received]:
+        """Up to `limit` urgent messages, oldest first."""
+        return _take(self._urgent, limit)
 
     def pending(self) -> int:
-        return len(self._queue)
+        return len(self._queue) + len(self._urgent)
 
     def ack(self, batch: list[Received]) -> None:
         """Acknowledge committed messages to the broker."""
-        for item in batch:
-            if item.qos > 0:
-                self._client.ack(item.mid, item.qos)
+        self._client.ack_many([item.mid for item in batch if item.qos > 0])
 
     def _on_connect(
         self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
@@ -123,8 +121,21 @@ class MqttSource:
         self.connected.clear()
         log.warning("disconnected from the broker (%s); reconnecting", reason)
 
-    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        inbound = Inbound(
-            message.topic, bytes(message.payload), datetime.now(UTC), time.monotonic()
-        )
-        self._queue.append(Received(inbound, message.mid, message.qos))
+    def _on_publish(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
+        received = Received(Inbound(topic, payload, datetime.now(UTC), time.monotonic()), mid, qos)
+        if self._is_urgent(topic):
+            self._urgent.append(received)
+            self._on_urgent()
+        else:
+            self._queue.append(received)
+
+
+def _take(queue: deque[Received], limit: int) -> list[Received]:
+    """Up to `limit` items from the left (thread-safe: deque pops are atomic)."""
+    batch: list[Received] = []
+    while len(batch) < limit:
+        try:
+            batch.append(queue.popleft())
+        except IndexError:
+            break
+    return batch

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,10 @@ from services.ingestor.domain.incidents import Incident, TicketNote
 from services.ingestor.domain.model import AlertSignal, AlertType
 
 __all__ = ["DeadLetter", "DeviceTouch", "IngestStore"]
+
+_TELEMETRY_TYPES = ["timestamptz", "text", "text", "float8"]
+#: Connections whose session has the scratch table `telemetry_in`.
+_PREPARED: weakref.WeakSet[AsyncConnection[Any]] = weakref.WeakSet()
 
 _INCIDENT_COLUMNS = (
     "id, rollup_key, alert_type, site, building, floor, devices, priority, opened_at,"
@@ -60,49 +65,63 @@ class IngestStore:
     def __init__(self, conn: AsyncConnection[Any]) -> None:
         self._conn = conn
 
-    async def store_telemetry(self, rows: list[tuple[datetime, str, str, float]]) -> int:
-        """COPY rows in, dropping any already stored (a redelivered message); returns how many
-        are new."""
-        if not rows:
-            return 0
-        async with self._conn.cursor() as cur:
-            await cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS telemetry_in"
-                " (time timestamptz, device_id text, metric text, value double precision)"
-                " ON COMMIT DELETE ROWS"
-            )
-            async with cur.copy(
-                "COPY telemetry_in (time, device_id, metric, value) FROM STDIN"
-            ) as copy:
-                for row in rows:
-                    await copy.write_row(row)
-            await cur.execute(
-                "INSERT INTO ingestor.telemetry (time, device_id, metric, value)"
-                " SELECT DISTINCT ON (device_id, metric, time) time, device_id, metric, value"
-                " FROM telemetry_in ON CONFLICT DO NOTHING"
-            )
-            return cur.rowcount
+    async def prepare_session(self) -> None:
+        """Create the session's scratch table for telemetry, once per connection (outside any
+        transaction, so that a rollback cannot take it away)."""
+        if self._conn in _PREPARED:
+            return
+        await self._conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS telemetry_in"
+            " (time timestamptz, device_id text, metric text, value double precision)"
+            " ON COMMIT DELETE ROWS"
+        )
+        _PREPARED.add(self._conn)
 
-    async def touch_devices(self, touches: Iterable[DeviceTouch]) -> list[str]:
-        """Record last seen, last values and online state; returns the devices that were
-        offline until now."""
+    async def store_readings(
+        self, rows: list[tuple[datetime, str, str, float]], touches: Iterable[DeviceTouch]
+    ) -> tuple[int, list[str]]:
+        """Insert telemetry rows, dropping any already stored (a redelivered message), and
+        record each touched device's last seen time, last values and online state. Returns
+        how many rows are new and the devices that were offline until now.
+
+        Alerts and status commit apart from telemetry, so touches may come out of order: what
+        a device said last (its values, online or not) is taken from whichever is newer.
+
+        The rows go in by binary COPY (the cheapest way for the client) into the session's
+        scratch table (`prepare_session`); one statement then moves them and touches the
+        devices."""
         items = list(touches)
-        if not items:
-            return []
+        if not rows and not items:
+            return 0, []
         async with self._conn.cursor() as cur:
+            if rows:
+                async with cur.copy(
+                    "COPY telemetry_in (time, device_id, metric, value) FROM STDIN (FORMAT BINARY)"
+                ) as copy:
+                    copy.set_types(_TELEMETRY_TYPES)
+                    for row in rows:
+                        await copy.write_row(row)
             await cur.execute(
-                "WITH t AS (SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::jsonb[], %s::bool[])"
+                "WITH stored AS (INSERT INTO ingestor.telemetry (time, device_id, metric, value)"
+                " SELECT time, device_id, metric, value FROM telemetry_in ON CONFLICT DO NOTHING"
+                " RETURNING 1),"
+                " t AS (SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::jsonb[], %s::bool[])"
                 " AS t(device_id, seen, vals, online)),"
-                " old AS (SELECT d.device_id, d.online FROM ingestor.devices d JOIN t USING (device_id)"
-                " ORDER BY d.device_id FOR UPDATE OF d)"
-                " UPDATE ingestor.devices d SET last_seen_at = greatest(d.last_seen_at, t.seen),"
-                " last_values = d.last_values || t.vals, online = t.online"
+                " old AS (SELECT d.device_id, d.online, (t.seen >= d.last_seen_at) IS NOT FALSE AS newer"
+                " FROM ingestor.devices d JOIN t USING (device_id) ORDER BY d.device_id FOR UPDATE OF d),"
+                " touched AS (UPDATE ingestor.devices d SET last_seen_at = greatest(d.last_seen_at, t.seen),"
+                " last_values = CASE WHEN old.newer THEN d.last_values || t.vals ELSE t.vals || d.last_values END,"
+                " online = CASE WHEN old.newer THEN t.online ELSE d.online END"
                 " FROM t JOIN old USING (device_id) WHERE d.device_id = t.device_id"
-                " RETURNING d.device_id, old.online AS was_online, t.online AS now_online",
+                " RETURNING d.device_id, old.online AS was_online, d.online AS now_online)"
+                " SELECT (SELECT count(*) FROM stored),"
+                " array(SELECT device_id FROM touched WHERE NOT was_online AND now_online)",
                 ([i.device_id for i in items], [i.last_seen_at for i in items],
                  [Jsonb(i.last_values) for i in items], [i.online for i in items]),
             )  # fmt: skip
-            return [row[0] for row in await cur.fetchall() if not row[1] and row[2]]
+            outcome = await cur.fetchone()
+        assert outcome is not None
+        return int(outcome[0]), list(outcome[1])
 
     async def mark_offline(self, factor: float, limit: int = 500) -> list[tuple[str, datetime]]:
         """Devices silent for `factor` times their expected interval, now marked offline, with

@@ -15,7 +15,7 @@ from services.ingestor.formats.shelly import ShellyGen2Format
 from services.ingestor.formats.tasmota import TasmotaFormat
 from services.ingestor.formats.zigbee2mqtt import Zigbee2MQTTFormat
 
-__all__ = ["ADAPTERS", "SUBSCRIPTIONS", "adapter_for", "route"]
+__all__ = ["ADAPTERS", "SUBSCRIPTIONS", "adapter_for", "is_urgent", "route"]
 
 #: One adapter per format; the first that claims a topic reads it.
 ADAPTERS: tuple[FormatAdapter, ...] = (
@@ -28,6 +28,8 @@ ADAPTERS: tuple[FormatAdapter, ...] = (
 #: Every topic filter the ingestor subscribes to (without the shared-subscription prefix).
 SUBSCRIPTIONS: tuple[str, ...] = tuple(f for adapter in ADAPTERS for f in adapter.subscriptions)
 
+_URGENT_SUFFIXES = tuple(s for adapter in ADAPTERS for s in adapter.urgent_suffixes)
+
 _BY_FORMAT: Mapping[PayloadFormat, FormatAdapter] = {
     adapter.format: adapter for adapter in ADAPTERS
 }
@@ -39,6 +41,12 @@ def route(topic: str) -> Route | None:
         if (found := adapter.route(topic)) is not None:
             return found
     return None
+
+
+def is_urgent(topic: str) -> bool:
+    """Whether the topic carries alerts or device status, which go ahead of telemetry (a
+    cheap test of the topic's end, made for every message as it arrives)."""
+    return topic.endswith(_URGENT_SUFFIXES)
 
 
 def adapter_for(fmt: PayloadFormat) -> FormatAdapter:

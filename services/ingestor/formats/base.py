@@ -35,6 +35,8 @@ class FormatAdapter(ABC):
     format: PayloadFormat
     #: MQTT topic filters to subscribe to (without the shared-subscription prefix).
     subscriptions: tuple[str, ...]
+    #: How the topics of alert and status messages end: these are taken ahead of telemetry.
+    urgent_suffixes: tuple[str, ...] = ()
 
     @abstractmethod
     def route(self, topic: str) -> Route | None:

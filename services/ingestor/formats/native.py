@@ -56,6 +56,7 @@ class NativeFormat(FormatAdapter):
 
     format = PayloadFormat.NATIVE
     subscriptions = (f"{NATIVE_ROOT}/+/+/+", f"{NATIVE_ROOT}/+/+/+/{_PROTOBUF}")
+    urgent_suffixes = tuple(f"/{k}{p}" for k in (_ALERT, _STATUS) for p in ("", f"/{_PROTOBUF}"))
 
     def route(self, topic: str) -> Route | None:
         parts = topic.split("/")

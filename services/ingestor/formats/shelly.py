@@ -52,6 +52,7 @@ class ShellyGen2Format(FormatAdapter):
 
     format = PayloadFormat.SHELLY_GEN2
     subscriptions = (f"+/{_RPC}", f"+/{_ONLINE}")
+    urgent_suffixes = (f"/{_ONLINE}",)
 
     def route(self, topic: str) -> Route | None:
         device_id, _, channel = topic.partition("/")

@@ -59,6 +59,7 @@ class TasmotaFormat(FormatAdapter):
 
     format = PayloadFormat.TASMOTA
     subscriptions = (f"{TASMOTA_ROOT}/+/{_SENSOR}", f"{TASMOTA_ROOT}/+/{_LWT}")
+    urgent_suffixes = (f"/{_LWT}",)
 
     def route(self, topic: str) -> Route | None:
         parts = topic.split("/")

@@ -58,6 +58,7 @@ class Zigbee2MQTTFormat(FormatAdapter):
 
     format = PayloadFormat.ZIGBEE2MQTT
     subscriptions = (f"{ZIGBEE2MQTT_ROOT}/#",)
+    urgent_suffixes = (f"/{_AVAILABILITY}",)
 
     def route(self, topic: str) -> Route | None:
         root, _, name = topic.partition("/")

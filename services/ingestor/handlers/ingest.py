@@ -133,16 +133,11 @@ class Ingest:
         )
         started = time.perf_counter()
         try:
-            async with self._pool.connection() as conn, conn.transaction():
+            async with self._pool.connection() as conn:
                 store = IngestStore(conn)
-                result.rows_stored = await store.store_telemetry(decoded.rows)
-                now = datetime.now(UTC)
-                for device_id in await store.touch_devices(decoded.touches.values()):
-                    decoded.signals.append(AlertSignal(device_id, now, AlertType.DEVICE_OFFLINE, False,
-                                                       detail="heard from again"))  # fmt: skip
-                fresh = await store.new_signals(decoded.signals)
-                await self.apply_signals(store, fresh, decoded.devices, result)
-                await store.dead_letters(decoded.letters)
+                await store.prepare_session()
+                async with conn.transaction():
+                    await self._store(store, decoded, result)
         except Exception:
             for device_id in decoded.devices:
                 self._detector.forget(device_id)
@@ -150,6 +145,18 @@ class Ingest:
             raise
         self._count(batch, result, time.perf_counter() - started)
         return result
+
+    async def _store(self, store: IngestStore, decoded: _Decoded, result: BatchResult) -> None:
+        result.rows_stored, back = await store.store_readings(
+            decoded.rows, decoded.touches.values()
+        )
+        now = datetime.now(UTC)
+        for device_id in back:
+            decoded.signals.append(AlertSignal(device_id, now, AlertType.DEVICE_OFFLINE, False,
+                                               detail="heard from again"))  # fmt: skip
+        fresh = await store.new_signals(decoded.signals)
+        await self.apply_signals(store, fresh, decoded.devices, result)
+        await store.dead_letters(decoded.letters)
 
     async def apply_signals(
         self,
