@@ -9,18 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 import grpc
-import uvloop
 from maintenance.ingestor.v1 import ingestor_pb2_grpc
 from maintenance.intake.v1 import intake_pb2 as intake_pb
-from maintenance.intake.v1 import intake_pb2_grpc
 from psycopg import AsyncConnection
 
-from services.common.db import create_pool, ping
+from services.common.db import ping
 from services.common.event_follower import follow_ticket_events
-from services.common.grpc_server import serve_grpc
-from services.common.logs import configure_logging
-from services.common.migrate import migrate
 from services.common.periodic import every
+from services.common.service import intake_stub, run_main, serve, service_pool
 from services.ingestor.adapters.mqtt_source import MqttSource, Received
 from services.ingestor.adapters.outbox_repo import OutboxRepository
 from services.ingestor.domain.detection import Detector
@@ -93,83 +89,63 @@ async def _ingest_urgent_forever(
 
 async def run(settings: IngestorSettings) -> None:
     """Wire the ingestor from settings and run until stopped."""
-    if settings.migrate_on_start:
-        await asyncio.to_thread(migrate, settings.database_url, ["ingestor"])
-    pool = create_pool(settings.database_url, settings.pool_min, settings.pool_max)
-    await pool.open(wait=False)
-    cache = DeviceCache(pool)
-    registry = Registry(pool, cache)
-    ingest = Ingest(
-        pool, cache, Detector(),
-        max_payload_bytes=settings.max_payload_bytes,
-        rollup_window=timedelta(seconds=settings.rollup_window_s),
-        repeat_every=timedelta(seconds=settings.repeat_event_every_s),
-    )  # fmt: skip
-    channel = grpc.aio.insecure_channel(settings.intake_target)
-    intake = intake_pb2_grpc.IntakeServiceStub(channel)
-    outbox = Outbox(pool, intake, cache)
-    watchdog = Watchdog(pool, ingest, settings.offline_factor)
-    host, port = settings.broker()
-    loop = asyncio.get_running_loop()
-    urgent_arrived = asyncio.Event()
-    source = MqttSource(
-        host,
-        port,
-        settings.client_id,
-        SUBSCRIPTIONS,
-        settings.share_group,
-        settings.receive_maximum,
-        is_urgent=is_urgent,
-        on_urgent=lambda: loop.call_soon_threadsafe(urgent_arrived.set),
-    )
+    async with (
+        service_pool(settings, "ingestor") as pool,
+        intake_stub(settings.intake_target) as intake,
+    ):
+        cache = DeviceCache(pool)
+        ingest = Ingest(
+            pool, cache, Detector(),
+            max_payload_bytes=settings.max_payload_bytes,
+            rollup_window=timedelta(seconds=settings.rollup_window_s),
+            repeat_every=timedelta(seconds=settings.repeat_event_every_s),
+        )  # fmt: skip
+        outbox = Outbox(pool, intake, cache)
+        watchdog = Watchdog(pool, ingest, settings.offline_factor)
+        host, port = settings.broker()
+        loop = asyncio.get_running_loop()
+        urgent_arrived = asyncio.Event()
+        source = MqttSource(
+            host, port, settings.client_id, SUBSCRIPTIONS, settings.share_group,
+            settings.receive_maximum, is_urgent=is_urgent,
+            on_urgent=lambda: loop.call_soon_threadsafe(urgent_arrived.set),
+        )  # fmt: skip
 
-    async def close_incidents(conn: AsyncConnection[Any], event: intake_pb.TicketEvent) -> None:
-        if event.to_status in _DONE and event.from_status not in _DONE:
-            await OutboxRepository(conn).close_incidents_of(event.ticket_id)
+        async def close_incidents(conn: AsyncConnection[Any], event: intake_pb.TicketEvent) -> None:
+            if event.to_status in _DONE and event.from_status not in _DONE:
+                await OutboxRepository(conn).close_incidents_of(event.ticket_id)
 
-    async def ready() -> bool:
-        return source.connected.is_set() and await ping(pool)
+        async def ready() -> bool:
+            return source.connected.is_set() and await ping(pool)
 
-    def register(server: grpc.aio.Server) -> None:
-        ingestor_pb2_grpc.add_DeviceServiceServicer_to_server(DeviceServicer(registry), server)
-
-    async def ingest_loops() -> None:
-        await cache.reload()
-        async with asyncio.TaskGroup() as loops:
-            loops.create_task(_ingest_forever(source, ingest, outbox, settings))
-            loops.create_task(
-                _ingest_urgent_forever(source, ingest, outbox, urgent_arrived, settings.batch_size)
+        def register(server: grpc.aio.Server) -> None:
+            ingestor_pb2_grpc.add_DeviceServiceServicer_to_server(
+                DeviceServicer(Registry(pool, cache)), server
             )
 
-    async def follow() -> None:
-        await follow_ticket_events(
-            intake, pool, schema="ingestor", consumer="ingestor", handle=close_incidents
-        )
+        async def ingest_loops() -> None:
+            await cache.reload()
+            async with asyncio.TaskGroup() as loops:
+                loops.create_task(_ingest_forever(source, ingest, outbox, settings))
+                loops.create_task(_ingest_urgent_forever(
+                    source, ingest, outbox, urgent_arrived, settings.batch_size))  # fmt: skip
 
-    source.start()
-    try:
-        await serve_grpc(
-            service_names=[SERVICE_NAME],
-            register=register,
-            host=settings.host,
-            port=settings.grpc_port,
-            metrics_port=settings.metrics_port,
-            is_ready=ready,
-            background=[
+        async def follow() -> None:
+            await follow_ticket_events(
+                intake, pool, schema="ingestor", consumer="ingestor", handle=close_incidents
+            )
+
+        source.start()
+        try:
+            await serve(settings, SERVICE_NAME, register, ready, [
                 ingest_loops,
                 lambda: outbox.run_forever(settings.outbox_every_s),
                 lambda: every(settings.offline_check_every_s, watchdog.check, "offline watchdog"),
                 follow,
-            ],
-            grace_s=settings.grace_s,
-        )
-    finally:
-        source.stop()
-        await channel.close(grace=None)
-        await pool.close()
+            ])  # fmt: skip
+        finally:
+            source.stop()
 
 
 def main() -> None:
-    settings = IngestorSettings()
-    configure_logging(settings.log_level, settings.log_format, "ingestor")
-    uvloop.run(run(settings))
+    run_main(IngestorSettings(), "ingestor", run)

@@ -7,12 +7,12 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings
+from services.common.settings import GrpcServiceSettings
 
 __all__ = ["IngestorSettings"]
 
 
-class IngestorSettings(ServiceSettings):
+class IngestorSettings(GrpcServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INGESTOR_", frozen=True, extra="ignore")
 
     mqtt_url: str = Field(
@@ -26,14 +26,12 @@ class IngestorSettings(ServiceSettings):
     #: How many unacknowledged messages the broker may have in flight to us (MQTT 5
     #: Receive Maximum): the bound on what is held while the database is away.
     receive_maximum: int = Field(default=2000, ge=1, le=65535)
-    host: str = "127.0.0.1"
     grpc_port: int = 50057
     metrics_port: int = 9107
     intake_target: str = "127.0.0.1:50051"
     batch_size: int = Field(default=2000, ge=1)
     batch_wait_s: float = 0.02
     max_payload_bytes: int = 64 * 1024
-    pool_min: int = 2
     pool_max: int = 6
     #: A device silent for `offline_factor` times its expected interval is offline.
     offline_factor: float = 2.0
@@ -44,8 +42,6 @@ class IngestorSettings(ServiceSettings):
     rollup_window_s: float = 600.0
     #: Repeats of an open incident add at most one ticket event per this interval.
     repeat_event_every_s: float = 300.0
-    grace_s: float = 5.0
-    migrate_on_start: bool = True
 
     def broker(self) -> tuple[str, int]:
         """Host and port from `mqtt_url` (mqtt://host:port)."""
