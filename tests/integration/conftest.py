@@ -12,6 +12,7 @@ import itertools
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -21,6 +22,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
+from bench.mqtt_load import register_native_devices
 from services.common.db import create_pool
 from services.common.migrate import migrate
 from services.intake.demo import seed_demo
@@ -78,6 +80,20 @@ class Clock:
 _DAYS = itertools.count()
 #: Each test's clock starts on a day of its own, after the wall clock and far from others.
 _FIRST_DAY = datetime(2031, 1, 1, 8, 0, tzinfo=UTC)
+
+
+@contextmanager
+def ingestor_database(devices: list[str]) -> Iterator[str]:
+    """A fresh database with the ingestor's schema and `devices` registered (native
+    format); dropped afterwards."""
+    name = new_database_name()
+    url = url_for(name)
+    try:
+        migrate(url, ["ingestor"])
+        register_native_devices(url, devices)
+        yield url
+    finally:
+        drop_database(name)
 
 
 def ticket_request(

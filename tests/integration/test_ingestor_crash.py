@@ -22,14 +22,12 @@ import pytest
 from bench.mqtt_load import (
     BurstPublisher,
     Ingestor,
-    register_native_devices,
     telemetry_streams,
     wait_rows,
     wait_subscribed,
 )
-from services.common.migrate import migrate
 from services.launcher.broker import LocalBroker
-from tests.integration.conftest import drop_database, new_database_name, url_for
+from tests.integration.conftest import ingestor_database
 
 COUNT = 100_000
 DEVICES = [f"crash-meter-{n}" for n in range(4)]
@@ -39,15 +37,8 @@ CLIENT_ID = "ingestor-crash-test"
 
 @pytest.fixture
 def ingestor_db() -> Iterator[str]:
-    """A fresh database with the ingestor's schema and the test's devices; dropped after."""
-    name = new_database_name()
-    url = url_for(name)
-    try:
-        migrate(url, ["ingestor"])
-        register_native_devices(url, [*DEVICES, PROBE])
+    with ingestor_database([*DEVICES, PROBE]) as url:
         yield url
-    finally:
-        drop_database(name)
 
 
 @pytest.fixture

@@ -10,10 +10,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from bench.mqtt_load import register_native_devices
-from services.common.migrate import migrate
 from services.ingestor.adapters.store import DeviceTouch, IngestStore
-from tests.integration.conftest import drop_database, new_database_name, url_for
+from tests.integration.conftest import ingestor_database
 
 DEVICE = "store-meter"
 T0 = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
@@ -21,14 +19,8 @@ T0 = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
 
 @pytest.fixture
 def ingestor_db() -> Iterator[str]:
-    name = new_database_name()
-    url = url_for(name)
-    try:
-        migrate(url, ["ingestor"])
-        register_native_devices(url, [DEVICE])
+    with ingestor_database([DEVICE]) as url:
         yield url
-    finally:
-        drop_database(name)
 
 
 async def test_rows_are_stored_once_and_an_older_touch_does_not_undo_a_newer_one(
