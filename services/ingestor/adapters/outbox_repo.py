@@ -42,14 +42,6 @@ class OutboxRepository:
         items = [OutboxItem(**{**r, "incident_id": str(r["incident_id"])}) for r in rows]
         return sorted(items, key=lambda i: i.id)
 
-    async def ticket_of(self, incident_id: str) -> str | None:
-        async with self._conn.cursor() as cur:
-            await cur.execute(
-                "SELECT ticket_id FROM ingestor.incidents WHERE id = %s", (incident_id,)
-            )
-            row = await cur.fetchone()
-        return str(row[0]) if row and row[0] else None
-
     async def done(self, item: OutboxItem, ticket_id: str | None = None) -> None:
         await self._conn.execute(
             "UPDATE ingestor.ticket_outbox SET done_at = now() WHERE id = %s", (item.id,)
