@@ -65,8 +65,8 @@ async def follow_ticket_events(
     updated_at timestamptz)`.
     """
     while True:
-        cursor = await _load_cursor(pool, schema, consumer)
         try:
+            cursor = await _load_cursor(pool, schema, consumer)
             stream = intake.StreamEvents(pb.StreamEventsRequest(after_cursor=cursor, follow=True))
             async for reply in stream:
                 async with pool.connection() as conn, conn.transaction():

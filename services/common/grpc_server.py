@@ -17,7 +17,7 @@ from prometheus_client import Counter, Histogram, start_http_server
 
 from services.common.logs import request_id_var
 
-__all__ = ["ObservabilityInterceptor", "serve_grpc"]
+__all__ = ["BackgroundJobEnded", "ObservabilityInterceptor", "serve_grpc"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,10 @@ _LATENCY = Histogram(
 
 _SERVING = health_pb2.HealthCheckResponse.SERVING
 _NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+class BackgroundJobEnded(RuntimeError):
+    """A job meant to run as long as the service did not."""
 
 
 def _request_id(details: grpc.HandlerCallDetails) -> str:
@@ -137,7 +141,10 @@ async def serve_grpc(
     """Serve until SIGTERM or SIGINT, then report NOT_SERVING and stop within `grace_s`.
 
     Health is SERVING only while `is_ready()` holds (checked every two seconds).
-    `background` coroutines run beside the server and are cancelled on stop.
+    `background` coroutines run beside the server and are cancelled on stop. They are meant
+    to run forever: if one ends (or fails), the server stops the same way and then raises
+    BackgroundJobEnded, so the process exits with an error and whatever supervises it
+    starts it again.
     """
     server = grpc.aio.server(
         interceptors=[ObservabilityInterceptor()],
@@ -159,8 +166,22 @@ async def serve_grpc(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     names = ["", *service_names]
-    tasks = [asyncio.create_task(_watch_readiness(health, names, is_ready, 2.0))]
-    tasks += [asyncio.create_task(job()) for job in background or []]
+    ended: list[str] = []
+
+    def watch(task: asyncio.Task[None]) -> None:
+        if task.cancelled() or stop.is_set():
+            return
+        error = task.exception()
+        log.error("background job %s ended (%s); stopping", task.get_name(),
+                  repr(error) if error else "returned", exc_info=error)  # fmt: skip
+        ended.append(task.get_name())
+        stop.set()
+
+    jobs = [(_watch_readiness(health, names, is_ready, 2.0), "readiness")]
+    jobs += [(job(), getattr(job, "__name__", "job")) for job in background or []]
+    tasks = [asyncio.create_task(coro, name=name) for coro, name in jobs]
+    for task in tasks:
+        task.add_done_callback(watch)
     await stop.wait()
     log.info("stopping: NOT_SERVING, draining for up to %.1fs", grace_s)
     await health.enter_graceful_shutdown()
@@ -169,3 +190,5 @@ async def serve_grpc(
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     log.info("stopped")
+    if ended:
+        raise BackgroundJobEnded(f"stopped because background job(s) ended: {', '.join(ended)}")

@@ -124,7 +124,8 @@ async def run(settings: IngestorSettings) -> None:
             )
 
         async def ingest_loops() -> None:
-            await cache.reload()
+            # The device cache loads with the first batch (inside its retries), so a
+            # database that is away at start delays ingest instead of ending it.
             async with asyncio.TaskGroup() as loops:
                 loops.create_task(_ingest_forever(source, ingest, outbox, settings))
                 loops.create_task(_ingest_urgent_forever(
