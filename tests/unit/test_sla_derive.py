@@ -93,6 +93,13 @@ def test_an_automatic_assignment_is_not_a_response_but_starting_is() -> None:
     assert state.respond.status is ClockStatus.MET and state.respond.ended_at == sh(23, 9, 20)
 
 
+def test_a_dispatcher_reassigning_an_automatic_assignment_is_a_response() -> None:
+    h = (History().move("assigned", sh(23, 9, 1), "assigned", assignee="tech1", by_system=True)
+         .move("assigned", sh(23, 9, 5), "assigned", assignee="tech2"))  # fmt: skip
+    state = derive(replace(FACTS, priority="P1"), h.events, P1, None)
+    assert state.respond.status is ClockStatus.MET and state.respond.ended_at == sh(23, 9, 5)
+
+
 def test_declining_is_not_a_response() -> None:
     h = (History().move("assigned", sh(23, 9, 1), "assigned", assignee="tech1", by_system=True)
          .move("declined", sh(23, 9, 2), "accepted"))  # fmt: skip

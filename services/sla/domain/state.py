@@ -38,6 +38,9 @@ __all__ = [
 _WORK = frozenset({"submitted", "accepted", "assigned", "in_progress"})
 #: A person moving the ticket into one of these has responded to it.
 _RESPONDED = _WORK - {"submitted"}
+#: ... and so has a person doing one of these, whatever the status was (a dispatcher
+#: assigning again a ticket the system had assigned).
+_RESPONSES = frozenset({"accepted", "assigned", "claimed", "started"})
 _DONE = frozenset({"resolved", "awaiting_rating", "closed"})
 _FINISHED = frozenset({"closed", "cancelled"})
 
@@ -230,7 +233,8 @@ def _apply(
         for clock in clocks:
             clock.end(at, ClockStatus.CANCELLED)
         return new
-    if new != old and new in _RESPONDED and not event.by_system and event.type != "declined":
+    moved_on = event.type in _RESPONSES or (new != old and new in _RESPONDED)
+    if moved_on and not event.by_system and event.type != "declined":
         respond.end(at, ClockStatus.MET)
     if new in _DONE and old not in _DONE:
         _end_pause(pauses, at)
