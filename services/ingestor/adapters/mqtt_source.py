@@ -24,6 +24,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from services.ingestor.adapters.ack_order import AckOrder
 from services.ingestor.adapters.batched_client import BatchedClient
 from services.ingestor.domain.model import Inbound
 
@@ -41,6 +42,8 @@ class Received:
     inbound: Inbound
     mid: int
     qos: int
+    #: (connection, arrival number) for QoS 1 messages, which must be acknowledged.
+    ack_key: tuple[int, int] | None = None
 
 
 class MqttSource:
@@ -66,6 +69,7 @@ class MqttSource:
         self._queue: deque[Received] = deque()
         self._urgent: deque[Received] = deque()
         self.connected = threading.Event()
+        self._acks = AckOrder()
         self._client = BatchedClient(client_id, self._on_publish)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
@@ -82,6 +86,7 @@ class MqttSource:
         self._client.loop_start()
 
     def stop(self) -> None:
+        """Disconnect (the session and its unacknowledged messages stay at the broker)."""
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -94,11 +99,14 @@ class MqttSource:
         return _take(self._urgent, limit)
 
     def pending(self) -> int:
+        """How many messages wait to be taken."""
         return len(self._queue) + len(self._urgent)
 
     def ack(self, batch: list[Received]) -> None:
-        """Acknowledge committed messages to the broker."""
-        self._client.ack_many([item.mid for item in batch if item.qos > 0])
+        """Acknowledge committed messages to the broker, in the order they arrived (a
+        message committed early waits for those that arrived before it)."""
+        keys = [item.ack_key for item in batch if item.ack_key is not None]
+        self._client.ack_many(self._acks.committed(keys))
 
     def _on_connect(
         self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
@@ -106,6 +114,7 @@ class MqttSource:
         if reason.is_failure:
             log.warning("broker refused the connection: %s", reason)
             return
+        self._acks.connected()
         client.subscribe([(f, SubscribeOptions(qos=1)) for f in self._filters])
         self.connected.set()
         log.info(
@@ -122,7 +131,9 @@ class MqttSource:
         log.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _on_publish(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
-        received = Received(Inbound(topic, payload, datetime.now(UTC), time.monotonic()), mid, qos)
+        key = self._acks.arrived(mid) if qos > 0 else None
+        inbound = Inbound(topic, payload, datetime.now(UTC), time.monotonic())
+        received = Received(inbound, mid, qos, key)
         if self._is_urgent(topic):
             self._urgent.append(received)
             self._on_urgent()

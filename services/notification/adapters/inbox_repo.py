@@ -68,6 +68,7 @@ class InboxRepository:
             return [InboxItem(**row) for row in await cur.fetchall()]
 
     async def unread_count(self, owners: list[str]) -> int:
+        """How many messages of `owners` are unread."""
         async with self._conn.cursor() as cur:
             await cur.execute(
                 "SELECT count(*) FROM notification.inbox WHERE username = ANY(%s)"
