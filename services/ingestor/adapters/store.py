@@ -144,17 +144,21 @@ class IngestStore:
         return int(row[0]) if row else 0
 
     async def new_signals(self, signals: list[AlertSignal]) -> list[AlertSignal]:
-        """Store signals; returns those not stored before (a redelivered message repeats none)."""
+        """Store signals; returns those not stored before (a redelivered message repeats none).
+
+        Rows go in sorted by key, so concurrent transactions inserting the same signals wait
+        for each other in one order instead of deadlocking."""
         if not signals:
             return []
+        rows = sorted(signals, key=lambda s: (s.device_id, s.alert_type.value, s.time, s.active))
         async with self._conn.cursor() as cur:
             await cur.execute(
                 "INSERT INTO ingestor.alert_signals (time, device_id, alert_type, active, readings, detail)"
                 " SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::bool[], %s::jsonb[], %s::text[])"
                 " ON CONFLICT DO NOTHING RETURNING device_id, alert_type, time, active",
-                ([s.time for s in signals], [s.device_id for s in signals],
-                 [s.alert_type.value for s in signals], [s.active for s in signals],
-                 [Jsonb(dict(s.readings)) for s in signals], [s.detail for s in signals]),
+                ([s.time for s in rows], [s.device_id for s in rows],
+                 [s.alert_type.value for s in rows], [s.active for s in rows],
+                 [Jsonb(dict(s.readings)) for s in rows], [s.detail for s in rows]),
             )  # fmt: skip
             fresh = {(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()}
         return [s for s in signals if (s.device_id, s.alert_type.value, s.time, s.active) in fresh]

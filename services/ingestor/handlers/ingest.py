@@ -166,11 +166,16 @@ class Ingest:
         result: BatchResult,
     ) -> None:
         """Fold new signals into incidents; a new incident queues its ticket."""
+        placed: list[tuple[AlertSignal, Device]] = []
         for signal in sorted(signals, key=lambda s: s.time):
             device = devices.get(signal.device_id) or await self._cache.find_by_id(signal.device_id)
-            if device is None:
-                continue
-            await store.lock_place(device.site, device.building, device.floor, signal.alert_type)
+            if device is not None:
+                placed.append((signal, device))
+        # The places this transaction decides about, locked in one order for all: the
+        # telemetry loop, the urgent loop and the watchdog commit side by side.
+        for place in sorted({(d.site, d.building, d.floor, s.alert_type) for s, d in placed}):
+            await store.lock_place(*place)
+        for signal, device in placed:
             mine = await store.incident_of(device.device_id, signal.alert_type)
             on_floor = None
             if mine is None and signal.active:
