@@ -2,8 +2,8 @@
 resolved and rated; a policy change that moves an open ticket's deadline; a claim race;
 a notification channel that fails three times and then delivers once.
 
-The system's clock starts at 11:55 on the last Wednesday in Shanghai (CLOCK_OFFSET_S),
-five minutes before the lunch break of the site's calendar (08:30-12:00, 13:30-18:00):
+The system's clock starts at 11:51 on the last Wednesday in Shanghai (CLOCK_OFFSET_S),
+nine minutes before the lunch break of the site's calendar (08:30-12:00, 13:30-18:00):
 a 10-minute respond target set before noon therefore falls due 100 minutes later.
 """
 
@@ -128,7 +128,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Day]:
         running_webhook() as webhook,
         running_system(
             log_path,
-            CLOCK_OFFSET_S=str(offset_to_last(2, 11, 55, SITE_TZ)),
+            CLOCK_OFFSET_S=str(offset_to_last(2, 11, 51, SITE_TZ)),
             **BRISK,
         ) as system,
     ):
