@@ -13,6 +13,9 @@ __all__ = ["IngestorSettings"]
 
 
 class IngestorSettings(GrpcServiceSettings):
+    """The ingestor keeps the real clock (device timestamps are checked against it), so it
+    ignores `CLOCK_OFFSET_S`."""
+
     model_config = SettingsConfigDict(env_prefix="INGESTOR_", frozen=True, extra="ignore")
 
     mqtt_url: str = Field(

@@ -10,7 +10,9 @@ things:
   on until the buffer is empty, so one wake-up handles every packet that has arrived;
 - a QoS 0 or 1 PUBLISH is decoded here (topic, packet id, payload; its properties are
   skipped) and handed to `on_publish_received`, without paho's message object, topic
-  matcher or debug formatting (QoS 2 and topic aliases, which we never ask for, go to paho);
+  matcher or debug formatting. QoS 2 and topic aliases go to paho, which would drop them
+  (no `on_message` is set); neither arrives, as we subscribe with QoS 1 and announce no
+  Topic Alias Maximum;
 - `ack_many` queues the PUBACKs of many messages as one write with one wake-up, where
   `ack()` queues a packet and wakes the network thread for each.
 

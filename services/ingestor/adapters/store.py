@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -89,10 +90,12 @@ class IngestStore:
 
         The rows go in by binary COPY (the cheapest way for the client) into the session's
         scratch table (`prepare_session`); one statement then moves them and touches the
-        devices."""
+        devices. Call it inside a transaction: the scratch table empties at each commit."""
         items = list(touches)
         if not rows and not items:
             return 0, []
+        if self._conn.info.transaction_status is TransactionStatus.IDLE:
+            raise RuntimeError("store_readings needs an open transaction")
         async with self._conn.cursor() as cur:
             if rows:
                 async with cur.copy(
