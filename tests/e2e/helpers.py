@@ -8,7 +8,15 @@ from typing import Any
 
 import httpx
 
-__all__ = ["event_types", "new_ticket", "ok", "raise_ticket", "transition", "wait_for"]
+__all__ = [
+    "event_types",
+    "new_ticket",
+    "ok",
+    "put_dispatch",
+    "raise_ticket",
+    "transition",
+    "wait_for",
+]
 
 
 def new_ticket(**overrides: Any) -> dict[str, Any]:
@@ -56,3 +64,17 @@ def ok(reply: httpx.Response) -> Any:
 def event_types(client: httpx.Client, ticket_id: str) -> list[str]:
     """The types of a ticket's events, oldest first."""
     return [e["type"] for e in ok(client.get(f"/v1/tickets/{ticket_id}/events"))["items"]]
+
+
+def put_dispatch(
+    client: httpx.Client,
+    teams: list[dict[str, Any]],
+    technicians: list[dict[str, Any]],
+    shifts: list[dict[str, Any]],
+    rules: list[dict[str, Any]],
+) -> None:
+    """Replace the caller's site's dispatch set-up over REST (rules in Shanghai time)."""
+    ok(client.put("/v1/dispatch/teams", json={"teams": teams}))
+    ok(client.put("/v1/dispatch/technicians", json={"technicians": technicians}))
+    ok(client.put("/v1/dispatch/roster", json={"shifts": shifts}))
+    ok(client.put("/v1/dispatch/rules", json={"timezone": "Asia/Shanghai", "rules": rules}))

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import signed_in
-from tests.e2e.helpers import event_types, ok, wait_for
+from tests.e2e.helpers import event_types, ok, put_dispatch, wait_for
 from tests.e2e.mqtt import Publisher
 from tests.e2e.system import BRISK, System, offset_to_last, running_system
 from tests.support.receivers import Mailbox, Webhook, running_mailbox, running_webhook
@@ -59,70 +59,26 @@ class Night:
 def configure(night: Night) -> None:
     """Teams, technicians, the duty roster, rules, the P1 policy and contacts, over REST."""
     admin, boss = night.login("admin"), night.login("supervisor1")
-    ok(
-        boss.put(
-            "/v1/dispatch/teams",
-            json={
-                "teams": [
-                    {"code": "maintenance", "name": "工程维修部", "supervisors": ["supervisor1"]}
-                ]
-            },
-        )
-    )
-    ok(
-        boss.put(
-            "/v1/dispatch/technicians",
-            json={
-                "technicians": [
-                    {"username": "tech1", "team": "maintenance", "skills": ["plumbing"]},
-                    {
-                        "username": "tech2",
-                        "team": "maintenance",
-                        "skills": ["plumbing", "electrical"],
-                    },
-                ]
-            },
-        )
-    )
-    weekdays = ["mon", "tue", "wed", "thu", "fri"]
-    ok(
-        boss.put(
-            "/v1/dispatch/roster",
-            json={
-                "shifts": [
-                    {"username": "tech1", "days": weekdays, "start": "08:00", "end": "18:00"},
-                    {"username": "tech2", "days": weekdays, "start": "18:00", "end": "08:00"},
-                    {"username": "tech2", "days": ["sat", "sun"], "start": "00:00", "end": "00:00"},
-                    {
-                        "username": "supervisor1",
-                        "days": [*weekdays, "sat", "sun"],
-                        "start": "00:00",
-                        "end": "00:00",
-                    },
-                ]
-            },
-        )
-    )
-    ok(
-        boss.put(
-            "/v1/dispatch/rules",
-            json={
-                "timezone": "Asia/Shanghai",
-                "rules": [
-                    {
-                        "name": "emergencies",
-                        "match": {"priorities": ["P1"]},
-                        "action": {"mode": "best_technician", "team": "maintenance"},
-                    },
-                    {
-                        "name": "default",
-                        "match": {},
-                        "action": {"mode": "team", "team": "maintenance"},
-                    },
-                ],
-            },
-        )
-    )
+    every_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    put_dispatch(
+        boss,
+        teams=[{"code": "maintenance", "name": "工程维修部", "supervisors": ["supervisor1"]}],
+        technicians=[
+            {"username": "tech1", "team": "maintenance", "skills": ["plumbing"]},
+            {"username": "tech2", "team": "maintenance", "skills": ["plumbing", "electrical"]},
+        ],
+        shifts=[  # the day plumber on weekdays; the night plumber nights and weekends
+            {"username": "tech1", "days": every_day[:5], "start": "08:00", "end": "18:00"},
+            {"username": "tech2", "days": every_day[:5], "start": "18:00", "end": "08:00"},
+            {"username": "tech2", "days": every_day[5:], "start": "00:00", "end": "00:00"},
+            {"username": "supervisor1", "days": every_day, "start": "00:00", "end": "00:00"},
+        ],
+        rules=[
+            {"name": "emergencies", "match": {"priorities": ["P1"]},
+             "action": {"mode": "best_technician", "team": "maintenance"}},
+            {"name": "default", "match": {}, "action": {"mode": "team", "team": "maintenance"}},
+        ],
+    )  # fmt: skip
     ok(boss.put("/v1/sla/policies/p1-emergency", json={
         "name": "P1 in seconds (test)", "priority": "P1", "calendar": "24x7",
         "respond_target_s": RESPOND_S, "resolve_target_s": 3600,

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import signed_in
-from tests.e2e.helpers import event_types, ok, raise_ticket, transition, wait_for
+from tests.e2e.helpers import event_types, ok, put_dispatch, raise_ticket, transition, wait_for
 from tests.e2e.system import BRISK, offset_to_last, running_system
 from tests.support.receivers import Webhook, running_webhook
 
@@ -43,72 +43,26 @@ def configure(login: Login, webhook: Webhook) -> None:
     """Two teams, a weekday roster, rules with a claim pool, the complaints policy and the
     tenant's webhook, over REST."""
     admin, boss = login("admin"), login("supervisor1")
-    ok(
-        boss.put(
-            "/v1/dispatch/teams",
-            json={
-                "teams": [
-                    {"code": "maintenance", "name": "工程维修部", "supervisors": ["supervisor1"]},
-                    {"code": "service", "name": "客服中心", "supervisors": ["supervisor1"]},
-                ]
-            },
-        )
-    )
-    ok(
-        boss.put(
-            "/v1/dispatch/technicians",
-            json={
-                "technicians": [
-                    {
-                        "username": "tech1",
-                        "team": "maintenance",
-                        "skills": ["plumbing", "doors_windows"],
-                    },
-                    {
-                        "username": "tech2",
-                        "team": "maintenance",
-                        "skills": ["electrical", "doors_windows"],
-                    },
-                ]
-            },
-        )
-    )
-    ok(
-        boss.put(
-            "/v1/dispatch/roster",
-            json={
-                "shifts": [
-                    {"username": name, "days": WEEKDAYS, "start": "08:00", "end": "20:00"}
-                    for name in ("tech1", "tech2", "supervisor1")
-                ]
-            },
-        )
-    )
-    ok(
-        boss.put(
-            "/v1/dispatch/rules",
-            json={
-                "timezone": "Asia/Shanghai",
-                "rules": [
-                    {
-                        "name": "complaints to the service desk",
-                        "match": {"kinds": ["complaint"]},
-                        "action": {"mode": "team", "team": "service", "notify": ["dispatcher1"]},
-                    },
-                    {
-                        "name": "doors by day: claim pool",
-                        "match": {"categories": ["doors_windows"], "hours": ["08:00-20:00"]},
-                        "action": {"mode": "claim_pool", "team": "maintenance", "window_s": 600},
-                    },
-                    {
-                        "name": "default",
-                        "match": {},
-                        "action": {"mode": "best_technician", "team": "maintenance"},
-                    },
-                ],
-            },
-        )
-    )
+    put_dispatch(
+        boss,
+        teams=[{"code": "maintenance", "name": "工程维修部", "supervisors": ["supervisor1"]},
+               {"code": "service", "name": "客服中心", "supervisors": ["supervisor1"]}],
+        technicians=[
+            {"username": "tech1", "team": "maintenance", "skills": ["plumbing", "doors_windows"]},
+            {"username": "tech2", "team": "maintenance", "skills": ["electrical", "doors_windows"]},
+        ],
+        shifts=[{"username": name, "days": WEEKDAYS, "start": "08:00", "end": "20:00"}
+                for name in ("tech1", "tech2", "supervisor1")],
+        rules=[
+            {"name": "complaints to the service desk", "match": {"kinds": ["complaint"]},
+             "action": {"mode": "team", "team": "service", "notify": ["dispatcher1"]}},
+            {"name": "doors by day: claim pool",
+             "match": {"categories": ["doors_windows"], "hours": ["08:00-20:00"]},
+             "action": {"mode": "claim_pool", "team": "maintenance", "window_s": 600}},
+            {"name": "default", "match": {},
+             "action": {"mode": "best_technician", "team": "maintenance"}},
+        ],
+    )  # fmt: skip
     ok(boss.put("/v1/sla/policies/complaints", json=_complaints_policy(RESPOND_S)))
     for tenant in ("tenant1", "tenant2"):
         ok(admin.put(f"/v1/notifications/contacts/{tenant}",
