@@ -19,7 +19,6 @@ import os
 import random
 import statistics
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -27,10 +26,9 @@ import httpx
 import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from bench.cpu import cpu_seconds, postgres_cpu_seconds
+from bench.database import bench_database
 from bench.mqtt_load import (
     PacedPublisher,
     broker_pid,
@@ -40,12 +38,9 @@ from bench.mqtt_load import (
     telemetry_line,
     telemetry_rows,
 )
-from services.common.migrate import migrate
-from services.intake.demo import seed_demo
 from services.launcher.broker import LocalBroker
 from services.launcher.stack import LocalStack, free_port_env
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 BUILDING = "BENCH"
 POLL_S = 0.005
 
@@ -300,21 +295,11 @@ def main() -> None:
     parser.add_argument("--log", default="", help="write the services' output to this file")
     args = parser.parse_args()
 
-    name = f"maint_bench_{uuid.uuid4().hex[:8]}"
-    database_url = make_conninfo(ADMIN_URL, dbname=name)
-    print(f"setting up database {name}", flush=True)
-    migrate(database_url)
-    seed_demo(database_url)
-    _add_floors(database_url, args.warmup + args.alerts)
-    try:
+    with bench_database() as database_url:
+        _add_floors(database_url, args.warmup + args.alerts)
         latencies, missed, stored_per_s, fed_per_s, ingestor_rss = _measure(database_url, args)
         measured = [f"bench-leak-{n}" for n in range(args.warmup, args.warmup + args.alerts)]
         print(f"stages (from stored timestamps): {_breakdown(database_url, measured)}")
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
     print(
         f"{len(latencies)} alerts: p50 {_pct(latencies, 50):.1f} ms, p90 {_pct(latencies, 90):.1f}"
         f" ms, p99 {_pct(latencies, 99):.1f} ms, max {max(latencies):.1f} ms;"

@@ -18,17 +18,13 @@ import argparse
 import os
 import resource
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-import psycopg
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
-
 from bench.cpu import cpu_seconds, postgres_cpu_seconds
+from bench.database import bench_database
 from bench.mqtt_load import (
     BurstPublisher,
     Ingestor,
@@ -46,11 +42,8 @@ from bench.mqtt_load import (
     wait_subscribed,
     yardstick,
 )
-from services.common.migrate import migrate
-from services.intake.demo import seed_demo
 from services.launcher.broker import LocalBroker
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PROBE_DEVICE = "bench-probe"
 
 
@@ -204,19 +197,9 @@ def main() -> None:
     parser.add_argument("--publishers", type=int, default=4, help="publishers for the yardstick")
     args = parser.parse_args()
 
-    name = f"maint_bench_{uuid.uuid4().hex[:8]}"
-    database_url = make_conninfo(ADMIN_URL, dbname=name)
-    print(f"setting up database {name}", flush=True)
-    migrate(database_url)
-    seed_demo(database_url)
     started = time.monotonic()
-    try:
+    with bench_database() as database_url:
         c_per_s, one, two = _run(database_url, args)
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
     print(f"done in {time.monotonic() - started:.0f}s")
     print(
         f"ratio={one.per_s / c_per_s:.3f} msgs_per_s={one.per_s:.0f} lost={one.lost} "

@@ -16,22 +16,16 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from typing import Any
 
 import httpx
-import psycopg
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from bench.cpu import cpu_seconds, postgres_cpu_seconds
+from bench.database import bench_database
 from bench.load import LoadResult, post_load
-from services.common.migrate import migrate
-from services.intake.demo import seed_demo
 from services.launcher.broker import LocalBroker
 from services.launcher.stack import PROCESSES, LocalStack, free_port, free_port_env
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 #: The processes on the path of `POST /v1/tickets`.
 CREATION_PATH = tuple(p for p in PROCESSES if p.name in ("intake", "gateway"))
 
@@ -131,20 +125,11 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
 
-    name = f"maint_bench_{uuid.uuid4().hex[:8]}"
-    database_url = make_conninfo(ADMIN_URL, dbname=name)
-    print(f"setting up database {name}", flush=True)
-    migrate(database_url)
-    seed_demo(database_url)
-    print(f"{args.rounds} rounds of {args.count} requests from {args.concurrency} clients: the bare"
-          " FastAPI echo, then POST /v1/tickets (gateway -> intake -> PostgreSQL)", flush=True)  # fmt: skip
-    try:
+    with bench_database() as database_url:
+        print(f"{args.rounds} rounds of {args.count} requests from {args.concurrency} clients: the"
+              " bare FastAPI echo, then POST /v1/tickets (gateway -> intake -> PostgreSQL)",
+              flush=True)  # fmt: skip
         echo, real, cpu_ms = _measure(database_url, args)
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
     print(echo.line("median echo"))
     print(real.line("median tickets"))
     print("CPU per ticket: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in cpu_ms.items()))

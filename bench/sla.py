@@ -34,19 +34,16 @@ import psycopg
 import uvloop
 from maintenance.intake.v1 import intake_pb2 as ipb
 from maintenance.intake.v1 import intake_pb2_grpc
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
 from bench.cpu import cpu_seconds
+from bench.database import bench_database
 from services.common.db import create_pool
-from services.common.migrate import migrate
 from services.launcher.stack import free_port
 from services.sla.adapters.intake_client import GrpcIntake
 from services.sla.handlers.timers import TimerWorker
 from services.sla.testing import FakeIntake
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DUE_PER_CHECK = 5
 
 
@@ -254,19 +251,11 @@ async def _serve_intake(port: int) -> None:
 
 
 def _with_databases(run: Callable[[str, str], dict[str, Any]]) -> dict[str, Any]:
-    names = [f"maint_bench_sla_{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    urls = [make_conninfo(ADMIN_URL, dbname=name) for name in names]
-    print(f"setting up databases {', '.join(names)}", flush=True)
-    try:
-        for url in urls:
-            migrate(url, ["sla"])
-        return run(urls[0], urls[1])
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            for name in names:
-                conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
+    with (
+        bench_database(["sla"], demo=False) as large,
+        bench_database(["sla"], demo=False) as small,
+    ):
+        return run(large, small)
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from services.intake.demo import seed_demo
 from services.intake.domain.creation import NewTicket
 from services.intake.domain.model import Actor, Channel, Kind, Location, Priority, Role
 from services.intake.handlers import IntakeHandlers
+from services.launcher.broker import LocalBroker
 
 SERVER_URL = os.environ.get("MAINT_IT_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -80,6 +81,13 @@ class Clock:
 _DAYS = itertools.count()
 #: Each test's clock starts on a day of its own, after the wall clock and far from others.
 _FIRST_DAY = datetime(2031, 1, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def broker() -> Iterator[LocalBroker]:
+    """A Mosquitto of the test's own on a free port, with the project's broker settings."""
+    with LocalBroker() as running:
+        yield running
 
 
 @contextmanager

@@ -41,12 +41,6 @@ def ingestor_db() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def broker() -> Iterator[LocalBroker]:
-    with LocalBroker() as running:
-        yield running
-
-
 def _stored(url: str) -> tuple[int, int, set[datetime]]:
     """(rows, distinct keys, times) of the test devices' telemetry."""
     with psycopg.connect(url) as conn:

@@ -35,12 +35,6 @@ def ingestor_db() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def broker() -> Iterator[LocalBroker]:
-    with LocalBroker() as running:
-        yield running
-
-
 def test_two_replicas_store_every_message_once_and_share_the_load(
     ingestor_db: str, broker: LocalBroker, tmp_path: Path
 ) -> None:
