@@ -8,7 +8,23 @@ from typing import Any, TypeVar
 
 import grpc
 
-__all__ = ["translate_errors"]
+__all__ = ["PERMANENT_CODES", "translate_errors"]
+
+#: Status codes that say the same call will fail again: give up (and say so) instead of
+#: retrying. Everything else (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED,
+#: INTERNAL, UNKNOWN...) may pass and is retried with backoff.
+PERMANENT_CODES = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.OUT_OF_RANGE,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.UNIMPLEMENTED,
+    }
+)
 
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")

@@ -17,6 +17,7 @@ from services.common.db import ping
 from services.common.event_follower import follow_ticket_events
 from services.common.periodic import every
 from services.common.service import intake_stub, run_main, serve, service_pool
+from services.ingestor import metrics
 from services.ingestor.adapters.mqtt_source import MqttSource, Received
 from services.ingestor.adapters.outbox_repo import OutboxRepository
 from services.ingestor.domain.detection import Detector
@@ -45,16 +46,8 @@ _DONE = frozenset(
 async def _commit(
     batch: list[Received], source: MqttSource, ingest: Ingest, outbox: Outbox
 ) -> None:
-    """Commit a batch (retrying until the database takes it), then acknowledge it."""
-    delay = 0.1
-    while True:
-        try:
-            result = await ingest.handle([item.inbound for item in batch])
-            break
-        except Exception as exc:  # the batch is kept and retried; nothing is acknowledged
-            log.warning("batch of %d not stored (%s); retrying in %.1fs", len(batch), exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(5.0, delay * 2)
+    """Commit a batch (every message stored or dead-lettered), then acknowledge it."""
+    result = await ingest.handle([item.inbound for item in batch])
     source.ack(batch)
     if result.signals:
         outbox.wake()
@@ -109,7 +102,10 @@ async def run(settings: IngestorSettings) -> None:
             host, port, settings.client_id, SUBSCRIPTIONS, settings.share_group,
             settings.receive_maximum, is_urgent=is_urgent,
             on_urgent=lambda: loop.call_soon_threadsafe(urgent_arrived.set),
+            max_queued_bytes=settings.max_queued_bytes,
         )  # fmt: skip
+        metrics.UNACKNOWLEDGED.set_function(source.unacknowledged)
+        metrics.QUEUED.set_function(source.pending)
 
         async def close_incidents(conn: AsyncConnection[Any], event: intake_pb.TicketEvent) -> None:
             if event.to_status in _DONE and event.from_status not in _DONE:

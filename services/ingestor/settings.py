@@ -29,6 +29,9 @@ class IngestorSettings(GrpcServiceSettings):
     #: How many unacknowledged messages the broker may have in flight to us (MQTT 5
     #: Receive Maximum): the bound on what is held while the database is away.
     receive_maximum: int = Field(default=2000, ge=1, le=65535)
+    #: Payload bytes of received messages held before QoS 0 ones are dropped on arrival
+    #: (QoS 1 ones are bounded by `receive_maximum`).
+    max_queued_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
     grpc_port: int = 50057
     metrics_port: int = 9107
     intake_target: str = "127.0.0.1:50051"

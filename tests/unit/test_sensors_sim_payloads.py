@@ -12,13 +12,29 @@ from sensors_sim.fleet import build_fleet
 from sensors_sim.payloads import alert_payload, status_payload, telemetry_payload, topic
 from sensors_sim.run import parse_broker
 from sensors_sim.world import World
-from services.ingestor.formats.base import number, parse_time
+from services.ingestor.domain.model import ClockState
+from services.ingestor.formats.base import Notes
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=SITE_TZ)
 ALERT_TYPES = {
     "leak", "moisture_high", "power_outage", "voltage_out_of_range", "elevator_fault",
     "door_faults", "entrapment",
 }  # fmt: skip
+
+
+def parse_time(value: object, received_at: datetime) -> datetime:
+    """The ingestor's reading of a time, which must be used as it is."""
+    notes = Notes(received_at)
+    when = notes.time(value)
+    assert (notes.clock, notes.skipped) == (ClockState.OK, [])
+    return when
+
+
+def number(name: str, value: object) -> float | None:
+    notes = Notes(NOW)
+    found = notes.number(name, value)
+    assert notes.skipped == []
+    return found
 
 
 def test_topics() -> None:

@@ -59,6 +59,11 @@ class DeviceOut(BaseModel):
     last_seen_at: datetime | None
     #: The latest value of each metric.
     last_values: dict[str, float]
+    #: What the device's latest time said of its clock: ok, skewed or no_zone (its time was
+    #: then replaced by the receive time); null until it sends a time.
+    clock: str | None
+    #: When skewed: the device's time minus the receive time, in seconds.
+    clock_offset_s: float | None
     created_at: datetime
     updated_at: datetime
 
@@ -111,6 +116,8 @@ def device_out(d: pb.Device) -> DeviceOut:
         online=d.online,
         last_seen_at=d.last_seen_at.ToDatetime(tzinfo=UTC) if d.HasField("last_seen_at") else None,
         last_values=dict(d.last_values),
+        clock=d.clock or None,
+        clock_offset_s=d.clock_offset_s if d.HasField("clock_offset_s") else None,
         created_at=d.created_at.ToDatetime(tzinfo=UTC),
         updated_at=d.updated_at.ToDatetime(tzinfo=UTC),
     )

@@ -45,6 +45,10 @@ class AckOrder:
         self._waiting.append((number, mid))
         return self._connection, number
 
+    def outstanding(self) -> int:
+        """QoS 1 messages of this connection not acknowledged yet."""
+        return len(self._waiting)
+
     def committed(self, messages: list[tuple[int, int]]) -> list[int]:
         """Mark (connection, arrival number) pairs committed; returns the packet ids that
         may now be acknowledged: every committed one not waiting behind an uncommitted one,

@@ -17,7 +17,8 @@ __all__ = ["DeviceRecord", "DevicesRepository", "to_device"]
 
 _COLUMNS = (
     "device_id, kind, site, building, floor, unit, asset, format, source_topic,"
-    " expected_interval_s, thresholds, last_seen_at, last_values, online, created_at, updated_at"
+    " expected_interval_s, thresholds, last_seen_at, last_values, online, created_at, updated_at,"
+    " clock, clock_offset_s"
 )
 
 
@@ -31,6 +32,9 @@ class DeviceRecord:
     online: bool
     created_at: datetime
     updated_at: datetime
+    #: ClockState of the latest message that had a time ("" before any), and the offset.
+    clock: str = ""
+    clock_offset_s: float | None = None
 
 
 def to_device(row: dict[str, Any]) -> Device:
@@ -57,6 +61,8 @@ def _record(row: dict[str, Any]) -> DeviceRecord:
         online=row["online"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        clock=row["clock"] or "",
+        clock_offset_s=row["clock_offset_s"],
     )
 
 

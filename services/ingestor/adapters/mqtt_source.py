@@ -4,8 +4,12 @@ paho runs its network loop in its own thread (`BatchedClient`: many packets per 
 appends each message to a deque, alerts and status messages to a deque of their own (and
 says so at once); the ingest loops take batches from them and acknowledge them, in bulk,
 only after they are committed.
-The broker keeps at most `receive_maximum` unacknowledged messages in flight to us, which
-bounds what is held here while the database is away.
+The broker keeps at most `receive_maximum` unacknowledged QoS 1 messages in flight to us,
+which bounds what is held here while the database is away. QoS 0 messages have no such
+bound, so they are held only while the queues hold fewer than `max_queued_bytes` of
+payload; past that a QoS 0 message is dropped on arrival and counted
+(`ingestor_messages_dropped_total{reason="queue_full"}`): QoS 0 means the sender accepts
+losing it, and dropping it keeps the process alive and the QoS 1 messages flowing.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from services.ingestor import metrics
 from services.ingestor.adapters.ack_order import AckOrder
 from services.ingestor.adapters.batched_client import BatchedClient
 from services.ingestor.domain.model import Inbound
@@ -61,6 +66,7 @@ class MqttSource:
         receive_maximum: int,
         is_urgent: Callable[[str], bool] = lambda _topic: False,
         on_urgent: Callable[[], object] = lambda: None,
+        max_queued_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self._host, self._port = host, port
         self._filters = [f"$share/{share_group}/{f}" if share_group else f for f in filters]
@@ -68,6 +74,9 @@ class MqttSource:
         self._is_urgent, self._on_urgent = is_urgent, on_urgent
         self._queue: deque[Received] = deque()
         self._urgent: deque[Received] = deque()
+        self._max_queued_bytes = max_queued_bytes
+        self._queued_bytes = 0
+        self._bytes_lock = threading.Lock()
         self.connected = threading.Event()
         self._acks = AckOrder()
         self._client = BatchedClient(client_id, self._on_publish)
@@ -92,21 +101,38 @@ class MqttSource:
 
     def take(self, limit: int) -> list[Received]:
         """Up to `limit` messages that are not urgent, oldest first."""
-        return _take(self._queue, limit)
+        return self._take(self._queue, limit)
 
     def take_urgent(self, limit: int) -> list[Received]:
         """Up to `limit` urgent messages, oldest first."""
-        return _take(self._urgent, limit)
+        return self._take(self._urgent, limit)
 
     def pending(self) -> int:
         """How many messages wait to be taken."""
         return len(self._queue) + len(self._urgent)
+
+    def unacknowledged(self) -> int:
+        """How many QoS 1 messages of this connection are not acknowledged yet."""
+        return self._acks.outstanding()
 
     def ack(self, batch: list[Received]) -> None:
         """Acknowledge committed messages to the broker, in the order they arrived (a
         message committed early waits for those that arrived before it)."""
         keys = [item.ack_key for item in batch if item.ack_key is not None]
         self._client.ack_many(self._acks.committed(keys))
+
+    def _take(self, queue: deque[Received], limit: int) -> list[Received]:
+        """Up to `limit` items from the left (deque pops are atomic across threads)."""
+        batch: list[Received] = []
+        while len(batch) < limit:
+            try:
+                batch.append(queue.popleft())
+            except IndexError:
+                break
+        if batch:
+            with self._bytes_lock:
+                self._queued_bytes -= sum(len(item.inbound.payload) for item in batch)
+        return batch
 
     def _on_connect(
         self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
@@ -131,6 +157,11 @@ class MqttSource:
         log.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _on_publish(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
+        with self._bytes_lock:
+            if qos == 0 and self._queued_bytes >= self._max_queued_bytes:
+                metrics.DROPPED.labels("queue_full").inc()
+                return
+            self._queued_bytes += len(payload)
         key = self._acks.arrived(mid) if qos > 0 else None
         inbound = Inbound(topic, payload, datetime.now(UTC), time.monotonic())
         received = Received(inbound, mid, qos, key)
@@ -139,14 +170,3 @@ class MqttSource:
             self._on_urgent()
         else:
             self._queue.append(received)
-
-
-def _take(queue: deque[Received], limit: int) -> list[Received]:
-    """Up to `limit` items from the left (thread-safe: deque pops are atomic)."""
-    batch: list[Received] = []
-    while len(batch) < limit:
-        try:
-            batch.append(queue.popleft())
-        except IndexError:
-            break
-    return batch

@@ -32,7 +32,7 @@ class OutboxRepository:
         async with self._conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(
                 "WITH due AS (SELECT id FROM ingestor.ticket_outbox WHERE done_at IS NULL"
-                " AND due_at <= now() ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)"
+                " AND dead_at IS NULL AND due_at <= now() ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED)"
                 " UPDATE ingestor.ticket_outbox o SET due_at = now() + make_interval(secs => %s),"
                 " attempts = o.attempts + 1 FROM due WHERE o.id = due.id"
                 " RETURNING o.id, o.incident_id, o.action, o.activity, o.payload, o.attempts",
@@ -58,6 +58,23 @@ class OutboxRepository:
             " WHERE id = %s",
             (error[:500], delay_s, item.id),
         )
+
+    async def bury(self, item: OutboxItem, error: str) -> None:
+        """Give the item up for good, keeping why."""
+        await self._conn.execute(
+            "UPDATE ingestor.ticket_outbox SET dead_at = now(), last_error = %s WHERE id = %s",
+            (error[:500], item.id),
+        )
+
+    async def opening_is_dead(self, incident_id: str) -> bool:
+        """Whether the item that opens the incident's ticket was given up."""
+        async with self._conn.cursor() as cur:
+            await cur.execute(
+                "SELECT 1 FROM ingestor.ticket_outbox WHERE incident_id = %s AND action = 'open'"
+                " AND dead_at IS NOT NULL",
+                (incident_id,),
+            )
+            return await cur.fetchone() is not None
 
     async def close_incidents_of(self, ticket_id: str) -> int:
         """The ticket is done with: its incident closes, and the next alert opens a new one."""

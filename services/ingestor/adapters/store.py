@@ -14,7 +14,8 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from services.ingestor.domain.incidents import Incident, TicketNote
-from services.ingestor.domain.model import AlertSignal, AlertType
+from services.ingestor.domain.model import AlertSignal, AlertType, ClockState
+from services.ingestor.domain.text import clean_text
 
 __all__ = ["DeadLetter", "DeviceTouch", "IngestStore"]
 
@@ -40,12 +41,15 @@ class DeadLetter:
 
 @dataclass(frozen=True, slots=True)
 class DeviceTouch:
-    """A device was heard from: when last, what it last said, whether it says it is online."""
+    """A device was heard from: when last, what it last said, whether it says it is online,
+    and what its latest time said of its clock (None: it sent no time)."""
 
     device_id: str
     last_seen_at: datetime
     last_values: dict[str, float]
     online: bool
+    clock: ClockState | None = None
+    clock_offset_s: float | None = None
 
 
 def _incident(row: dict[str, Any]) -> Incident:
@@ -108,19 +112,23 @@ class IngestStore:
                 "WITH stored AS (INSERT INTO ingestor.telemetry (time, device_id, metric, value)"
                 " SELECT time, device_id, metric, value FROM telemetry_in ON CONFLICT DO NOTHING"
                 " RETURNING 1),"
-                " t AS (SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::jsonb[], %s::bool[])"
-                " AS t(device_id, seen, vals, online)),"
+                " t AS (SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::jsonb[], %s::bool[],"
+                " %s::text[], %s::float8[]) AS t(device_id, seen, vals, online, clock, clock_offset_s)),"
                 " old AS (SELECT d.device_id, d.online, (t.seen >= d.last_seen_at) IS NOT FALSE AS newer"
                 " FROM ingestor.devices d JOIN t USING (device_id) ORDER BY d.device_id FOR UPDATE OF d),"
                 " touched AS (UPDATE ingestor.devices d SET last_seen_at = greatest(d.last_seen_at, t.seen),"
                 " last_values = CASE WHEN old.newer THEN d.last_values || t.vals ELSE t.vals || d.last_values END,"
-                " online = CASE WHEN old.newer THEN t.online ELSE d.online END"
+                " online = CASE WHEN old.newer THEN t.online ELSE d.online END,"
+                " clock = CASE WHEN t.clock IS NOT NULL AND (old.newer OR d.clock IS NULL) THEN t.clock ELSE d.clock END,"
+                " clock_offset_s = CASE WHEN t.clock IS NOT NULL AND (old.newer OR d.clock IS NULL)"
+                " THEN t.clock_offset_s ELSE d.clock_offset_s END"
                 " FROM t JOIN old USING (device_id) WHERE d.device_id = t.device_id"
                 " RETURNING d.device_id, old.online AS was_online, d.online AS now_online)"
                 " SELECT (SELECT count(*) FROM stored),"
                 " array(SELECT device_id FROM touched WHERE NOT was_online AND now_online)",
                 ([i.device_id for i in items], [i.last_seen_at for i in items],
-                 [Jsonb(i.last_values) for i in items], [i.online for i in items]),
+                 [Jsonb(i.last_values) for i in items], [i.online for i in items],
+                 [i.clock and i.clock.value for i in items], [i.clock_offset_s for i in items]),
             )  # fmt: skip
             outcome = await cur.fetchone()
         assert outcome is not None
@@ -140,11 +148,15 @@ class IngestStore:
             )
             return [(row[0], row[1]) for row in await cur.fetchall()]
 
-    async def count_offline(self) -> int:
+    async def count_troubled(self) -> tuple[int, int]:
+        """How many devices are offline, and how many have a wrong clock."""
         async with self._conn.cursor() as cur:
-            await cur.execute("SELECT count(*) FROM ingestor.devices WHERE NOT online")
+            await cur.execute(
+                "SELECT count(*) FILTER (WHERE NOT online),"
+                " count(*) FILTER (WHERE clock IN ('skewed', 'no_zone')) FROM ingestor.devices"
+            )
             row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def new_signals(self, signals: list[AlertSignal]) -> list[AlertSignal]:
         """Store signals; returns those not stored before (a redelivered message repeats none).
@@ -238,6 +250,7 @@ class IngestStore:
         )
 
     async def dead_letters(self, letters: list[DeadLetter]) -> None:
+        """Store dead letters; their text is cleaned of what PostgreSQL cannot hold (NUL)."""
         if not letters:
             return
         async with self._conn.cursor() as cur:
@@ -247,9 +260,9 @@ class IngestStore:
                 [
                     (
                         d.received_at,
-                        d.topic[:512],
+                        clean_text(d.topic, 512),
                         d.reason,
-                        d.detail[:500],
+                        clean_text(d.detail, 500),
                         d.payload,
                         d.size_bytes,
                     )

@@ -12,6 +12,7 @@ __all__ = [
     "ALERT_PRIORITY",
     "AlertSignal",
     "AlertType",
+    "ClockState",
     "Device",
     "DeviceKind",
     "Inbound",
@@ -45,6 +46,16 @@ class AlertType(StrEnum):
     DOOR_FAULTS = "door_faults"
     ENTRAPMENT = "entrapment"
     DEVICE_OFFLINE = "device_offline"
+
+
+class ClockState(StrEnum):
+    """What the time a device last sent says of its clock: `ok` (used), `skewed` (not
+    plausible: a flat clock battery, no NTP) or `no_zone` (local time without a zone, and
+    no offset registered for the device). The last two are replaced by the receive time."""
+
+    OK = "ok"
+    SKEWED = "skewed"
+    NO_ZONE = "no_zone"
 
 
 #: The ticket priority each alert opens with.

@@ -53,3 +53,5 @@ def validate_device(device: Device) -> None:
             raise InvalidDevice(f"unknown threshold {name[:40]!r}; known: {', '.join(THRESHOLDS)}")
         if not math.isfinite(limit):
             raise InvalidDevice(f"threshold {name} must be a finite number")
+    if not -14 <= device.thresholds.get("utc_offset_h", 0) <= 14:
+        raise InvalidDevice("threshold utc_offset_h must be between -14 and 14 hours")

@@ -70,6 +70,8 @@ def record_to_pb(r: DeviceRecord) -> pb.Device:
         online=r.online,
         created_at=_ts(r.created_at),
         updated_at=_ts(r.updated_at),
+        clock=r.clock,
+        clock_offset_s=r.clock_offset_s,
     )
     if r.last_seen_at is not None:
         message.last_seen_at.CopyFrom(_ts(r.last_seen_at))

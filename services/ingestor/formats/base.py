@@ -1,18 +1,52 @@
-"""The one interface every payload format implements, and helpers they share."""
+"""The one interface every payload format implements, and what a parse reports besides its
+observations.
+
+Real devices are sloppy, so a message is read as far as it can be: a field that cannot be
+read is skipped and noted (`Skipped`), a device time that cannot be believed is replaced by
+the time the message was received and the device's clock is noted (`ClockState`). Only a
+message with nothing usable in it is rejected (`Rejected`), and then as a whole.
+"""
 
 from __future__ import annotations
 
+import itertools
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 
-from services.ingestor.domain.model import Device, Observation, PayloadFormat, Rejected
+from services.ingestor.domain.model import (
+    ClockState,
+    Device,
+    Observation,
+    PayloadFormat,
+    Reading,
+    Rejected,
+)
+from services.ingestor.domain.text import clean_text
 
-__all__ = ["MAX_FUTURE", "MAX_PAST", "FormatAdapter", "Route", "check_time", "number", "parse_time"]
+__all__ = [
+    "MAX_FUTURE",
+    "MAX_METRICS",
+    "MAX_NAME_CHARS",
+    "MAX_PAST",
+    "FormatAdapter",
+    "Notes",
+    "Parsed",
+    "Route",
+    "Skipped",
+]
 
 MAX_FUTURE = timedelta(minutes=5)
 MAX_PAST = timedelta(days=30)
+#: The longest metric or reading name kept; longer names are skipped as `bad_name`.
+MAX_NAME_CHARS = 64
+#: The most metrics read from one message; the rest are skipped as `too_many`.
+MAX_METRICS = 256
+_MAX_TEXT_CHARS = 500
+#: Words devices use for true and false (Tasmota's ON/OFF, strings for booleans).
+_TRUE_WORDS = frozenset({"true", "on", "yes", "1"})
+_FALSE_WORDS = frozenset({"false", "off", "no", "0"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +63,126 @@ class Route:
     source_topic: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A field of a message that could not be read, and why (`bad_type`, `bad_name`, ...)."""
+
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """What one message says: its observations, the fields skipped, and what its time says
+    of the device's clock (`clock`: None when the message carries no time; the device's
+    offset from the receive time in seconds when its time was skewed)."""
+
+    observations: list[Observation]
+    skipped: tuple[Skipped, ...] = ()
+    clock: ClockState | None = None
+    clock_offset_s: float | None = None
+
+
+@dataclass(slots=True)
+class Notes:
+    """Collects, while one message is read, what `Parsed` reports besides observations; the
+    readers (`number`, `flag`, `time`, `text`) never raise."""
+
+    received_at: datetime
+    skipped: list[Skipped] = field(default_factory=list)
+    clock: ClockState | None = None
+    clock_offset_s: float | None = None
+
+    def skip(self, name: str, reason: str) -> None:
+        self.skipped.append(Skipped(name[:MAX_NAME_CHARS], reason))
+
+    def number(self, name: str, value: object) -> float | None:
+        """A metric value as a float: numbers, booleans as 1/0, numbers and on/off words
+        written as strings; None (and the field skipped) for anything else or a bad name."""
+        if not _good_name(name):
+            self.skip(name, "bad_name")
+            return None
+        found = _as_number(value)
+        if found is None:
+            self.skip(name, "bad_type")
+        return found
+
+    def numbers(self, values: dict[str, object] | object, name: str) -> dict[str, float]:
+        """Every readable value of an object of metrics; a value that is not an object is
+        skipped as a whole."""
+        if not isinstance(values, dict):
+            if values is not None:
+                self.skip(name, "bad_type")
+            return {}
+        if len(values) > MAX_METRICS:
+            self.skip(name, "too_many")
+        found = {
+            key: self.number(key, value)
+            for key, value in itertools.islice(values.items(), MAX_METRICS)
+        }
+        return {key: value for key, value in found.items() if value is not None}
+
+    def flag(self, name: str, value: object) -> bool | None:
+        """A true/false field: booleans, 1/0, and words such as "true", "ON", "off"."""
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in _TRUE_WORDS or word in _FALSE_WORDS:
+                return word in _TRUE_WORDS
+        self.skip(name, "bad_type")
+        return None
+
+    def text(self, name: str, value: object) -> str:
+        """A free text field, without control characters and at most 500 characters."""
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            self.skip(name, "bad_type")
+            return ""
+        return clean_text(value, _MAX_TEXT_CHARS)
+
+    def time(self, value: object, utc_offset_h: float | None = None) -> datetime:
+        """The device's time: ISO 8601 or epoch seconds. Missing means the receive time; so
+        does a time that cannot be read (skipped as `bad_time`), one without a zone when the
+        device has no registered offset (`ClockState.NO_ZONE`) and one that is implausible
+        (`ClockState.SKEWED`)."""
+        if value is None:
+            return self.received_at
+        when = _read_time(value, utc_offset_h)
+        if when is None:
+            self.skip("time", "bad_time")
+            return self.received_at
+        if when.tzinfo is None:
+            self.clock, self.clock_offset_s = ClockState.NO_ZONE, None
+            return self.received_at
+        return self.checked(when)
+
+    def checked(self, when: datetime) -> datetime:
+        """`when` if it is no more than 5 minutes ahead of or 30 days behind the receive
+        time; otherwise the receive time, and the device's clock is noted as skewed."""
+        try:
+            when = when.astimezone(UTC)
+            offset: float | None = (when - self.received_at).total_seconds()
+        except (OverflowError, ValueError):  # beyond what a datetime holds, once in UTC
+            offset = None
+        if offset is not None and -MAX_PAST.total_seconds() <= offset <= MAX_FUTURE.total_seconds():
+            self.clock, self.clock_offset_s = ClockState.OK, None
+            return when
+        self.clock = ClockState.SKEWED
+        self.clock_offset_s = None if offset is None else round(offset, 3)
+        return self.received_at
+
+    def parsed(self, observations: list[Observation]) -> Parsed:
+        """The result; rejects the message when fields were skipped and nothing is left."""
+        if self.skipped and _nothing_read(observations):
+            first = self.skipped[0]
+            raise Rejected(first.reason, f"{first.field}: nothing in the message could be read")
+        return Parsed(observations, tuple(self.skipped), self.clock, self.clock_offset_s)
+
+
 class FormatAdapter(ABC):
     """Turns one MQTT message of one format into observations, or raises `Rejected`."""
 
@@ -43,54 +197,62 @@ class FormatAdapter(ABC):
         """The route for a topic of this format, or None when the topic is not one of ours
         or carries nothing to store (commands, bridge state)."""
 
+    def parse(self, route: Route, payload: bytes, device: Device, received_at: datetime) -> Parsed:
+        """What the payload says; raises Rejected(reason, detail) when nothing is usable."""
+        notes = Notes(received_at)
+        return notes.parsed(self.read(route, payload, device, notes))
+
     @abstractmethod
-    def parse(
-        self, route: Route, payload: bytes, device: Device, received_at: datetime
-    ) -> list[Observation]:
-        """The observations in the payload; raises Rejected(reason, detail) when unusable."""
+    def read(self, route: Route, payload: bytes, device: Device, notes: Notes) -> list[Observation]:
+        """The observations in the payload, noting skipped fields and clock trouble in
+        `notes`; raises Rejected when the message as a whole is unusable."""
 
 
-def parse_time(value: object, received_at: datetime) -> datetime:
-    """An ISO 8601 string with a zone or epoch seconds, checked against `received_at`.
+def _good_name(name: str) -> bool:
+    return 0 < len(name) <= MAX_NAME_CHARS and name.isprintable()
 
-    Missing (None) means `received_at`.
-    """
-    if value is None:
-        return received_at
+
+def _as_number(value: object) -> float | None:
     if isinstance(value, bool):
-        raise Rejected("bad_time", "time is a boolean")
-    if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise Rejected("bad_time", "time is not finite")
+        return 1.0 if value else 0.0
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE_WORDS or word in _FALSE_WORDS:
+            return 1.0 if word in _TRUE_WORDS else 0.0
+        if len(word) > 64:
+            return None
         try:
-            when = datetime.fromtimestamp(value, UTC)
-        except (OverflowError, OSError, ValueError) as exc:
-            raise Rejected("bad_time", str(exc)) from None
-    elif isinstance(value, str):
-        try:
-            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = float(word)
         except ValueError:
-            raise Rejected("bad_time", f"not ISO 8601: {value[:40]!r}") from None
-        if when.tzinfo is None:
-            raise Rejected("bad_time", "time has no time zone")
-    else:
-        raise Rejected("bad_time", f"time is a {type(value).__name__}")
-    return check_time(when.astimezone(UTC), received_at)
+            return None
+    if isinstance(value, int | float):
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
 
 
-def check_time(when: datetime, received_at: datetime) -> datetime:
-    """`when` if it is no more than 5 minutes ahead of or 30 days behind `received_at`."""
-    if when > received_at + MAX_FUTURE:
-        raise Rejected("time_out_of_range", f"{when.isoformat()} is in the future")
-    if when < received_at - MAX_PAST:
-        raise Rejected("time_out_of_range", f"{when.isoformat()} is too far in the past")
+def _read_time(value: object, utc_offset_h: float | None) -> datetime | None:
+    """A datetime (naive when the text has no zone and no offset is given), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        if when.tzinfo is None and utc_offset_h is not None:
+            when = when.replace(tzinfo=timezone(timedelta(hours=utc_offset_h)))
+    except (ValueError, OverflowError):
+        return None
     return when
 
 
-def number(name: str, value: object) -> float:
-    """A metric value as a float: numbers and booleans; anything else is rejected."""
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, int | float) and math.isfinite(value):
-        return float(value)
-    raise Rejected("bad_type", f"{name[:40]} is not a number")
+def _nothing_read(observations: list[Observation]) -> bool:
+    return all(isinstance(o, Reading) and not o.metrics for o in observations)

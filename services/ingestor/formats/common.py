@@ -1,9 +1,10 @@
 """What the payload formats share: decoding, typed field access, metric names and topic roots.
 
-Reasons a message is rejected, beyond those of `base`: `bad_json` (not UTF-8, not JSON, or
-the non-standard NaN and Infinity), `bad_type` (a value of the wrong JSON type),
-`missing_field`, `bad_value` (a word outside the vocabulary, such as an unknown alert type)
-and `device_mismatch` (the topic speaks for another device than the one given).
+Reasons a message is rejected as a whole: `bad_json` (not UTF-8, not JSON, or the
+non-standard NaN and Infinity), `bad_type` (the message, or a part it cannot do without,
+is of the wrong JSON type), `missing_field`, `bad_value` (a word outside the vocabulary,
+such as an unknown alert type) and `device_mismatch` (the topic speaks for another device
+than the one given). A field the message can do without is skipped instead (`base.Notes`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from services.ingestor.domain.model import Device, Rejected
-from services.ingestor.formats.base import Route, number
+from services.ingestor.formats.base import Notes, Route
 
 __all__ = [
     "FIXED_ROOTS",
@@ -27,8 +28,8 @@ __all__ = [
     "json_object",
     "load_json",
     "member",
-    "numbers",
     "online_word",
+    "part",
     "pick",
     "text",
 ]
@@ -87,21 +88,25 @@ def member(obj: JsonObject, key: str, kind: type[_T], default: _T | None = None)
     return value
 
 
-def child(obj: JsonObject, key: str, *, required: bool = False) -> JsonObject:
-    """`obj[key]` checked to be an object; absent or null is empty unless `required`."""
+def child(obj: JsonObject, key: str) -> JsonObject:
+    """`obj[key]`, which must be an object: the message is unusable without it."""
     value = obj.get(key)
     if value is None:
-        if required:
-            raise Rejected("missing_field", key[:40])
-        return {}
+        raise Rejected("missing_field", key[:40])
     if not isinstance(value, dict):
         raise Rejected("bad_type", f"{key[:40]} is not an object")
     return value
 
 
-def numbers(values: Mapping[str, object]) -> dict[str, float]:
-    """Every value as a number (booleans count as 1/0), keeping the names."""
-    return {name: number(name, value) for name, value in values.items()}
+def part(obj: JsonObject, key: str, notes: Notes) -> JsonObject:
+    """`obj[key]` if it is an object; absent or null is empty, anything else is skipped."""
+    value = obj.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        notes.skip(key, "bad_type")
+        return {}
+    return value
 
 
 def channel_metric(name: str, channel: int) -> str:
@@ -109,13 +114,17 @@ def channel_metric(name: str, channel: int) -> str:
     return f"{name}_{channel}" if channel else name
 
 
-def pick(obj: JsonObject, names: Mapping[str, str], channel: int = 0) -> dict[str, float]:
-    """The known fields of `obj` as metrics named by `names`; absent and null fields are skipped."""
-    return {
-        channel_metric(metric, channel): number(key, obj[key])
+def pick(
+    obj: JsonObject, names: Mapping[str, str], notes: Notes, channel: int = 0
+) -> dict[str, float]:
+    """The readable known fields of `obj` as metrics named by `names`; absent and null
+    fields are left out, unreadable ones skipped."""
+    found = {
+        channel_metric(metric, channel): notes.number(key, obj[key])
         for key, metric in names.items()
         if obj.get(key) is not None
     }
+    return {name: value for name, value in found.items() if value is not None}
 
 
 def online_word(word: str) -> bool | None:

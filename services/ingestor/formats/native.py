@@ -6,7 +6,8 @@ appended for protobuf (`telemetry/pb`).
 
 Protobuf cannot tell an absent field from its zero value: a zero `time` means the time
 the message was received, and an absent `active` is false (a clear), unlike JSON where it
-defaults to true.
+defaults to true. In JSON, `active` and `online` may also be 1/0 or words ("true", "off").
+An alert's `type` is matched without regard to case.
 """
 
 from __future__ import annotations
@@ -28,14 +29,11 @@ from services.ingestor.domain.model import (
     Rejected,
     StatusSignal,
 )
-from services.ingestor.formats.base import FormatAdapter, Route, check_time, parse_time
+from services.ingestor.formats.base import FormatAdapter, Notes, Route
 from services.ingestor.formats.common import (
     NATIVE_ROOT,
     check_device,
-    child,
     json_object,
-    member,
-    numbers,
     online_word,
     text,
 )
@@ -71,45 +69,55 @@ class NativeFormat(FormatAdapter):
             return None
         return Route(self.format, "/".join(parts[3:]), device_id=device_id)
 
-    def parse(
-        self, route: Route, payload: bytes, device: Device, received_at: datetime
-    ) -> list[Observation]:
+    def read(self, route: Route, payload: bytes, device: Device, notes: Notes) -> list[Observation]:
         check_device(route, device)
         kind, _, encoding = route.channel.partition("/")
         if encoding:
-            return _parse_protobuf(kind, payload, device, received_at)
-        return _parse_json(kind, payload, device, received_at)
+            return _read_protobuf(kind, payload, device, notes)
+        return _read_json(kind, payload, device, notes)
 
 
-def _alert_type(name: str) -> AlertType:
-    if not name:
+def _alert_type(name: object) -> AlertType:
+    if name is None or name == "":
         raise Rejected("missing_field", "type")
+    if not isinstance(name, str):
+        raise Rejected("bad_type", "type is not a str")
     try:
-        return _SENT_ALERTS[name]
+        return _SENT_ALERTS[name.strip().lower()]
     except KeyError:
         raise Rejected("bad_value", f"unknown alert type {name[:40]!r}") from None
 
 
-def _parse_json(
-    kind: str, payload: bytes, device: Device, received_at: datetime
-) -> list[Observation]:
+def _read_json(kind: str, payload: bytes, device: Device, notes: Notes) -> list[Observation]:
     if kind == _STATUS and (online := online_word(text(payload))) is not None:
-        return [StatusSignal(device.device_id, received_at, online)]
+        return [StatusSignal(device.device_id, notes.received_at, online)]
     message = json_object(payload)
-    time = parse_time(message.get("time"), received_at)
+    time = notes.time(message.get("time"))
     if kind == _TELEMETRY:
-        return [Reading(device.device_id, time, numbers(child(message, "metrics", required=True)))]
+        metrics = message.get("metrics")
+        if metrics is None:
+            raise Rejected("missing_field", "metrics")
+        if not isinstance(metrics, dict):
+            raise Rejected("bad_type", "metrics is not an object")
+        return [Reading(device.device_id, time, notes.numbers(metrics, "metrics"))]
     if kind == _ALERT:
+        active = message.get("active")
         alert = AlertSignal(
             device.device_id,
             time,
-            _alert_type(member(message, "type", str)),
-            member(message, "active", bool, True),
-            numbers(child(message, "readings")),
-            member(message, "detail", str, ""),
+            _alert_type(message.get("type")),
+            True if active is None else notes.flag("active", active) is not False,
+            notes.numbers(message.get("readings"), "readings"),
+            notes.text("detail", message.get("detail")),
         )
         return [alert]
-    return [StatusSignal(device.device_id, time, member(message, "online", bool))]
+    said = message.get("online")
+    if said is None:
+        raise Rejected("missing_field", "online")
+    state = notes.flag("online", said)
+    if state is None:
+        raise Rejected("bad_type", "online is not true or false")
+    return [StatusSignal(device.device_id, time, state)]
 
 
 def _decode(message_type: type[_M], payload: bytes) -> _M:
@@ -119,33 +127,32 @@ def _decode(message_type: type[_M], payload: bytes) -> _M:
         raise Rejected("bad_protobuf", str(exc)[:80]) from None
 
 
-def _protobuf_time(stamp: Timestamp, received_at: datetime) -> datetime:
+def _protobuf_time(stamp: Timestamp, notes: Notes) -> datetime:
     if stamp.seconds == 0 and stamp.nanos == 0:
-        return received_at
+        return notes.received_at
     try:
         when = stamp.ToDatetime(tzinfo=UTC)
-    except (ValueError, OverflowError) as exc:
-        raise Rejected("bad_time", str(exc)[:80]) from None
-    return check_time(when, received_at)
+    except (ValueError, OverflowError):
+        notes.skip("time", "bad_time")
+        return notes.received_at
+    return notes.checked(when)
 
 
-def _parse_protobuf(
-    kind: str, payload: bytes, device: Device, received_at: datetime
-) -> list[Observation]:
+def _read_protobuf(kind: str, payload: bytes, device: Device, notes: Notes) -> list[Observation]:
     if kind == _TELEMETRY:
         telemetry = _decode(telemetry_pb2.TelemetryPayload, payload)
-        time = _protobuf_time(telemetry.time, received_at)
-        return [Reading(device.device_id, time, numbers(telemetry.metrics))]
+        time = _protobuf_time(telemetry.time, notes)
+        return [Reading(device.device_id, time, notes.numbers(dict(telemetry.metrics), "metrics"))]
     if kind == _ALERT:
         message = _decode(telemetry_pb2.AlertPayload, payload)
         alert = AlertSignal(
             device.device_id,
-            _protobuf_time(message.time, received_at),
+            _protobuf_time(message.time, notes),
             _alert_type(message.type),
             message.active,
-            numbers(message.readings),
-            message.detail,
+            notes.numbers(dict(message.readings), "readings"),
+            notes.text("detail", message.detail),
         )
         return [alert]
     status = _decode(telemetry_pb2.StatusPayload, payload)
-    return [StatusSignal(device.device_id, _protobuf_time(status.time, received_at), status.online)]
+    return [StatusSignal(device.device_id, _protobuf_time(status.time, notes), status.online)]

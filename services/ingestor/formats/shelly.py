@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
 
 from services.ingestor.domain.model import (
     Device,
@@ -23,7 +22,7 @@ from services.ingestor.domain.model import (
     Rejected,
     StatusSignal,
 )
-from services.ingestor.formats.base import FormatAdapter, Route, parse_time
+from services.ingestor.formats.base import FormatAdapter, Notes, Route
 from services.ingestor.formats.common import (
     FIXED_ROOTS,
     JsonObject,
@@ -32,6 +31,7 @@ from services.ingestor.formats.common import (
     json_object,
     load_json,
     member,
+    part,
     pick,
 )
 
@@ -39,7 +39,7 @@ __all__ = ["ShellyGen2Format"]
 
 _RPC, _ONLINE = "events/rpc", "online"
 _STATUS_METHODS = frozenset({"NotifyStatus", "NotifyFullStatus"})
-_SWITCH = re.compile(r"switch:(\d+)", re.ASCII)
+_SWITCH = re.compile(r"switch:(\d{1,3})", re.ASCII)
 #: Fields of a switch used, and the metric each becomes; `aenergy` and `temperature`
 #: are objects of their own.
 _SWITCH_METRICS: Mapping[str, str] = {"voltage": "voltage", "current": "current", "apower": "power"}
@@ -60,29 +60,27 @@ class ShellyGen2Format(FormatAdapter):
             return None
         return Route(self.format, channel, source_topic=device_id)
 
-    def parse(
-        self, route: Route, payload: bytes, device: Device, received_at: datetime
-    ) -> list[Observation]:
+    def read(self, route: Route, payload: bytes, device: Device, notes: Notes) -> list[Observation]:
         check_device(route, device)
         if route.channel == _ONLINE:
             online = load_json(payload)
             if not isinstance(online, bool):
                 raise Rejected("bad_type", "online is not true or false")
-            return [StatusSignal(device.device_id, received_at, online)]
+            return [StatusSignal(device.device_id, notes.received_at, online)]
         notification = json_object(payload)
         if member(notification, "method", str) not in _STATUS_METHODS:
             return []
-        params = child(notification, "params", required=True)
+        params = child(notification, "params")
         metrics: dict[str, float] = {}
         for key in params:
             if match := _SWITCH.fullmatch(key):
-                metrics |= _switch(child(params, key), int(match[1]))
-        return [Reading(device.device_id, parse_time(params.get("ts"), received_at), metrics)]
+                metrics |= _switch(part(params, key, notes), int(match[1]), notes)
+        return [Reading(device.device_id, notes.time(params.get("ts")), metrics)]
 
 
-def _switch(switch: JsonObject, channel: int) -> dict[str, float]:
+def _switch(switch: JsonObject, channel: int, notes: Notes) -> dict[str, float]:
     return (
-        pick(switch, _SWITCH_METRICS, channel)
-        | pick(child(switch, "aenergy"), _ENERGY_METRICS, channel)
-        | pick(child(switch, "temperature"), _TEMPERATURE_METRICS, channel)
+        pick(switch, _SWITCH_METRICS, notes, channel)
+        | pick(part(switch, "aenergy", notes), _ENERGY_METRICS, notes, channel)
+        | pick(part(switch, "temperature", notes), _TEMPERATURE_METRICS, notes, channel)
     )

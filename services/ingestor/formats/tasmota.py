@@ -4,9 +4,11 @@ The device's `source_topic` is its Tasmota topic. Other telemetry (`STATE`, `INF
 carries nothing to store.
 
 Tasmota's `Time` is the device's local time and has no time zone unless the device is set
-to add one (`SetOption52 1`). A zone-less time is taken as UTC, or as UTC plus the hours
-in the device's `utc_offset_h` threshold (e.g. 8 for China Standard Time), so register
-that offset for devices that keep local time. A time with a zone is used as it is.
+to add one (`SetOption52 1`). A zone-less time is taken as UTC plus the hours in the
+device's `utc_offset_h` threshold (e.g. 8 for China Standard Time); without that threshold
+it cannot be placed, so the receive time is used and the device is flagged (`no_zone`).
+A time with a zone is used as it is. A device without NTP sends times near 1970: those,
+like any implausible time, give way to the receive time (`skewed`).
 
 Devices with several energy channels report lists (`"Power": [12, 0]`): the first entry
 keeps the metric name, the others get the channel as a suffix (`power_1`). `Today` and
@@ -16,7 +18,6 @@ keeps the metric name, the others get the channel as a suffix (`power_1`). `Toda
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
 
 from services.ingestor.domain.model import (
     Device,
@@ -26,21 +27,23 @@ from services.ingestor.domain.model import (
     Rejected,
     StatusSignal,
 )
-from services.ingestor.formats.base import FormatAdapter, Route, check_time, number, parse_time
+from services.ingestor.formats.base import FormatAdapter, Notes, Route
 from services.ingestor.formats.common import (
     TASMOTA_ROOT,
     JsonObject,
     channel_metric,
     check_device,
-    child,
     json_object,
     online_word,
+    part,
     text,
 )
 
 __all__ = ["TasmotaFormat"]
 
 _SENSOR, _LWT = "SENSOR", "LWT"
+#: Channels read from a list; a meter has a handful (`"Power": [12, 0]`).
+_MAX_CHANNELS = 16
 #: `ENERGY` keys used, and the metric each becomes.
 _ENERGY: Mapping[str, str] = {
     "Voltage": "voltage",
@@ -69,40 +72,27 @@ class TasmotaFormat(FormatAdapter):
             return None
         return Route(self.format, parts[2], source_topic=parts[1])
 
-    def parse(
-        self, route: Route, payload: bytes, device: Device, received_at: datetime
-    ) -> list[Observation]:
+    def read(self, route: Route, payload: bytes, device: Device, notes: Notes) -> list[Observation]:
         check_device(route, device)
         if route.channel == _LWT:
             word = text(payload)
             online = online_word(word)
             if online is None:
                 raise Rejected("bad_value", f"last will {word[:40]!r}")
-            return [StatusSignal(device.device_id, received_at, online)]
+            return [StatusSignal(device.device_id, notes.received_at, online)]
         sensor = json_object(payload)
-        time = _local_time(sensor.get("Time"), device, received_at)
-        return [Reading(device.device_id, time, _energy(child(sensor, "ENERGY")))]
+        time = notes.time(sensor.get("Time"), device.thresholds.get("utc_offset_h"))
+        return [Reading(device.device_id, time, _energy(part(sensor, "ENERGY", notes), notes))]
 
 
-def _local_time(value: object, device: Device, received_at: datetime) -> datetime:
-    """`Time` in the device's zone when it names none (see the module docstring)."""
-    if not isinstance(value, str):
-        return parse_time(value, received_at)
-    try:
-        when = datetime.fromisoformat(value)
-        if when.tzinfo is None:
-            offset = timedelta(hours=device.thresholds.get("utc_offset_h", 0))
-            when = when.replace(tzinfo=timezone(offset))
-    except ValueError as exc:
-        raise Rejected("bad_time", str(exc)[:80]) from None
-    return check_time(when.astimezone(UTC), received_at)
-
-
-def _energy(energy: JsonObject) -> dict[str, float]:
+def _energy(energy: JsonObject, notes: Notes) -> dict[str, float]:
     metrics: dict[str, float] = {}
     for key, name in _ENERGY.items():
         value = energy.get(key)
-        for channel, item in enumerate(value if isinstance(value, list) else [value]):
-            if item is not None:
-                metrics[channel_metric(name, channel)] = number(key, item)
+        items = value if isinstance(value, list) else [value]
+        if len(items) > _MAX_CHANNELS:
+            notes.skip(key, "too_many")
+        for channel, item in enumerate(items[:_MAX_CHANNELS]):
+            if item is not None and (number := notes.number(key, item)) is not None:
+                metrics[channel_metric(name, channel)] = number
     return metrics

@@ -5,7 +5,8 @@ commands (`/set`, `/get`, also with an attribute after them) carry nothing to st
 
 State messages carry no time of their own except `last_seen` when Zigbee2MQTT is set to
 add it (ISO 8601, or epoch milliseconds); without it the receive time is used. Known keys
-that are null (Zigbee2MQTT's "not known yet") are skipped; unknown keys are ignored.
+that are null (Zigbee2MQTT's "not known yet") are left out; unknown keys are ignored; a known
+key that cannot be read is skipped (numbers written as strings and "ON"/"OFF" are read).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from services.ingestor.domain.model import (
     Rejected,
     StatusSignal,
 )
-from services.ingestor.formats.base import FormatAdapter, Route, parse_time
+from services.ingestor.formats.base import FormatAdapter, Notes, Route
 from services.ingestor.formats.common import (
     ZIGBEE2MQTT_ROOT,
     check_device,
@@ -71,15 +72,15 @@ class Zigbee2MQTTFormat(FormatAdapter):
             return Route(self.format, _AVAILABILITY, source_topic="/".join(levels[:-1]))
         return Route(self.format, _STATE, source_topic=name)
 
-    def parse(
-        self, route: Route, payload: bytes, device: Device, received_at: datetime
-    ) -> list[Observation]:
+    def read(self, route: Route, payload: bytes, device: Device, notes: Notes) -> list[Observation]:
         check_device(route, device)
         if route.channel == _AVAILABILITY:
-            return [StatusSignal(device.device_id, received_at, _available(payload))]
+            if not payload:  # the retained state cleared, as when a device is renamed
+                return []
+            return [StatusSignal(device.device_id, notes.received_at, _available(payload))]
         state = json_object(payload)
-        time = _last_seen(state.get("last_seen"), received_at)
-        return [Reading(device.device_id, time, pick(state, _METRICS))]
+        time = _last_seen(state.get("last_seen"), notes)
+        return [Reading(device.device_id, time, pick(state, _METRICS, notes))]
 
 
 def _available(payload: bytes) -> bool:
@@ -94,7 +95,10 @@ def _available(payload: bytes) -> bool:
     return online
 
 
-def _last_seen(value: object, received_at: datetime) -> datetime:
+def _last_seen(value: object, notes: Notes) -> datetime:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        value = value / 1000  # epoch milliseconds
-    return parse_time(value, received_at)
+        try:
+            value = value / 1000  # epoch milliseconds
+        except OverflowError:
+            value = "unreadable"
+    return notes.time(value)

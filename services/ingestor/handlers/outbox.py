@@ -2,6 +2,10 @@
 
 Opening is exactly once: CreateTicket carries the incident id as its idempotency key, so a
 retry after a crash returns the ticket already made. Activity events are at least once.
+A transient failure (UNAVAILABLE, DEADLINE_EXCEEDED...) is retried with backoff; a permanent
+one (`PERMANENT_CODES`: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION...) ends the item
+as dead, with its reason, an ERROR line and `ingestor_outbox_dead_total`; so do the repeats
+and clears of an incident whose ticket could not be opened.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from maintenance.intake.v1 import intake_pb2 as pb
 from psycopg_pool import AsyncConnectionPool
 
 from services.common.protoenum import number_of
+from services.common.rpc_errors import PERMANENT_CODES
 from services.ingestor import metrics
 from services.ingestor.adapters.outbox_repo import OutboxItem, OutboxRepository
 from services.ingestor.adapters.store import IngestStore
@@ -36,6 +41,10 @@ ACTOR = pb.Actor(username="ingestor", role=pb.ROLE_SYSTEM, channel=pb.CHANNEL_SE
 
 class _NotYet(Exception):
     """The item waits for something else (its incident's ticket) to happen first."""
+
+
+class _GivenUp(Exception):
+    """The item can never be delivered; the message says why."""
 
 
 class Outbox:
@@ -78,7 +87,13 @@ class Outbox:
             except _NotYet:
                 await self._retry(item, "waiting for the incident's ticket", 1.0)
                 continue
+            except _GivenUp as exc:
+                await self._bury(item, "GIVEN_UP", str(exc))
+                continue
             except grpc.aio.AioRpcError as exc:
+                if exc.code() in PERMANENT_CODES:
+                    await self._bury(item, exc.code().name, exc.details() or "")
+                    continue
                 metrics.OUTBOX_FAILURES.inc()
                 delay = min(60.0, 0.5 * 2**item.attempts)
                 log.warning(
@@ -95,6 +110,15 @@ class Outbox:
             delivered += 1
         return delivered
 
+    async def _bury(self, item: OutboxItem, code: str, detail: str) -> None:
+        """Intake refused the item for good (or it can never be sent): keep it as dead with
+        its reason instead of retrying it forever."""
+        log.error("outbox item %d (%s of incident %s) given up: %s: %s",
+                  item.id, item.action, item.incident_id, code, detail)  # fmt: skip
+        metrics.OUTBOX_DEAD.labels(code).inc()
+        async with self._pool.connection() as conn, conn.transaction():
+            await OutboxRepository(conn).bury(item, f"{code}: {detail}")
+
     async def _retry(self, item: OutboxItem, error: str, delay_s: float) -> None:
         async with self._pool.connection() as conn, conn.transaction():
             await OutboxRepository(conn).retry_later(item, error, delay_s)
@@ -103,12 +127,17 @@ class Outbox:
         """Send one item; returns the ticket id when it opened one."""
         async with self._pool.connection() as conn:
             incident = await IngestStore(conn).incident_by_id(item.incident_id)
-        if incident is None:
-            raise _NotYet
+            dead_opening = (
+                incident is not None
+                and incident.ticket_id is None
+                and (await OutboxRepository(conn).opening_is_dead(item.incident_id))
+            )
+        if incident is None:  # written in the same transaction as the item: cannot happen
+            raise _GivenUp(f"incident {item.incident_id} does not exist")
         if item.action == "open":
             device = await self._cache.find_by_id(incident.devices[0])
             if device is None:
-                raise _NotYet
+                raise _GivenUp(f"device {incident.devices[0]} is no longer registered")
             text = sensor_ticket(incident, device)
             reply = await self._intake.CreateTicket(
                 pb.CreateTicketRequest(
@@ -134,6 +163,8 @@ class Outbox:
                 incident.alert_type,
             )
             return str(reply.ticket.id)
+        if dead_opening:
+            raise _GivenUp("the incident's ticket could not be opened")
         if incident.ticket_id is None:
             raise _NotYet
         payload = dict(item.payload)

@@ -36,8 +36,9 @@ class Watchdog:
             ]  # fmt: skip
             fresh = await store.new_signals(signals)
             await self._ingest.apply_signals(store, fresh, {}, BatchResult())
-            offline = await store.count_offline()
+            offline, clock_wrong = await store.count_troubled()
         metrics.DEVICES_OFFLINE.set(offline)
+        metrics.DEVICES_CLOCK_WRONG.set(clock_wrong)
         if silent:
             log.info(
                 "%d device(s) went silent: %s", len(silent), ", ".join(d for d, _ in silent[:10])

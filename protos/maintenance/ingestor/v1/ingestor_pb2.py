@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&maintenance/ingestor/v1/ingestor.proto\x12\x17maintenance.ingestor.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\\\n\x0e\x44\x65viceLocation\x12\x0c\n\x04site\x18\x01 \x01(\t\x12\x10\n\x08\x62uilding\x18\x02 \x01(\t\x12\r\n\x05\x66loor\x18\x03 \x01(\t\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12\r\n\x05\x61sset\x18\x05 \x01(\t\"\x87\x05\n\x06\x44\x65vice\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x31\n\x04kind\x18\x02 \x01(\x0e\x32#.maintenance.ingestor.v1.DeviceKind\x12\x39\n\x08location\x18\x03 \x01(\x0b\x32\'.maintenance.ingestor.v1.DeviceLocation\x12\x36\n\x06\x66ormat\x18\x04 \x01(\x0e\x32&.maintenance.ingestor.v1.PayloadFormat\x12\x14\n\x0csource_topic\x18\x05 \x01(\t\x12\x1b\n\x13\x65xpected_interval_s\x18\x06 \x01(\x05\x12\x43\n\nthresholds\x18\x07 \x03(\x0b\x32/.maintenance.ingestor.v1.Device.ThresholdsEntry\x12\x30\n\x0clast_seen_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x44\n\x0blast_values\x18\t \x03(\x0b\x32/.maintenance.ingestor.v1.Device.LastValuesEntry\x12\x0e\n\x06online\x18\n \x01(\x08\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x31\n\x0fThresholdsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a\x31\n\x0fLastValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"C\n\x10PutDeviceRequest\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x1f.maintenance.ingestor.v1.Device\"U\n\x11PutDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x1f.maintenance.ingestor.v1.Device\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"%\n\x10GetDeviceRequest\x12\x11\n\tdevice_id\x18\x01 \x01(\t\"D\n\x11GetDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x1f.maintenance.ingestor.v1.Device\"\x8e\x01\n\x12ListDevicesRequest\x12\x0c\n\x04site\x18\x01 \x01(\t\x12\x10\n\x08\x62uilding\x18\x02 \x01(\t\x12\x31\n\x04kind\x18\x03 \x01(\x0e\x32#.maintenance.ingestor.v1.DeviceKind\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"`\n\x13ListDevicesResponse\x12\x30\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x1f.maintenance.ingestor.v1.Device\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"E\n\x11PutDevicesRequest\x12\x30\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x1f.maintenance.ingestor.v1.Device\"6\n\x12PutDevicesResponse\x12\x0f\n\x07\x63reated\x18\x01 \x01(\x05\x12\x0f\n\x07updated\x18\x02 \x01(\x05*p\n\nDeviceKind\x12\x1b\n\x17\x44\x45VICE_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44\x45VICE_KIND_LEAK\x10\x01\x12\x15\n\x11\x44\x45VICE_KIND_POWER\x10\x02\x12\x18\n\x14\x44\x45VICE_KIND_ELEVATOR\x10\x03*\xa6\x01\n\rPayloadFormat\x12\x1e\n\x1aPAYLOAD_FORMAT_UNSPECIFIED\x10\x00\x12\x19\n\x15PAYLOAD_FORMAT_NATIVE\x10\x01\x12\x1e\n\x1aPAYLOAD_FORMAT_ZIGBEE2MQTT\x10\x02\x12\x1a\n\x16PAYLOAD_FORMAT_TASMOTA\x10\x03\x12\x1e\n\x1aPAYLOAD_FORMAT_SHELLY_GEN2\x10\x04\x32\xa8\x03\n\rDeviceService\x12\x62\n\tPutDevice\x12).maintenance.ingestor.v1.PutDeviceRequest\x1a*.maintenance.ingestor.v1.PutDeviceResponse\x12\x62\n\tGetDevice\x12).maintenance.ingestor.v1.GetDeviceRequest\x1a*.maintenance.ingestor.v1.GetDeviceResponse\x12h\n\x0bListDevices\x12+.maintenance.ingestor.v1.ListDevicesRequest\x1a,.maintenance.ingestor.v1.ListDevicesResponse\x12\x65\n\nPutDevices\x12*.maintenance.ingestor.v1.PutDevicesRequest\x1a+.maintenance.ingestor.v1.PutDevicesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&maintenance/ingestor/v1/ingestor.proto\x12\x17maintenance.ingestor.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\\\n\x0e\x44\x65viceLocation\x12\x0c\n\x04site\x18\x01 \x01(\t\x12\x10\n\x08\x62uilding\x18\x02 \x01(\t\x12\r\n\x05\x66loor\x18\x03 \x01(\t\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12\r\n\x05\x61sset\x18\x05 \x01(\t\"\xc6\x05\n\x06\x44\x65vice\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x31\n\x04kind\x18\x02 \x01(\x0e\x32#.maintenance.ingestor.v1.DeviceKind\x12\x39\n\x08location\x18\x03 \x01(\x0b\x32\'.maintenance.ingestor.v1.DeviceLocation\x12\x36\n\x06\x66ormat\x18\x04 \x01(\x0e\x32&.maintenance.ingestor.v1.PayloadFormat\x12\x14\n\x0csource_topic\x18\x05 \x01(\t\x12\x1b\n\x13\x65xpected_interval_s\x18\x06 \x01(\x05\x12\x43\n\nthresholds\x18\x07 \x03(\x0b\x32/.maintenance.ingestor.v1.Device.ThresholdsEntry\x12\x30\n\x0clast_seen_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x44\n\x0blast_values\x18\t \x03(\x0b\x32/.maintenance.ingestor.v1.Device.LastValuesEntry\x12\x0e\n\x06online\x18\n \x01(\x08\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x63lock\x18\r \x01(\t\x12\x1b\n\x0e\x63lock_offset_s\x18\x0e \x01(\x01H\x00\x88\x01\x01\x1a\x31\n\x0fThresholdsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a\x31\n\x0fLastValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x42\x11\n\x0f_clock_offset_s\"C\n\x10PutDeviceRequest\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x1f.maintenance.ingestor.v1.Device\"U\n\x11PutDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x1f.maintenance.ingestor.v1.Device\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"%\n\x10GetDeviceRequest\x12\x11\n\tdevice_id\x18\x01 \x01(\t\"D\n\x11GetDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x1f.maintenance.ingestor.v1.Device\"\x8e\x01\n\x12ListDevicesRequest\x12\x0c\n\x04site\x18\x01 \x01(\t\x12\x10\n\x08\x62uilding\x18\x02 \x01(\t\x12\x31\n\x04kind\x18\x03 \x01(\x0e\x32#.maintenance.ingestor.v1.DeviceKind\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"`\n\x13ListDevicesResponse\x12\x30\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x1f.maintenance.ingestor.v1.Device\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"E\n\x11PutDevicesRequest\x12\x30\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x1f.maintenance.ingestor.v1.Device\"6\n\x12PutDevicesResponse\x12\x0f\n\x07\x63reated\x18\x01 \x01(\x05\x12\x0f\n\x07updated\x18\x02 \x01(\x05*p\n\nDeviceKind\x12\x1b\n\x17\x44\x45VICE_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44\x45VICE_KIND_LEAK\x10\x01\x12\x15\n\x11\x44\x45VICE_KIND_POWER\x10\x02\x12\x18\n\x14\x44\x45VICE_KIND_ELEVATOR\x10\x03*\xa6\x01\n\rPayloadFormat\x12\x1e\n\x1aPAYLOAD_FORMAT_UNSPECIFIED\x10\x00\x12\x19\n\x15PAYLOAD_FORMAT_NATIVE\x10\x01\x12\x1e\n\x1aPAYLOAD_FORMAT_ZIGBEE2MQTT\x10\x02\x12\x1a\n\x16PAYLOAD_FORMAT_TASMOTA\x10\x03\x12\x1e\n\x1aPAYLOAD_FORMAT_SHELLY_GEN2\x10\x04\x32\xa8\x03\n\rDeviceService\x12\x62\n\tPutDevice\x12).maintenance.ingestor.v1.PutDeviceRequest\x1a*.maintenance.ingestor.v1.PutDeviceResponse\x12\x62\n\tGetDevice\x12).maintenance.ingestor.v1.GetDeviceRequest\x1a*.maintenance.ingestor.v1.GetDeviceResponse\x12h\n\x0bListDevices\x12+.maintenance.ingestor.v1.ListDevicesRequest\x1a,.maintenance.ingestor.v1.ListDevicesResponse\x12\x65\n\nPutDevices\x12*.maintenance.ingestor.v1.PutDevicesRequest\x1a+.maintenance.ingestor.v1.PutDevicesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,34 +36,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEVICE_THRESHOLDSENTRY']._serialized_options = b'8\001'
   _globals['_DEVICE_LASTVALUESENTRY']._loaded_options = None
   _globals['_DEVICE_LASTVALUESENTRY']._serialized_options = b'8\001'
-  _globals['_DEVICEKIND']._serialized_start=1479
-  _globals['_DEVICEKIND']._serialized_end=1591
-  _globals['_PAYLOADFORMAT']._serialized_start=1594
-  _globals['_PAYLOADFORMAT']._serialized_end=1760
+  _globals['_DEVICEKIND']._serialized_start=1542
+  _globals['_DEVICEKIND']._serialized_end=1654
+  _globals['_PAYLOADFORMAT']._serialized_start=1657
+  _globals['_PAYLOADFORMAT']._serialized_end=1823
   _globals['_DEVICELOCATION']._serialized_start=100
   _globals['_DEVICELOCATION']._serialized_end=192
   _globals['_DEVICE']._serialized_start=195
-  _globals['_DEVICE']._serialized_end=842
-  _globals['_DEVICE_THRESHOLDSENTRY']._serialized_start=742
-  _globals['_DEVICE_THRESHOLDSENTRY']._serialized_end=791
-  _globals['_DEVICE_LASTVALUESENTRY']._serialized_start=793
-  _globals['_DEVICE_LASTVALUESENTRY']._serialized_end=842
-  _globals['_PUTDEVICEREQUEST']._serialized_start=844
-  _globals['_PUTDEVICEREQUEST']._serialized_end=911
-  _globals['_PUTDEVICERESPONSE']._serialized_start=913
-  _globals['_PUTDEVICERESPONSE']._serialized_end=998
-  _globals['_GETDEVICEREQUEST']._serialized_start=1000
-  _globals['_GETDEVICEREQUEST']._serialized_end=1037
-  _globals['_GETDEVICERESPONSE']._serialized_start=1039
-  _globals['_GETDEVICERESPONSE']._serialized_end=1107
-  _globals['_LISTDEVICESREQUEST']._serialized_start=1110
-  _globals['_LISTDEVICESREQUEST']._serialized_end=1252
-  _globals['_LISTDEVICESRESPONSE']._serialized_start=1254
-  _globals['_LISTDEVICESRESPONSE']._serialized_end=1350
-  _globals['_PUTDEVICESREQUEST']._serialized_start=1352
-  _globals['_PUTDEVICESREQUEST']._serialized_end=1421
-  _globals['_PUTDEVICESRESPONSE']._serialized_start=1423
-  _globals['_PUTDEVICESRESPONSE']._serialized_end=1477
-  _globals['_DEVICESERVICE']._serialized_start=1763
-  _globals['_DEVICESERVICE']._serialized_end=2187
+  _globals['_DEVICE']._serialized_end=905
+  _globals['_DEVICE_THRESHOLDSENTRY']._serialized_start=786
+  _globals['_DEVICE_THRESHOLDSENTRY']._serialized_end=835
+  _globals['_DEVICE_LASTVALUESENTRY']._serialized_start=837
+  _globals['_DEVICE_LASTVALUESENTRY']._serialized_end=886
+  _globals['_PUTDEVICEREQUEST']._serialized_start=907
+  _globals['_PUTDEVICEREQUEST']._serialized_end=974
+  _globals['_PUTDEVICERESPONSE']._serialized_start=976
+  _globals['_PUTDEVICERESPONSE']._serialized_end=1061
+  _globals['_GETDEVICEREQUEST']._serialized_start=1063
+  _globals['_GETDEVICEREQUEST']._serialized_end=1100
+  _globals['_GETDEVICERESPONSE']._serialized_start=1102
+  _globals['_GETDEVICERESPONSE']._serialized_end=1170
+  _globals['_LISTDEVICESREQUEST']._serialized_start=1173
+  _globals['_LISTDEVICESREQUEST']._serialized_end=1315
+  _globals['_LISTDEVICESRESPONSE']._serialized_start=1317
+  _globals['_LISTDEVICESRESPONSE']._serialized_end=1413
+  _globals['_PUTDEVICESREQUEST']._serialized_start=1415
+  _globals['_PUTDEVICESREQUEST']._serialized_end=1484
+  _globals['_PUTDEVICESRESPONSE']._serialized_start=1486
+  _globals['_PUTDEVICESRESPONSE']._serialized_end=1540
+  _globals['_DEVICESERVICE']._serialized_start=1826
+  _globals['_DEVICESERVICE']._serialized_end=2250
 # @@protoc_insertion_point(module_scope)

@@ -148,6 +148,8 @@ class Device(_message.Message):
     ONLINE_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    CLOCK_FIELD_NUMBER: _builtins.int
+    CLOCK_OFFSET_S_FIELD_NUMBER: _builtins.int
     device_id: _builtins.str
     kind: Global___DeviceKind.ValueType
     format: Global___PayloadFormat.ValueType
@@ -157,6 +159,13 @@ class Device(_message.Message):
     """
     expected_interval_s: _builtins.int
     online: _builtins.bool
+    clock: _builtins.str
+    """What the time in the device's latest message that had one says of its clock: "ok",
+    "skewed" (implausible, replaced by the receive time) or "no_zone" (local time without a
+    zone and no registered offset, replaced too); empty until it sends a time.
+    """
+    clock_offset_s: _builtins.float
+    """When skewed: seconds between the device's time and the receive time (device minus receipt)."""
     @_builtins.property
     def location(self) -> Global___DeviceLocation: ...
     @_builtins.property
@@ -188,12 +197,16 @@ class Device(_message.Message):
         online: _builtins.bool = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        clock: _builtins.str = ...,
+        clock_offset_s: _builtins.float | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "last_seen_at", b"last_seen_at", "location", b"location", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_clock_offset_s", b"_clock_offset_s", "clock_offset_s", b"clock_offset_s", "created_at", b"created_at", "last_seen_at", b"last_seen_at", "location", b"location", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "device_id", b"device_id", "expected_interval_s", b"expected_interval_s", "format", b"format", "kind", b"kind", "last_seen_at", b"last_seen_at", "last_values", b"last_values", "location", b"location", "online", b"online", "source_topic", b"source_topic", "thresholds", b"thresholds", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_clock_offset_s", b"_clock_offset_s", "clock", b"clock", "clock_offset_s", b"clock_offset_s", "created_at", b"created_at", "device_id", b"device_id", "expected_interval_s", b"expected_interval_s", "format", b"format", "kind", b"kind", "last_seen_at", b"last_seen_at", "last_values", b"last_values", "location", b"location", "online", b"online", "source_topic", b"source_topic", "thresholds", b"thresholds", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__clock_offset_s: _TypeAlias = _typing.Literal["clock_offset_s"]  # noqa: Y015
+    _WhichOneofArgType__clock_offset_s: _TypeAlias = _typing.Literal["_clock_offset_s", b"_clock_offset_s"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__clock_offset_s) -> _WhichOneofReturnType__clock_offset_s | None: ...
 
 Global___Device: _TypeAlias = Device  # noqa: Y015
 
