@@ -231,3 +231,33 @@ def test_a_resolved_incident_lets_the_next_alert_open_a_new_ticket(
     pub.send("maint/demo/elevator-B-E3/alert", {"time": now_iso(), "type": "entrapment"})
     tickets = wait_for(lambda: (t := _sensor_tickets(admin, "elevator-B-E3")) and len(t) == 2 and t)
     assert len(tickets) == 2
+
+
+def test_a_ticket_intake_refuses_ends_dead_not_retried_forever(
+    as_user: Login, pub: Publisher, system: System
+) -> None:
+    """A sensor at a building intake does not know: intake answers INVALID_ARGUMENT, and the
+    outbox gives the item up with its reason instead of retrying it forever; the next leak
+    elsewhere still becomes a ticket."""
+    admin = as_user("admin")
+    body = {"kind": "leak", "location": {"site": "demo", "building": "NOWHERE", "floor": "1"}}
+    _register(admin, "leak-nowhere", body)
+    pub.send("maint/demo/leak-nowhere/alert", {"type": "leak", "time": now_iso()})
+
+    def dead() -> list[tuple[object, ...]]:
+        with psycopg.connect(system.database_url) as conn:
+            return conn.execute(
+                "SELECT o.last_error, o.attempts FROM ingestor.ticket_outbox o"
+                " JOIN ingestor.incidents i ON i.id = o.incident_id"
+                " WHERE 'leak-nowhere' = ANY(i.devices) AND o.dead_at IS NOT NULL"
+            ).fetchall()
+
+    (error, attempts), *_ = wait_for(dead)
+    assert str(error).startswith("INVALID_ARGUMENT") and attempts == 1
+    port = system.stack.env["INGESTOR_METRICS_PORT"]
+    scraped = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    assert 'ingestor_outbox_dead_total{code="INVALID_ARGUMENT"} 1.0' in scraped
+    assert "ingestor_seconds_since_last_commit" in scraped
+    _register(admin, "leak-B-2-riser", _device("leak", "2"))
+    pub.send("maint/demo/leak-B-2-riser/alert", {"type": "leak", "time": now_iso()})
+    assert wait_for(lambda: _sensor_tickets(admin, "leak-B-2-riser"))

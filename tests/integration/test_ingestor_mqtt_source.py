@@ -14,6 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from services.ingestor import metrics
 from services.ingestor.adapters.mqtt_source import MqttSource, Received
 from services.ingestor.formats import is_urgent
 from services.launcher.broker import LocalBroker
@@ -121,5 +122,40 @@ def test_alerts_and_status_are_handed_out_apart_from_telemetry(broker: LocalBrok
         assert [r.inbound.payload for r in urgent] == [p for p in payloads if int(p) % 3]
         assert len(woken) == 200
         assert source.pending() == 0
+    finally:
+        source.stop()
+
+
+def test_qos0_past_the_queue_bound_is_dropped_and_counted_qos1_never(broker: LocalBroker) -> None:
+    dropped = metrics.DROPPED.labels("queue_full")
+    before = dropped._value.get()
+    source = MqttSource("127.0.0.1", broker.port, "bounded", ("maint/+/+/telemetry",), "", 1000,
+                        max_queued_bytes=1000)  # fmt: skip
+    source.start()
+    assert source.connected.wait(10)
+    time.sleep(0.3)
+    try:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id="pub-bound", protocol=mqtt.MQTTv5
+        )
+        client.connect("127.0.0.1", broker.port)
+        client.loop_start()
+        for n in range(50):  # 100 bytes each: ten fit under the bound
+            client.publish(TOPIC, b"%0100d" % n, qos=0)
+        infos = [client.publish(TOPIC, b"%0100d" % (1000 + n), qos=1) for n in range(20)]
+        for info in infos:
+            info.wait_for_publish(10)
+        client.disconnect()
+        client.loop_stop()
+        deadline = time.monotonic() + 10
+        while source.pending() < 30 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        held = source.take(1000)
+        assert [m.qos for m in held].count(0) == 10 and [m.qos for m in held].count(1) == 20
+        assert dropped._value.get() - before == 40
+        assert source.unacknowledged() == 20
+        source.ack(held)
+        assert source.unacknowledged() == 0
     finally:
         source.stop()
