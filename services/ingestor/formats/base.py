@@ -12,8 +12,9 @@ from __future__ import annotations
 import itertools
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from typing import NamedTuple
 
 from services.ingestor.domain.model import (
     ClockState,
@@ -71,8 +72,7 @@ class Skipped:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
+class Parsed(NamedTuple):
     """What one message says: its observations, the fields skipped, and what its time says
     of the device's clock (`clock`: None when the message carries no time; the device's
     offset from the receive time in seconds when its time was skewed)."""
@@ -83,15 +83,17 @@ class Parsed:
     clock_offset_s: float | None = None
 
 
-@dataclass(slots=True)
 class Notes:
     """Collects, while one message is read, what `Parsed` reports besides observations; the
-    readers (`number`, `flag`, `time`, `text`) never raise."""
+    readers (`number`, `numbers`, `flag`, `time`, `text`) never raise."""
 
-    received_at: datetime
-    skipped: list[Skipped] = field(default_factory=list)
-    clock: ClockState | None = None
-    clock_offset_s: float | None = None
+    __slots__ = ("clock", "clock_offset_s", "received_at", "skipped")
+
+    def __init__(self, received_at: datetime) -> None:
+        self.received_at = received_at
+        self.skipped: list[Skipped] = []
+        self.clock: ClockState | None = None
+        self.clock_offset_s: float | None = None
 
     def skip(self, name: str, reason: str) -> None:
         self.skipped.append(Skipped(name[:MAX_NAME_CHARS], reason))
@@ -107,20 +109,35 @@ class Notes:
             self.skip(name, "bad_type")
         return found
 
-    def numbers(self, values: dict[str, object] | object, name: str) -> dict[str, float]:
+    def numbers(self, values: object, name: str) -> dict[str, float]:
         """Every readable value of an object of metrics; a value that is not an object is
         skipped as a whole."""
         if not isinstance(values, dict):
             if values is not None:
                 self.skip(name, "bad_type")
             return {}
+        items = values.items()
         if len(values) > MAX_METRICS:
             self.skip(name, "too_many")
-        found = {
-            key: self.number(key, value)
-            for key, value in itertools.islice(values.items(), MAX_METRICS)
-        }
-        return {key: value for key, value in found.items() if value is not None}
+            items = dict(itertools.islice(items, MAX_METRICS)).items()
+        found: dict[str, float] = {}
+        for key, value in items:
+            kind = type(value)
+            if (
+                (kind is float or kind is int)
+                and 0 < len(key) <= MAX_NAME_CHARS
+                and key.isprintable()
+            ):
+                try:
+                    number = float(value)
+                except OverflowError:
+                    number = math.inf
+                if math.isfinite(number):
+                    found[key] = number
+                    continue
+            if (number_or_none := self.number(key, value)) is not None:
+                found[key] = number_or_none
+        return found
 
     def flag(self, name: str, value: object) -> bool | None:
         """A true/false field: booleans, 1/0, and words such as "true", "ON", "off"."""

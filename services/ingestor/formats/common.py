@@ -59,10 +59,14 @@ def _no_constant(name: str) -> object:
     raise Rejected("bad_json", f"{name} is not JSON")
 
 
+#: One decoder for every message (json.loads with options builds a new one per call).
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def load_json(payload: bytes) -> object:
     """The payload parsed as strict JSON."""
     try:
-        value: object = json.loads(text(payload), parse_constant=_no_constant)
+        value: object = _DECODER.decode(text(payload))
     except (ValueError, RecursionError) as exc:
         raise Rejected("bad_json", str(exc)[:80]) from None
     return value
