@@ -22,7 +22,7 @@ from services.common.settings import GrpcServiceSettings
 if TYPE_CHECKING:
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
 
-__all__ = ["intake_stub", "run_main", "serve", "service_pool"]
+__all__ = ["intake_channel", "intake_stub", "run_main", "serve", "service_pool"]
 
 S = TypeVar("S", bound=GrpcServiceSettings)
 
@@ -44,13 +44,21 @@ async def service_pool(
 
 
 @asynccontextmanager
-async def intake_stub(target: str) -> AsyncIterator[IntakeServiceAsyncStub]:
-    """A stub for intake at `target`, its channel closed after the block."""
+async def intake_channel(target: str) -> AsyncIterator[grpc.aio.Channel]:
+    """A channel to intake at `target` (for its IntakeService and PlaceService), closed
+    after the block."""
     channel = grpc.aio.insecure_channel(target)
     try:
-        yield intake_pb2_grpc.IntakeServiceStub(channel)
+        yield channel
     finally:
         await channel.close(grace=None)
+
+
+@asynccontextmanager
+async def intake_stub(target: str) -> AsyncIterator[IntakeServiceAsyncStub]:
+    """A stub for intake at `target`, its channel closed after the block."""
+    async with intake_channel(target) as channel:
+        yield intake_pb2_grpc.IntakeServiceStub(channel)
 
 
 async def serve(

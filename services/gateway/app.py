@@ -15,6 +15,7 @@ from services.gateway.entrypoint import (
     dispatch_routes,
     notification_routes,
     ops_routes,
+    place_routes,
     sla_routes,
     ticket_routes,
 )
@@ -71,6 +72,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         ticket_routes,
         attachment_routes,
         device_routes,
+        place_routes,
         notification_routes,
         sla_routes,
         dispatch_routes,

@@ -11,15 +11,17 @@ from typing import Any
 import grpc
 from maintenance.ingestor.v1 import ingestor_pb2_grpc
 from maintenance.intake.v1 import intake_pb2 as intake_pb
+from maintenance.intake.v1 import intake_pb2_grpc, places_pb2_grpc
 from psycopg import AsyncConnection
 
 from services.common.db import ping
 from services.common.event_follower import follow_ticket_events
 from services.common.periodic import every
-from services.common.service import intake_stub, run_main, serve, service_pool
+from services.common.service import intake_channel, run_main, serve, service_pool
 from services.ingestor import metrics
 from services.ingestor.adapters.mqtt_source import MqttSource, Received
 from services.ingestor.adapters.outbox_repo import OutboxRepository
+from services.ingestor.adapters.places_client import PlaceChecker
 from services.ingestor.domain.detection import Detector
 from services.ingestor.entrypoint.servicer import DeviceServicer
 from services.ingestor.formats import SUBSCRIPTIONS, is_urgent
@@ -84,8 +86,10 @@ async def run(settings: IngestorSettings) -> None:
     """Wire the ingestor from settings and run until stopped."""
     async with (
         service_pool(settings, "ingestor") as pool,
-        intake_stub(settings.intake_target) as intake,
+        intake_channel(settings.intake_target) as channel,
     ):
+        intake = intake_pb2_grpc.IntakeServiceStub(channel)
+        places = PlaceChecker(places_pb2_grpc.PlaceServiceStub(channel))
         cache = DeviceCache(pool)
         ingest = Ingest(
             pool, cache, Detector(),
@@ -116,7 +120,7 @@ async def run(settings: IngestorSettings) -> None:
 
         def register(server: grpc.aio.Server) -> None:
             ingestor_pb2_grpc.add_DeviceServiceServicer_to_server(
-                DeviceServicer(Registry(pool, cache)), server
+                DeviceServicer(Registry(pool, cache, places)), server
             )
 
         async def ingest_loops() -> None:

@@ -5,13 +5,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import psycopg
 
+from services.common.db import create_pool
 from services.common.logs import configure_logging
 from services.common.migrate import migrate
 from services.intake.adapters.users_repo import hash_password
+from services.intake.domain.model import Actor, Role
+from services.intake.domain.places import Building, Floor, PlaceKey, Site, Unit
+from services.intake.places_handlers import PlaceHandlers
 from services.intake.settings import IntakeSettings
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "seed_demo"]
@@ -34,6 +39,8 @@ DEMO_USERS: dict[str, tuple[str, str, str, str]] = {
 
 _BUILDINGS = ("A", "B")
 _FLOORS = range(1, 11)
+_FLOORS_PER_BUILDING = len(_FLOORS)
+_SEEDER = Actor("demo-seed", Role.SYSTEM)
 _UNITS_PER_FLOOR = 4
 _ASSETS = [
     ("A", "1", "riser-A-1", "riser", "Water riser A-1 / A栋1号立管"),
@@ -46,29 +53,11 @@ _ASSETS = [
 
 
 def seed_demo(database_url: str) -> None:
-    """Insert the demo site tree and users if they are missing."""
-    floors = [(b, str(f)) for b in _BUILDINGS for f in _FLOORS]
-    units = [(b, f, f"{b}-{f}{n:02d}") for b, f in floors for n in range(1, _UNITS_PER_FLOOR + 1)]
+    """Create the demo site tree (through the same use cases as `PUT /v1/sites/...`) and
+    insert its assets and users if they are missing."""
+    asyncio.run(_seed_places(database_url))
+    units = _FLOORS_PER_BUILDING * len(_BUILDINGS) * _UNITS_PER_FLOOR
     with psycopg.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO intake.sites (code, name) VALUES ('demo', 'Demo Park 示范园区')"
-            " ON CONFLICT DO NOTHING"
-        )
-        cur.executemany(
-            "INSERT INTO intake.buildings (site, code, name) VALUES ('demo', %s, %s)"
-            " ON CONFLICT DO NOTHING",
-            [(b, f"Building {b} / {b}栋") for b in _BUILDINGS],
-        )
-        cur.executemany(
-            "INSERT INTO intake.floors (site, building, code) VALUES ('demo', %s, %s)"
-            " ON CONFLICT DO NOTHING",
-            floors,
-        )
-        cur.executemany(
-            "INSERT INTO intake.units (site, building, floor, code) VALUES ('demo', %s, %s, %s)"
-            " ON CONFLICT DO NOTHING",
-            units,
-        )
         cur.executemany(
             "INSERT INTO intake.assets (site, building, floor, code, kind, name)"
             " VALUES ('demo', %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
@@ -87,7 +76,26 @@ def seed_demo(database_url: str) -> None:
                 if name not in present
             ],
         )
-    log.info("demo site 'demo' with %d units and %d users is ready", len(units), len(DEMO_USERS))
+    log.info("demo site 'demo' with %d units and %d users is ready", units, len(DEMO_USERS))
+
+
+async def _seed_places(database_url: str) -> None:
+    pool = create_pool(database_url, min_size=1, max_size=1)
+    await pool.open(wait=True, timeout=30)
+    try:
+        places = PlaceHandlers(pool)
+        await places.put_site(_SEEDER, Site("demo", "示范园区", "Asia/Shanghai", "Demo Park"))
+        for b in _BUILDINGS:
+            await places.put_building(_SEEDER, "demo", Building(b, f"{b}栋", f"Building {b}"))
+            for f in _FLOORS:
+                floor = Floor(str(f), f, f"{f}层", f"Floor {f}")
+                await places.put_floor(_SEEDER, "demo", b, floor, order_given=False)
+                for n in range(1, _UNITS_PER_FLOOR + 1):
+                    code = f"{b}-{f}{n:02d}"
+                    await places.put_unit(_SEEDER, PlaceKey("demo", b, str(f), code),
+                                          Unit(code, f"{code}室", f"Unit {code}"))  # fmt: skip
+    finally:
+        await pool.close()
 
 
 def main() -> None:

@@ -8,11 +8,14 @@ from datetime import timedelta
 
 import grpc
 from maintenance.intake.v1 import intake_pb2_grpc as pb_grpc
+from maintenance.intake.v1 import places_pb2_grpc
 
 from services.common.db import ping
 from services.common.service import run_main, serve, service_pool
+from services.intake.entrypoint.places_servicer import PlaceServicer
 from services.intake.entrypoint.servicer import IntakeServicer
 from services.intake.handlers import IntakeHandlers
+from services.intake.places_handlers import PlaceHandlers
 from services.intake.settings import IntakeSettings
 
 __all__ = ["main", "run"]
@@ -42,6 +45,9 @@ async def run(settings: IntakeSettings) -> None:
 
         def register(server: grpc.aio.Server) -> None:
             pb_grpc.add_IntakeServiceServicer_to_server(IntakeServicer(handlers), server)
+            places_pb2_grpc.add_PlaceServiceServicer_to_server(
+                PlaceServicer(PlaceHandlers(pool)), server
+            )
 
         async def auto_close() -> None:
             await _close_unrated_forever(handlers, settings)

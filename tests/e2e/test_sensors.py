@@ -236,20 +236,28 @@ def test_a_resolved_incident_lets_the_next_alert_open_a_new_ticket(
 def test_a_ticket_intake_refuses_ends_dead_not_retried_forever(
     as_user: Login, pub: Publisher, system: System
 ) -> None:
-    """A sensor at a building intake does not know: intake answers INVALID_ARGUMENT, and the
-    outbox gives the item up with its reason instead of retrying it forever; the next leak
-    elsewhere still becomes a ticket."""
+    """A sensor whose floor was removed behind the API's back (the API refuses to delete a
+    place a device uses): intake answers INVALID_ARGUMENT, and the outbox gives the item up
+    with its reason instead of retrying it forever; the next leak elsewhere still becomes a
+    ticket."""
     admin = as_user("admin")
-    body = {"kind": "leak", "location": {"site": "demo", "building": "NOWHERE", "floor": "1"}}
-    _register(admin, "leak-nowhere", body)
-    pub.send("maint/demo/leak-nowhere/alert", {"type": "leak", "time": now_iso()})
+    assert admin.put("/v1/sites/demo/buildings/Q").status_code == 201
+    assert admin.put("/v1/sites/demo/buildings/Q/floors/1").status_code == 201
+    _register(
+        admin,
+        "leak-Q-1",
+        {"kind": "leak", "location": {"site": "demo", "building": "Q", "floor": "1"}},
+    )
+    with psycopg.connect(system.database_url) as conn:
+        conn.execute("DELETE FROM intake.floors WHERE site = 'demo' AND building = 'Q'")
+    pub.send("maint/demo/leak-Q-1/alert", {"type": "leak", "time": now_iso()})
 
     def dead() -> list[tuple[object, ...]]:
         with psycopg.connect(system.database_url) as conn:
             return conn.execute(
                 "SELECT o.last_error, o.attempts FROM ingestor.ticket_outbox o"
                 " JOIN ingestor.incidents i ON i.id = o.incident_id"
-                " WHERE 'leak-nowhere' = ANY(i.devices) AND o.dead_at IS NOT NULL"
+                " WHERE 'leak-Q-1' = ANY(i.devices) AND o.dead_at IS NOT NULL"
             ).fetchall()
 
     (error, attempts), *_ = wait_for(dead)
@@ -261,3 +269,14 @@ def test_a_ticket_intake_refuses_ends_dead_not_retried_forever(
     _register(admin, "leak-B-2-riser", _device("leak", "2"))
     pub.send("maint/demo/leak-B-2-riser/alert", {"type": "leak", "time": now_iso()})
     assert wait_for(lambda: _sensor_tickets(admin, "leak-B-2-riser"))
+
+
+def test_a_device_at_a_place_intake_does_not_know_is_refused(as_user: Login) -> None:
+    admin = as_user("admin")
+    body = {"kind": "leak", "location": {"site": "demo", "building": "NOWHERE", "floor": "1"}}
+    reply = admin.put("/v1/devices/leak-nowhere", json=body)
+    assert reply.status_code == 422, reply.text
+    assert "no building 'NOWHERE' at site 'demo'" in reply.json()["detail"]
+    body["location"] = {"site": "demo", "building": "A", "floor": "99"}
+    reply = admin.put("/v1/devices/leak-nowhere", json=body)
+    assert reply.status_code == 422 and "no floor '99'" in reply.json()["detail"]

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from maintenance.dispatch.v1.dispatch_pb2_grpc import DispatchServiceAsyncStub
     from maintenance.ingestor.v1.ingestor_pb2_grpc import DeviceServiceAsyncStub
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
+    from maintenance.intake.v1.places_pb2_grpc import PlaceServiceAsyncStub
     from maintenance.notification.v1.notification_pb2_grpc import NotificationServiceAsyncStub
     from maintenance.sla.v1.sla_pb2_grpc import SlaServiceAsyncStub
 
@@ -40,6 +41,7 @@ class Call:
     notifications: NotificationServiceAsyncStub
     sla: SlaServiceAsyncStub
     dispatch: DispatchServiceAsyncStub
+    places: PlaceServiceAsyncStub
     opts: CallOptions
 
     def require(self, *roles: str) -> None:
@@ -74,6 +76,7 @@ async def _caller(request: Request, token: Annotated[str | None, Depends(bearer_
         backends.notifications,
         backends.sla,
         backends.dispatch,
+        backends.places,
         _options(request),
     )
 

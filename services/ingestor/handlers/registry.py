@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from psycopg_pool import AsyncConnectionPool
 
 from services.ingestor.adapters.devices_repo import DeviceRecord, DevicesRepository
+from services.ingestor.adapters.places_client import PlaceChecker
 from services.ingestor.domain.model import Device, PayloadFormat
 from services.ingestor.domain.registry import InvalidDevice, validate_device
 
@@ -80,11 +81,16 @@ class DeviceCache:
 
 
 class Registry:
-    """Register and look up devices."""
+    """Register and look up devices; a device's place must be one intake knows (`places`)."""
 
-    def __init__(self, pool: AsyncConnectionPool, cache: DeviceCache) -> None:
+    def __init__(self, pool: AsyncConnectionPool, cache: DeviceCache, places: PlaceChecker) -> None:
         self._pool = pool
         self._cache = cache
+        self._places = places
+
+    async def _check_place(self, device: Device, prefix: str = "") -> None:
+        if (problem := await self._places.problem(device)) is not None:
+            raise InvalidDevice(f"{prefix}location: {problem}")
 
     @asynccontextmanager
     async def _repo(self) -> AsyncIterator[DevicesRepository]:
@@ -94,6 +100,7 @@ class Registry:
     async def put(self, device: Device) -> tuple[DeviceRecord, bool]:
         """Create or replace one device; InvalidDevice says what is wrong."""
         validate_device(device)
+        await self._check_place(device)
         async with self._repo() as repo:
             record, created = await repo.put(device)
         self._cache.remember(device)
@@ -108,10 +115,12 @@ class Registry:
         if len(set(ids)) != len(ids):
             raise InvalidDevice("the same device_id appears twice")
         for number, device in enumerate(devices, start=1):
+            prefix = f"device {number} ({device.device_id[:64]}): "
             try:
                 validate_device(device)
             except InvalidDevice as exc:
-                raise InvalidDevice(f"device {number} ({device.device_id[:64]}): {exc}") from None
+                raise InvalidDevice(f"{prefix}{exc}") from None
+            await self._check_place(device, prefix)
         created = 0
         async with self._repo() as repo:
             for device in devices:

@@ -7,6 +7,7 @@ __all__ = [
     "Forbidden",
     "IdempotencyConflict",
     "IllegalTransition",
+    "InUse",
     "InvalidInput",
     "NotFound",
     "Unauthenticated",
@@ -31,6 +32,10 @@ class Forbidden(DomainError):
 
 class IllegalTransition(DomainError):
     """The ticket's current state does not allow the action."""
+
+
+class InUse(DomainError):
+    """The thing cannot be removed while others use it; the message names them."""
 
 
 class IdempotencyConflict(DomainError):

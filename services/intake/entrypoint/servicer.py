@@ -14,7 +14,7 @@ from services.intake.domain import errors
 from services.intake.entrypoint import messages as m
 from services.intake.handlers import IntakeHandlers
 
-__all__ = ["IntakeServicer"]
+__all__ = ["IntakeServicer", "rpc"]
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -23,19 +23,21 @@ _CODES: dict[type[Exception], grpc.StatusCode] = {
     errors.NotFound: grpc.StatusCode.NOT_FOUND,
     errors.Forbidden: grpc.StatusCode.PERMISSION_DENIED,
     errors.IllegalTransition: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.InUse: grpc.StatusCode.FAILED_PRECONDITION,
     errors.IdempotencyConflict: grpc.StatusCode.ALREADY_EXISTS,
     errors.Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
 }
 
 
-_rpc = translate_errors(_CODES)
+#: Decorates a servicer method: domain errors end the call with their status code.
+rpc = translate_errors(_CODES)
 
 
 class IntakeServicer(pb_grpc.IntakeServiceServicer):
     def __init__(self, handlers: IntakeHandlers) -> None:
         self._h = handlers
 
-    @_rpc
+    @rpc
     async def CreateTicket(
         self, request: pb.CreateTicketRequest, context: Context
     ) -> pb.CreateTicketResponse:
@@ -44,14 +46,14 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         )
         return pb.CreateTicketResponse(ticket=m.ticket_to_pb(view), created=created)
 
-    @_rpc
+    @rpc
     async def GetTicket(
         self, request: pb.GetTicketRequest, context: Context
     ) -> pb.GetTicketResponse:
         view = await self._h.get_ticket(m.actor_from_pb(request.actor), request.ticket_id)
         return pb.GetTicketResponse(ticket=m.ticket_to_pb(view))
 
-    @_rpc
+    @rpc
     async def ListTickets(
         self, request: pb.ListTicketsRequest, context: Context
     ) -> pb.ListTicketsResponse:
@@ -63,7 +65,7 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
             tickets=[m.ticket_to_pb(v) for v in views], next_page_token=token
         )
 
-    @_rpc
+    @rpc
     async def TransitionTicket(
         self, request: pb.TransitionTicketRequest, context: Context
     ) -> pb.TransitionTicketResponse:
@@ -74,7 +76,7 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         )  # fmt: skip
         return pb.TransitionTicketResponse(ticket=m.ticket_to_pb(view))
 
-    @_rpc
+    @rpc
     async def RateTicket(
         self, request: pb.RateTicketRequest, context: Context
     ) -> pb.RateTicketResponse:
@@ -83,7 +85,7 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         )
         return pb.RateTicketResponse(ticket=m.ticket_to_pb(view))
 
-    @_rpc
+    @rpc
     async def ListTicketEvents(
         self, request: pb.ListTicketEventsRequest, context: Context
     ) -> pb.ListTicketEventsResponse:
@@ -99,7 +101,7 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         except errors.DomainError as exc:
             await context.abort(_CODES[type(exc)], str(exc))
 
-    @_rpc
+    @rpc
     async def AddAttachment(
         self, request: pb.AddAttachmentRequest, context: Context
     ) -> pb.AddAttachmentResponse:
@@ -109,7 +111,7 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         )  # fmt: skip
         return pb.AddAttachmentResponse(attachment=m.attachment_to_pb(row))
 
-    @_rpc
+    @rpc
     async def GetAttachment(
         self, request: pb.GetAttachmentRequest, context: Context
     ) -> pb.GetAttachmentResponse:
@@ -118,7 +120,7 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         )
         return pb.GetAttachmentResponse(attachment=m.attachment_to_pb(row), content=content)
 
-    @_rpc
+    @rpc
     async def RecordActivity(
         self, request: pb.RecordActivityRequest, context: Context
     ) -> pb.RecordActivityResponse:
@@ -128,7 +130,7 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         )  # fmt: skip
         return pb.RecordActivityResponse(event=m.event_to_pb(event))
 
-    @_rpc
+    @rpc
     async def ImportTickets(
         self, request: pb.ImportTicketsRequest, context: Context
     ) -> pb.ImportTicketsResponse:
@@ -136,7 +138,7 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         ids, skipped = await self._h.import_tickets(m.actor_from_pb(request.actor), history)
         return pb.ImportTicketsResponse(imported=len(ids), skipped=skipped, ticket_ids=ids)
 
-    @_rpc
+    @rpc
     async def VerifyCredentials(
         self, request: pb.VerifyCredentialsRequest, context: Context
     ) -> pb.VerifyCredentialsResponse:

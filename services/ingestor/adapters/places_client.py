@@ -1,0 +1,32 @@
+"""Asks intake, which owns the place tree, whether a device's place exists."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from maintenance.intake.v1 import places_pb2 as pb
+
+from services.ingestor.domain.model import Device
+
+if TYPE_CHECKING:
+    from maintenance.intake.v1.places_pb2_grpc import PlaceServiceAsyncStub
+
+__all__ = ["PlaceChecker"]
+
+
+class PlaceChecker:
+    """`problem(device)` names the first level of the device's place that intake does not
+    know ("no building 'Z' at site 'demo'"), or is None when the place exists. A failing
+    call raises grpc.aio.AioRpcError (the registration then fails, saying so)."""
+
+    def __init__(self, stub: PlaceServiceAsyncStub, timeout_s: float = 5.0) -> None:
+        self._stub = stub
+        self._timeout_s = timeout_s
+
+    async def problem(self, device: Device) -> str | None:
+        reply = await self._stub.CheckPlace(
+            pb.CheckPlaceRequest(place=pb.PlaceKey(
+                site=device.site, building=device.building, floor=device.floor, unit=device.unit)),
+            timeout=self._timeout_s,
+        )  # fmt: skip
+        return None if reply.exists else reply.problem

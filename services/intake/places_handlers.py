@@ -1,0 +1,117 @@
+"""Place tree use cases: each one a single transaction over the places repository."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from psycopg_pool import AsyncConnectionPool
+
+from services.intake.adapters.places_repo import PlacesRepository
+from services.intake.domain.errors import InUse, InvalidInput, NotFound
+from services.intake.domain.model import Actor
+from services.intake.domain.places import (
+    Building,
+    Floor,
+    Level,
+    PlaceKey,
+    Site,
+    Unit,
+    check_code,
+    check_may_manage,
+    check_names,
+    check_timezone,
+    floor_order,
+)
+
+__all__ = ["PlaceHandlers"]
+
+
+class PlaceHandlers:
+    """Create, rename, delete and read sites, buildings, floors and units."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    @asynccontextmanager
+    async def _repo(self) -> AsyncIterator[PlacesRepository]:
+        async with self._pool.connection() as conn, conn.transaction():
+            yield PlacesRepository(conn)
+
+    async def put_site(self, actor: Actor, site: Site) -> tuple[Site, bool]:
+        check_code(Level.SITE, site.code)
+        check_may_manage(actor, PlaceKey(site.code))
+        check_names(site.name, site.name_en)
+        if not site.name.strip():
+            raise InvalidInput("a site needs a name")
+        check_timezone(site.timezone)
+        async with self._repo() as repo:
+            return site, await repo.put_site(site)
+
+    async def put_building(
+        self, actor: Actor, site: str, building: Building
+    ) -> tuple[Building, bool]:
+        key = PlaceKey(site, check_code(Level.BUILDING, building.code))
+        check_may_manage(actor, key)
+        check_names(building.name, building.name_en)
+        async with self._repo() as repo:
+            await _parent_exists(repo, key)
+            return building, await repo.put_building(site, building)
+
+    async def put_floor(
+        self, actor: Actor, site: str, building: str, floor: Floor, order_given: bool
+    ) -> tuple[Floor, bool]:
+        key = PlaceKey(site, building, check_code(Level.FLOOR, floor.code))
+        check_may_manage(actor, key)
+        check_names(floor.name, floor.name_en)
+        if not order_given:
+            floor = Floor(floor.code, floor_order(floor.code), floor.name, floor.name_en)
+        async with self._repo() as repo:
+            await _parent_exists(repo, key)
+            return floor, await repo.put_floor(site, building, floor)
+
+    async def put_unit(self, actor: Actor, key: PlaceKey, unit: Unit) -> tuple[Unit, bool]:
+        """`key` names the unit (its floor and its code)."""
+        check_code(Level.UNIT, key.unit)
+        check_may_manage(actor, key)
+        check_names(unit.name, unit.name_en)
+        async with self._repo() as repo:
+            await _parent_exists(repo, key)
+            if (other := await repo.unit_elsewhere(key)) is not None:
+                raise InUse(
+                    f"the site already has {other.describe()}; a unit code is unique in its site"
+                )
+            return unit, await repo.put_unit(key, unit)
+
+    async def delete(self, actor: Actor, key: PlaceKey) -> None:
+        """Delete a place with everything below it, unless something still uses it."""
+        check_may_manage(actor, key)
+        async with self._repo() as repo:
+            if await repo.missing_level(key) is not None:
+                raise NotFound(f"no {key.describe()}")
+            if users := await repo.users_of(key):
+                named = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in users.items())
+                raise InUse(f"{key.describe()} is still in use ({named})")
+            await repo.delete(key)
+
+    async def sites(self) -> list[Site]:
+        async with self._repo() as repo:
+            return await repo.list_sites()
+
+    async def site(self, code: str) -> Site:
+        async with self._repo() as repo:
+            found = await repo.site_tree(code)
+        if found is None:
+            raise NotFound(f"no site {code[:64]!r}")
+        return found
+
+    async def missing(self, key: PlaceKey) -> PlaceKey | None:
+        """The first level of `key` that does not exist, or None."""
+        async with self._repo() as repo:
+            return await repo.missing_level(key)
+
+
+async def _parent_exists(repo: PlacesRepository, key: PlaceKey) -> None:
+    parent = PlaceKey(key.site, key.building if key.floor else "", key.floor if key.unit else "")
+    if (missing := await repo.missing_level(parent)) is not None:
+        raise InvalidInput(f"no {missing.describe()}: create the {missing.level.value} first")
