@@ -7,6 +7,8 @@
 - P3 and P4 in business hours of the ticket's site (Monday to Friday, 08:30-12:00 and
   13:30-18:00 Beijing time, so a business day is 8 hours): accept within 4 or 8 hours,
   resolve within 3 or 5 business days.
+- Planned maintenance (kind `maintenance`, P3 as it opens): accept within a business day,
+  done within ten; late work escalates to the supervisors.
 
 Every policy reminds the assigned technician and the dispatchers at 80 % of a target.
 The holidays are examples (fixed-date public holidays); load each year's official
@@ -76,6 +78,10 @@ DEFAULT_POLICIES = (
            remind=_REMIND, name="P4 low, business hours",
            escalations=(_level(Target.RESPOND, 1.0, _SUPERVISORS, "remind_supervisor"),
                         _level(Target.RESOLVE, 1.0, _SUPERVISORS, "escalate"))),
+    Policy("maintenance-planned", _BUSINESS_DAY, 10 * _BUSINESS_DAY, "site", kind="maintenance",
+           priority="P3", reminder_share=0.8, remind=_REMIND,
+           name="Planned maintenance, business hours",
+           escalations=(_level(Target.RESOLVE, 1.0, _SUPERVISORS, "escalate"),)),
 )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 import httpx
 
 from tests.e2e.conftest import RATING_WINDOW_S
-from tests.e2e.helpers import raise_ticket, transition
+from tests.e2e.helpers import raise_ticket, transition, wait_for
 from tests.e2e.system import System
 
 Login = Callable[[str], httpx.Client]
@@ -240,3 +240,28 @@ def test_a_ticket_shows_its_sla_deadlines(as_user: Login) -> None:
     assert shown["sla"]["breached"] is False
     listed = tenant.get("/v1/tickets", params={"limit": 5}).json()["items"]
     assert any(t["id"] == ticket["id"] and t["sla"] for t in listed)
+
+
+def test_planned_maintenance_has_its_own_kind_priority_and_sla_policy(as_user: Login) -> None:
+    supervisor = as_user("supervisor1")
+    created = supervisor.post("/v1/tickets", json={
+        "kind": "maintenance", "category": "plumbing",
+        "title": "年检：B栋3号立管 / yearly inspection of riser B-3",
+        "description": "检查上次漏水的接口 check the joint that leaked last time",
+        "location": {"site": "demo", "building": "B", "floor": "1"}})  # fmt: skip
+    assert created.status_code == 201, created.text
+    ticket = created.json()
+    assert (ticket["kind"], ticket["priority"], ticket["status"]) == (
+        "maintenance",
+        "P3",
+        "submitted",
+    )
+
+    def timed() -> dict[str, object] | None:
+        reply = supervisor.get(f"/v1/tickets/{ticket['id']}/sla")
+        return reply.json() if reply.status_code == 200 else None
+
+    sla = wait_for(timed)
+    assert sla["policy_id"] == "maintenance-planned"
+    listed = supervisor.get("/v1/tickets", params={"kind": "maintenance"}).json()["items"]
+    assert ticket["id"] in {t["id"] for t in listed}

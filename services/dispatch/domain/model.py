@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 #: Ticket kinds, category codes, priorities and sources as the public contract names them.
-KINDS = frozenset({"repair", "complaint", "inquiry"})
+KINDS = frozenset({"repair", "complaint", "inquiry", "maintenance"})
 CATEGORIES = frozenset(
     {
         "plumbing",

@@ -19,6 +19,7 @@ from maintenance.intake.v1 import intake_pb2 as ipb
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.gateway.entrypoint.deps import Caller
+from services.gateway.entrypoint.schemas import Kind
 
 __all__ = ["router"]
 
@@ -82,7 +83,7 @@ class RosterIn(_Strict):
 
 
 class FactsIn(_Strict):
-    kind: Literal["repair", "complaint", "inquiry"] = "repair"
+    kind: Kind = "repair"
     category: str = _Code
     priority: Literal["P1", "P2", "P3", "P4"] = "P3"
     source: Literal["tenant", "staff", "sensor"] = "tenant"

@@ -29,7 +29,7 @@ __all__ = [
     "ticket_out",
 ]
 
-Kind = Literal["repair", "complaint", "inquiry"]
+Kind = Literal["repair", "complaint", "inquiry", "maintenance"]
 Status = Literal[
     "submitted",
     "accepted",

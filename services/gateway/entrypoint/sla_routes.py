@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.common.protoenum import code_of, number_of
 from services.gateway.entrypoint.deps import Caller
+from services.gateway.entrypoint.schemas import Kind
 
 __all__ = ["router"]
 
@@ -56,7 +57,7 @@ class PolicyIn(_Strict):
     specific policy applies). Recipients are usernames, `role:<role>` or `assignee`."""
 
     name: str = Field(default="", max_length=200)
-    kind: Literal["repair", "complaint", "inquiry"] | None = None
+    kind: Kind | None = None
     category: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,39}$")
     priority: Literal["P1", "P2", "P3", "P4"] | None = None
     respond_target_s: int = Field(gt=0, le=365 * 86400, examples=[7200])

@@ -28,6 +28,8 @@ class Kind(StrEnum):
     REPAIR = "repair"
     COMPLAINT = "complaint"
     INQUIRY = "inquiry"
+    #: Planned or preventive work (an inspection, a scheduled replacement): same lifecycle.
+    MAINTENANCE = "maintenance"
 
 
 class Status(StrEnum):

@@ -21,8 +21,11 @@ URGENT_WORDS: tuple[str, ...] = (
 def default_priority(kind: Kind, category: str, text: str) -> Priority:
     """P1 when the text names an emergency; otherwise the category's usual priority.
 
-    Inquiries that name no emergency are P4.
+    Inquiries that name no emergency are P4. Planned maintenance is P3 whatever its text
+    says (an inspection of a riser that once leaked is not an emergency).
     """
+    if kind is Kind.MAINTENANCE:
+        return Priority.P3
     lowered = text.lower()
     if any(word in lowered for word in URGENT_WORDS):
         return Priority.P1

@@ -29,7 +29,7 @@ __all__ = [
 #: calendar of the ticket's site (else the calendar with id "default").
 ALWAYS = "24x7"
 SITE_CALENDAR = "site"
-KINDS = frozenset({"repair", "complaint", "inquiry"})
+KINDS = frozenset({"repair", "complaint", "inquiry", "maintenance"})
 PRIORITIES = frozenset({"P1", "P2", "P3", "P4"})
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

@@ -30,6 +30,8 @@ class _TicketKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TicketKind
     TICKET_KIND_REPAIR: _TicketKind.ValueType  # 1
     TICKET_KIND_COMPLAINT: _TicketKind.ValueType  # 2
     TICKET_KIND_INQUIRY: _TicketKind.ValueType  # 3
+    TICKET_KIND_MAINTENANCE: _TicketKind.ValueType  # 4
+    """Planned or preventive work: an inspection, a scheduled replacement of a component."""
 
 class TicketKind(_TicketKind, metaclass=_TicketKindEnumTypeWrapper):
     """What the ticket is about."""
@@ -38,6 +40,8 @@ TICKET_KIND_UNSPECIFIED: TicketKind.ValueType  # 0
 TICKET_KIND_REPAIR: TicketKind.ValueType  # 1
 TICKET_KIND_COMPLAINT: TicketKind.ValueType  # 2
 TICKET_KIND_INQUIRY: TicketKind.ValueType  # 3
+TICKET_KIND_MAINTENANCE: TicketKind.ValueType  # 4
+"""Planned or preventive work: an inspection, a scheduled replacement of a component."""
 Global___TicketKind: _TypeAlias = TicketKind  # noqa: Y015
 
 class _TicketStatus:
