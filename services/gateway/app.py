@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.gateway.adapters.backends import Backends
 from services.gateway.entrypoint import (
+    asset_routes,
     attachment_routes,
     auth_routes,
     device_routes,
@@ -73,6 +74,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         attachment_routes,
         device_routes,
         place_routes,
+        asset_routes,
         notification_routes,
         sla_routes,
         dispatch_routes,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, date, datetime
 
 import psycopg
 
@@ -14,6 +15,8 @@ from services.common.db import create_pool
 from services.common.logs import configure_logging
 from services.common.migrate import migrate
 from services.intake.adapters.users_repo import hash_password
+from services.intake.assets_handlers import AssetHandlers
+from services.intake.domain.assets import Asset
 from services.intake.domain.model import Actor, Role
 from services.intake.domain.places import Building, Floor, PlaceKey, Site, Unit
 from services.intake.places_handlers import PlaceHandlers
@@ -52,17 +55,20 @@ _ASSETS = [
 ]
 
 
+#: The named parts of each demo asset type.
+_COMPONENTS = {
+    "riser": ("joint", "pipe", "valve"),
+    "power_panel": ("breaker", "busbar", "meter"),
+    "elevator": ("brake", "controller", "door_operator", "motor"),
+}
+
+
 def seed_demo(database_url: str) -> None:
-    """Create the demo site tree (through the same use cases as `PUT /v1/sites/...`) and
-    insert its assets and users if they are missing."""
+    """Create the demo site tree and its assets (through the same use cases as `PUT
+    /v1/sites/...` and `PUT /v1/assets/...`) and insert its users if they are missing."""
     asyncio.run(_seed_places(database_url))
     units = _FLOORS_PER_BUILDING * len(_BUILDINGS) * _UNITS_PER_FLOOR
     with psycopg.connect(database_url) as conn, conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO intake.assets (site, building, floor, code, kind, name)"
-            " VALUES ('demo', %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            _ASSETS,
-        )
         cur.execute(
             "SELECT username FROM intake.users WHERE username = ANY(%s)", (list(DEMO_USERS),)
         )
@@ -94,6 +100,11 @@ async def _seed_places(database_url: str) -> None:
                     code = f"{b}-{f}{n:02d}"
                     await places.put_unit(_SEEDER, PlaceKey("demo", b, str(f), code),
                                           Unit(code, f"{code}室", f"Unit {code}"))  # fmt: skip
+        assets = AssetHandlers(pool, lambda: datetime.now(UTC))
+        for at_building, at_floor, asset_id, type_, name in _ASSETS:
+            asset = Asset(asset_id, type_, "demo", at_building, at_floor, name=name,
+                          installed_on=date(2016, 5, 1), components=_COMPONENTS[type_])  # fmt: skip
+            await assets.put(_SEEDER, asset)
     finally:
         await pool.close()
 

@@ -15,10 +15,12 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from services.intake.adapters.assets_repo import AssetsRepository
 from services.intake.adapters.event_log import LoggedEvent, parse_cursor, read_after
 from services.intake.adapters.tickets_repo import AttachmentRow, TicketFilter, TicketRepository
 from services.intake.adapters.users_repo import UserRecord, UserRepository
 from services.intake.domain.activity import record_activity
+from services.intake.domain.assets import check_component
 from services.intake.domain.attachments import check_attachment
 from services.intake.domain.creation import (
     NewTicket,
@@ -130,6 +132,8 @@ class IntakeHandlers:
             raise InvalidInput("idempotency key is longer than 200 characters")
         now = self._clock()
         ticket = open_ticket(request, actor, str(uuid.uuid4()), now)
+        if request.component:
+            await self._check_component(request)
         # Without a key the insert is one atomic statement and needs no explicit transaction.
         unit = self._unit() if idempotency_key else self._statement()
         async with unit as repo:
@@ -150,6 +154,15 @@ class IntakeHandlers:
             ticket.number = await repo.insert_with_event(ticket, created_event(ticket))
         log.info("ticket %s created by %s", ticket.number, actor.username)
         return TicketView(ticket), True
+
+    async def _check_component(self, request: NewTicket) -> None:
+        async with self._pool.connection() as conn:
+            asset = await AssetsRepository(conn).get(request.location.asset)
+        if asset is None or asset.site != request.location.site:
+            raise InvalidInput(
+                f"no asset {request.location.asset!r} at site {request.location.site!r}"
+            )
+        check_component(asset, request.component)
 
     async def get_ticket(self, actor: Actor, ticket_id: str) -> TicketView:
         # Two reads in autocommit: under READ COMMITTED a transaction would give them no

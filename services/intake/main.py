@@ -7,11 +7,13 @@ import logging
 from datetime import timedelta
 
 import grpc
+from maintenance.intake.v1 import assets_pb2_grpc, places_pb2_grpc
 from maintenance.intake.v1 import intake_pb2_grpc as pb_grpc
-from maintenance.intake.v1 import places_pb2_grpc
 
 from services.common.db import ping
 from services.common.service import run_main, serve, service_pool
+from services.intake.assets_handlers import AssetHandlers
+from services.intake.entrypoint.assets_servicer import AssetServicer
 from services.intake.entrypoint.places_servicer import PlaceServicer
 from services.intake.entrypoint.servicer import IntakeServicer
 from services.intake.handlers import IntakeHandlers
@@ -47,6 +49,9 @@ async def run(settings: IntakeSettings) -> None:
             pb_grpc.add_IntakeServiceServicer_to_server(IntakeServicer(handlers), server)
             places_pb2_grpc.add_PlaceServiceServicer_to_server(
                 PlaceServicer(PlaceHandlers(pool)), server
+            )
+            assets_pb2_grpc.add_AssetServiceServicer_to_server(
+                AssetServicer(AssetHandlers(pool, settings.clock())), server
             )
 
         async def auto_close() -> None:

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from psycopg_pool import AsyncConnectionPool
 
+from services.intake.adapters.assets_repo import AssetsRepository
 from services.intake.adapters.places_repo import PlacesRepository
 from services.intake.domain.errors import InUse, InvalidInput, NotFound
 from services.intake.domain.model import Actor
@@ -105,10 +106,16 @@ class PlaceHandlers:
             raise NotFound(f"no site {code[:64]!r}")
         return found
 
-    async def missing(self, key: PlaceKey) -> PlaceKey | None:
-        """The first level of `key` that does not exist, or None."""
-        async with self._repo() as repo:
-            return await repo.missing_level(key)
+    async def problem(self, key: PlaceKey, asset_id: str = "") -> tuple[PlaceKey | None, str]:
+        """The first level of `key` that does not exist, and what is wrong in words
+        (also an asset that is not at the site); (None, "") when all is well."""
+        async with self._pool.connection() as conn:
+            missing = await PlacesRepository(conn).missing_level(key)
+            if missing is not None:
+                return missing, f"no {missing.describe()}"
+            if asset_id and await AssetsRepository(conn).site_of(asset_id) != key.site:
+                return None, f"no asset {asset_id[:64]!r} at site {key.site!r}"
+        return None, ""
 
 
 async def _parent_exists(repo: PlacesRepository, key: PlaceKey) -> None:

@@ -75,7 +75,7 @@ def test_leak_alert_opens_one_ticket_and_records_repeats_and_clear(
 ) -> None:
     admin = as_user("admin")
     _register(admin, "leak-B-3-riser", _device("leak", "3", location={"site": "demo", "building": "B",
-                                                                      "floor": "3", "asset": "riser B-3"}))  # fmt: skip
+                                                                      "floor": "3", "asset": "riser-B-3"}))  # fmt: skip
     alert = {"time": now_iso(), "type": "leak", "readings": {"moisture": 91}}
     pub.send("maint/demo/leak-B-3-riser/alert", alert)
     tickets = wait_for(lambda: _sensor_tickets(admin, "leak-B-3-riser"))

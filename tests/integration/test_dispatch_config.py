@@ -100,7 +100,7 @@ async def test_a_team_in_use_cannot_go(config: ConfigHandlers) -> None:
     with pytest.raises(InvalidInput, match=r"teams still have technicians: tech1 \(maintenance\)"):
         await config.put_teams(DESK, "demo", service)
     with pytest.raises(
-        InvalidInput, match=r"the site's rules would break: rule 5 .* team 'service'"
+        InvalidInput, match=r"the site's rules would break: rule 6 .* team 'service'"
     ):
         await config.put_teams(DESK, "demo", maintenance)
     renamed = [Team("demo", "maintenance", "维修 Maintenance", ("supervisor1", "admin")), *service]

@@ -390,10 +390,12 @@ async def test_defaults_are_seeded_once(pool: AsyncConnectionPool, clock: Clock)
     assert not await seed_defaults(pool)
     admin = SlaAdmin(pool, clock)
     assert [p.id for p, _ in await admin.list_policies()] == [
-        "p1-emergency", "p2-urgent", "p3-normal", "p4-low",
+        "maintenance-planned", "p1-emergency", "p2-urgent", "p3-normal", "p4-low",
     ]  # fmt: skip
     assert {c.id for c, _ in await admin.list_calendars()} == {"default", "demo"}
-    base = replace(next(p for p, _ in await admin.list_policies()), id="another")
+    base = replace(
+        next(p for p, _ in await admin.list_policies() if p.id == "p1-emergency"), id="another"
+    )
     with pytest.raises(InvalidInput, match="'p1-emergency' already matches"):
         await admin.put_policy(base)
     clash = Calendar("other", "Asia/Shanghai", (WorkingInterval(1, 0, 60),), site="demo")

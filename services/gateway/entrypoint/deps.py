@@ -16,6 +16,7 @@ from services.gateway.entrypoint.security import Principal, bearer_token
 if TYPE_CHECKING:
     from maintenance.dispatch.v1.dispatch_pb2_grpc import DispatchServiceAsyncStub
     from maintenance.ingestor.v1.ingestor_pb2_grpc import DeviceServiceAsyncStub
+    from maintenance.intake.v1.assets_pb2_grpc import AssetServiceAsyncStub
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
     from maintenance.intake.v1.places_pb2_grpc import PlaceServiceAsyncStub
     from maintenance.notification.v1.notification_pb2_grpc import NotificationServiceAsyncStub
@@ -42,6 +43,7 @@ class Call:
     sla: SlaServiceAsyncStub
     dispatch: DispatchServiceAsyncStub
     places: PlaceServiceAsyncStub
+    assets: AssetServiceAsyncStub
     opts: CallOptions
 
     def require(self, *roles: str) -> None:
@@ -77,6 +79,7 @@ async def _caller(request: Request, token: Annotated[str | None, Depends(bearer_
         backends.sla,
         backends.dispatch,
         backends.places,
+        backends.assets,
         _options(request),
     )
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.intake.v1 import intake_pb2 as pb
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.common.protoenum import code_of
 
@@ -77,6 +77,16 @@ class TicketIn(_Strict):
     contact: str = Field(default="", max_length=200)
     channel: ChannelCode = "web"
     attributes: dict[str, str] = Field(default_factory=dict, max_length=50)
+    #: The asset the ticket is about (the same as `location.asset`, which it fills).
+    asset_id: str | None = Field(default=None, min_length=1, max_length=64)
+    #: One of the asset's components (`seal`, `door_operator`); needs the asset.
+    component: str | None = Field(default=None, min_length=1, max_length=40)
+
+    @model_validator(mode="after")
+    def _one_asset(self) -> TicketIn:
+        if self.asset_id and self.location.asset and self.asset_id != self.location.asset:
+            raise ValueError("asset_id and location.asset name different assets")
+        return self
 
 
 class TransitionIn(_Strict):
@@ -142,6 +152,9 @@ class TicketOut(BaseModel):
     channel: str
     source: Source
     device_id: str | None
+    #: The asset (as `location.asset`) and the component of it the ticket is about.
+    asset_id: str | None
+    component: str | None
     contact: str
     attributes: dict[str, str]
     rating: RatingOut | None
@@ -233,6 +246,8 @@ def ticket_out(t: pb.Ticket) -> TicketOut:
         channel=code_of(pb.Channel, "CHANNEL_", t.channel),
         source=t.source,  # type: ignore[arg-type]
         device_id=t.device_id or None,
+        asset_id=t.location.asset or None,
+        component=t.component or None,
         contact=t.contact,
         attributes=dict(t.attributes),
         rating=rating,

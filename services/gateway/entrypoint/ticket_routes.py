@@ -71,12 +71,13 @@ async def create_ticket(
                 building=loc.building,
                 floor=loc.floor,
                 unit=loc.unit or "",
-                asset=loc.asset or "",
+                asset=body.asset_id or loc.asset or "",
             ),
             priority=number_of(pb.Priority, "PRIORITY_", body.priority or ""),  # type: ignore[arg-type]
             idempotency_key=idempotency_key or "",
             contact=body.contact,
             attributes=body.attributes,
+            component=body.component or "",
         ),
         **caller.opts,
     )
@@ -99,6 +100,7 @@ async def list_tickets(
     requester: Annotated[str, Query(max_length=64)] = "",
     source: Annotated[Source | None, Query()] = None,
     device_id: Annotated[str, Query(max_length=128)] = "",
+    asset_id: Annotated[str, Query(max_length=64)] = "",
     created_after: Annotated[datetime | None, Query()] = None,
     created_before: Annotated[datetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -111,7 +113,7 @@ async def list_tickets(
         categories=category or [],
         priorities=_enum_list(pb.Priority, "PRIORITY_", list(priority or [])),  # type: ignore[arg-type]
         site=site, building=building, floor=floor, assignee=assignee, requester=requester,
-        source=source or "", device_id=device_id,
+        source=source or "", device_id=device_id, asset=asset_id,
         created_after=_stamp(created_after), created_before=_stamp(created_before),
     )  # fmt: skip
     reply = await caller.intake.ListTickets(

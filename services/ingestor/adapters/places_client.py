@@ -26,7 +26,8 @@ class PlaceChecker:
     async def problem(self, device: Device) -> str | None:
         reply = await self._stub.CheckPlace(
             pb.CheckPlaceRequest(place=pb.PlaceKey(
-                site=device.site, building=device.building, floor=device.floor, unit=device.unit)),
+                site=device.site, building=device.building, floor=device.floor, unit=device.unit),
+                asset=device.asset),
             timeout=self._timeout_s,
         )  # fmt: skip
         return None if reply.exists else reply.problem

@@ -113,8 +113,7 @@ class PlacesRepository:
         queries = {
             "tickets": f"SELECT number FROM intake.tickets WHERE {_under(key)} ORDER BY number DESC"
         }
-        if key.level is not Level.UNIT:  # assets stand on floors, not in units
-            queries["assets"] = f"SELECT code FROM intake.assets WHERE {_under(key)} ORDER BY code"
+        queries["assets"] = f"SELECT code FROM intake.assets WHERE {_under(key)} ORDER BY code"
         if key.level is Level.SITE:
             queries["users"] = "SELECT username FROM intake.users WHERE site = %s ORDER BY username"
         else:

@@ -34,7 +34,7 @@ _COLUMNS = (
     "id, number, kind, category, status, priority, title, description, site, building,"
     " floor, unit, asset, requester, requester_role, assignee, channel, source, device_id,"
     " contact, attributes, rating_stars, rating_comment, rated_at, version, created_at,"
-    " updated_at, status_changed_at, waiting_reason, cost_cents, approval_pending"
+    " updated_at, status_changed_at, waiting_reason, cost_cents, approval_pending, component"
 )
 
 
@@ -53,6 +53,7 @@ class TicketFilter:
     source: str = ""
     device_id: str = ""
     requester: str = ""
+    asset: str = ""
     created_after: datetime | None = None
     created_before: datetime | None = None
 
@@ -101,6 +102,7 @@ def _to_ticket(row: dict[str, Any]) -> Ticket:
         waiting_reason=row["waiting_reason"],
         cost_cents=row["cost_cents"],
         approval_pending=row["approval_pending"],
+        component=row["component"],
     )
 
 
@@ -109,10 +111,10 @@ _INSERT_WITH_EVENT = (
     " description, site, building, floor, unit, asset, requester, requester_role, assignee,"
     " channel, source, device_id, contact, attributes, rating_stars, rating_comment, rated_at,"
     " version, created_at, updated_at, status_changed_at, waiting_reason, cost_cents,"
-    " approval_pending) SELECT %s, 'T' || to_char(%s::timestamptz AT TIME ZONE 'UTC', 'YYYYMMDD')"
+    " approval_pending, component) SELECT %s, 'T' || to_char(%s::timestamptz AT TIME ZONE 'UTC', 'YYYYMMDD')"
     " || '-' || lpad(n::text, greatest(7, length(n::text)), '0'),"
     " %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-    " %s, %s, %s, %s, %s, %s"
+    " %s, %s, %s, %s, %s, %s, %s"
     " FROM nextval('intake.ticket_number_seq') AS n RETURNING id, number)"
     " INSERT INTO intake.ticket_events (ticket_id, type, from_status, to_status, actor,"
     " actor_role, channel, note, payload, occurred_at)"
@@ -181,6 +183,7 @@ def _where(flt: TicketFilter) -> tuple[list[sql.Composable], list[Any]]:
         ("source", flt.source),
         ("device_id", flt.device_id),
         ("requester", flt.requester),
+        ("asset", flt.asset),
     ):
         if value:
             clauses.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
@@ -250,7 +253,7 @@ class TicketRepository:
                     t.rating.stars if t.rating else None, t.rating.comment if t.rating else None,
                     t.rating.rated_at if t.rating else None, t.version, t.created_at,
                     t.updated_at, t.status_changed_at, t.waiting_reason, t.cost_cents,
-                    t.approval_pending,
+                    t.approval_pending, t.component,
                     created.type, created.to_status.value if created.to_status else None,
                     created.actor, created.actor_role.value,
                     created.channel.value, created.note, Jsonb(created.payload), created.occurred_at,

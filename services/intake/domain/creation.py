@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from services.intake.domain.assets import check_component_name
 from services.intake.domain.errors import Forbidden, InvalidInput
 from services.intake.domain.model import (
     CATEGORIES,
@@ -61,6 +62,8 @@ class NewTicket:
     device_id: str = ""
     contact: str = ""
     attributes: dict[str, str] = field(default_factory=dict)
+    #: One of the components of `location.asset`.
+    component: str = ""
 
 
 _CONTROL = frozenset(chr(c) for c in range(32)) - {"\n", "\r", "\t"}
@@ -113,6 +116,7 @@ def request_fingerprint(request: NewTicket) -> str:
             "device_id": request.device_id,
             "contact": request.contact,
             "attributes": sorted(request.attributes.items()),
+            "component": request.component,
         },
         ensure_ascii=False,
         sort_keys=True,
@@ -127,6 +131,10 @@ def open_ticket(request: NewTicket, actor: Actor, ticket_id: str, now: datetime)
     title = _check_text("title", request.title, LIMITS.title, required=True)
     description = _check_text("description", request.description, LIMITS.description, False)
     _validate(request)
+    if request.component:
+        if not request.location.asset:
+            raise InvalidInput("a component needs the asset it belongs to (asset_id)")
+        check_component_name(request.component)
     priority = request.priority or default_priority(
         request.kind, request.category, f"{title}\n{description}"
     )
@@ -150,6 +158,7 @@ def open_ticket(request: NewTicket, actor: Actor, ticket_id: str, now: datetime)
         device_id=request.device_id,
         contact=request.contact.strip(),
         attributes=dict(request.attributes),
+        component=request.component,
     )
 
 

@@ -176,6 +176,8 @@ class Ticket:
     version: int = 1
     #: Why work is paused ("waiting_tenant", "waiting_parts"), or "".
     waiting_reason: str = ""
+    #: The component of the ticket's asset it is about, or "".
+    component: str = ""
     #: The reported cost of the repair, in cents.
     cost_cents: int = 0
     #: The cost passed the approval threshold and awaits a supervisor.

@@ -81,6 +81,7 @@ def new_ticket_from_pb(req: pb.CreateTicketRequest) -> NewTicket:
         device_id=req.device_id,
         contact=req.contact,
         attributes=dict(req.attributes),
+        component=req.component,
     )
 
 
@@ -133,6 +134,7 @@ def filter_from_pb(flt: pb.TicketFilter) -> TicketFilter:
         source=flt.source,
         device_id=flt.device_id,
         requester=flt.requester,
+        asset=flt.asset,
         created_after=_from_ts(flt.created_after) if flt.HasField("created_after") else None,
         created_before=_from_ts(flt.created_before) if flt.HasField("created_before") else None,
     )
@@ -177,6 +179,7 @@ def ticket_to_pb(view: TicketView) -> pb.Ticket:
         created_at=_ts(t.created_at),
         updated_at=_ts(t.updated_at),
         waiting_reason=t.waiting_reason,
+        component=t.component,
         cost_cents=t.cost_cents,
         approval_pending=t.approval_pending,
     )

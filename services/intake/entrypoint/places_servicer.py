@@ -106,9 +106,10 @@ class PlaceServicer(pb_grpc.PlaceServiceServicer):
     async def CheckPlace(
         self, request: pb.CheckPlaceRequest, context: Context
     ) -> pb.CheckPlaceResponse:
-        missing = await self._h.missing(key_from_pb(request.place))
-        if missing is None:
+        missing, problem = await self._h.problem(key_from_pb(request.place), request.asset)
+        if not problem:
             return pb.CheckPlaceResponse(exists=True)
-        return pb.CheckPlaceResponse(
-            exists=False, missing=key_to_pb(missing), problem=f"no {missing.describe()}"
-        )
+        reply = pb.CheckPlaceResponse(exists=False, problem=problem)
+        if missing is not None:
+            reply.missing.CopyFrom(key_to_pb(missing))
+        return reply

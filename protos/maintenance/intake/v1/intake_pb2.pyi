@@ -410,6 +410,7 @@ class Ticket(_message.Message):
     WAITING_REASON_FIELD_NUMBER: _builtins.int
     COST_CENTS_FIELD_NUMBER: _builtins.int
     APPROVAL_PENDING_FIELD_NUMBER: _builtins.int
+    COMPONENT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     number: _builtins.str
     """Human-readable, unique and sortable by creation time, e.g. T20261122-0000042."""
@@ -433,6 +434,8 @@ class Ticket(_message.Message):
     """The reported cost of the repair in cents (CNY), 0 when none was reported."""
     approval_pending: _builtins.bool
     """The cost passed the approval threshold and no supervisor has approved it yet."""
+    component: _builtins.str
+    """The component of the ticket's asset (location.asset) it is about, e.g. "seal"."""
     @_builtins.property
     def location(self) -> Global___Location: ...
     @_builtins.property
@@ -475,10 +478,11 @@ class Ticket(_message.Message):
         waiting_reason: _builtins.str = ...,
         cost_cents: _builtins.int = ...,
         approval_pending: _builtins.bool = ...,
+        component: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "location", b"location", "rating", b"rating", "sla", b"sla", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_pending", b"approval_pending", "assignee", b"assignee", "attachments", b"attachments", "attributes", b"attributes", "category", b"category", "channel", b"channel", "contact", b"contact", "cost_cents", b"cost_cents", "created_at", b"created_at", "description", b"description", "device_id", b"device_id", "id", b"id", "kind", b"kind", "location", b"location", "number", b"number", "priority", b"priority", "rating", b"rating", "requester", b"requester", "sla", b"sla", "source", b"source", "status", b"status", "title", b"title", "updated_at", b"updated_at", "version", b"version", "waiting_reason", b"waiting_reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_pending", b"approval_pending", "assignee", b"assignee", "attachments", b"attachments", "attributes", b"attributes", "category", b"category", "channel", b"channel", "component", b"component", "contact", b"contact", "cost_cents", b"cost_cents", "created_at", b"created_at", "description", b"description", "device_id", b"device_id", "id", b"id", "kind", b"kind", "location", b"location", "number", b"number", "priority", b"priority", "rating", b"rating", "requester", b"requester", "sla", b"sla", "source", b"source", "status", b"status", "title", b"title", "updated_at", b"updated_at", "version", b"version", "waiting_reason", b"waiting_reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -577,6 +581,7 @@ class CreateTicketRequest(_message.Message):
     DEVICE_ID_FIELD_NUMBER: _builtins.int
     ATTRIBUTES_FIELD_NUMBER: _builtins.int
     CONTACT_FIELD_NUMBER: _builtins.int
+    COMPONENT_FIELD_NUMBER: _builtins.int
     kind: Global___TicketKind.ValueType
     category: _builtins.str
     title: _builtins.str
@@ -589,6 +594,8 @@ class CreateTicketRequest(_message.Message):
     """
     device_id: _builtins.str
     contact: _builtins.str
+    component: _builtins.str
+    """One of the asset's components (needs location.asset)."""
     @_builtins.property
     def actor(self) -> Global___Actor: ...
     @_builtins.property
@@ -609,10 +616,11 @@ class CreateTicketRequest(_message.Message):
         device_id: _builtins.str = ...,
         attributes: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         contact: _builtins.str = ...,
+        component: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "location", b"location"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "attributes", b"attributes", "category", b"category", "contact", b"contact", "description", b"description", "device_id", b"device_id", "idempotency_key", b"idempotency_key", "kind", b"kind", "location", b"location", "priority", b"priority", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "attributes", b"attributes", "category", b"category", "component", b"component", "contact", b"contact", "description", b"description", "device_id", b"device_id", "idempotency_key", b"idempotency_key", "kind", b"kind", "location", b"location", "priority", b"priority", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -704,6 +712,7 @@ class TicketFilter(_message.Message):
     CREATED_AFTER_FIELD_NUMBER: _builtins.int
     CREATED_BEFORE_FIELD_NUMBER: _builtins.int
     REQUESTER_FIELD_NUMBER: _builtins.int
+    ASSET_FIELD_NUMBER: _builtins.int
     site: _builtins.str
     building: _builtins.str
     floor: _builtins.str
@@ -711,6 +720,8 @@ class TicketFilter(_message.Message):
     source: _builtins.str
     device_id: _builtins.str
     requester: _builtins.str
+    asset: _builtins.str
+    """An asset id (location.asset)."""
     @_builtins.property
     def statuses(self) -> _containers.RepeatedScalarFieldContainer[Global___TicketStatus.ValueType]: ...
     @_builtins.property
@@ -739,10 +750,11 @@ class TicketFilter(_message.Message):
         created_after: _timestamp_pb2.Timestamp | None = ...,
         created_before: _timestamp_pb2.Timestamp | None = ...,
         requester: _builtins.str = ...,
+        asset: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_after", b"created_after", "created_before", b"created_before"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignee", b"assignee", "building", b"building", "categories", b"categories", "created_after", b"created_after", "created_before", b"created_before", "device_id", b"device_id", "floor", b"floor", "kinds", b"kinds", "priorities", b"priorities", "requester", b"requester", "site", b"site", "source", b"source", "statuses", b"statuses"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["asset", b"asset", "assignee", b"assignee", "building", b"building", "categories", b"categories", "created_after", b"created_after", "created_before", b"created_before", "device_id", b"device_id", "floor", b"floor", "kinds", b"kinds", "priorities", b"priorities", "requester", b"requester", "site", b"site", "source", b"source", "statuses", b"statuses"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

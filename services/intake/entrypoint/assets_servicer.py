@@ -1,0 +1,85 @@
+"""AssetService over gRPC: translate, call the asset handlers, translate back."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from maintenance.intake.v1 import assets_pb2 as pb
+from maintenance.intake.v1 import assets_pb2_grpc as pb_grpc
+
+from services.intake.assets_handlers import AssetHandlers, AssetView
+from services.intake.domain.assets import Asset
+from services.intake.domain.errors import InvalidInput
+from services.intake.entrypoint.messages import actor_from_pb
+from services.intake.entrypoint.servicer import rpc
+
+__all__ = ["AssetServicer"]
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def _ts(value: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value.astimezone(UTC))
+    return stamp
+
+
+def _asset_from_pb(a: pb.Asset) -> Asset:
+    try:
+        installed = date.fromisoformat(a.installed_on) if a.installed_on else None
+    except ValueError:
+        raise InvalidInput(
+            f"installed_on {a.installed_on[:20]!r} is not a date (YYYY-MM-DD)"
+        ) from None
+    return Asset(
+        asset_id=a.asset_id, type=a.type, site=a.site, building=a.building, floor=a.floor,
+        unit=a.unit, name=a.name, make=a.make, model=a.model, serial=a.serial,
+        installed_on=installed, criticality=a.criticality or 3, components=tuple(a.components),
+    )  # fmt: skip
+
+
+def _asset_to_pb(view: AssetView) -> pb.Asset:
+    a, last = view
+    message = pb.Asset(
+        asset_id=a.asset_id, type=a.type, site=a.site, building=a.building, floor=a.floor,
+        unit=a.unit, name=a.name, make=a.make, model=a.model, serial=a.serial,
+        installed_on=a.installed_on.isoformat() if a.installed_on else "",
+        criticality=a.criticality, components=list(a.components),
+        last_maintenance={c: _ts(when) for c, when in last.items()},
+    )  # fmt: skip
+    if a.created_at is not None and a.updated_at is not None:
+        message.created_at.CopyFrom(_ts(a.created_at))
+        message.updated_at.CopyFrom(_ts(a.updated_at))
+    return message
+
+
+class AssetServicer(pb_grpc.AssetServiceServicer):
+    def __init__(self, handlers: AssetHandlers) -> None:
+        self._h = handlers
+
+    @rpc
+    async def PutAsset(self, request: pb.PutAssetRequest, context: Context) -> pb.PutAssetResponse:
+        view, created = await self._h.put(
+            actor_from_pb(request.actor), _asset_from_pb(request.asset)
+        )
+        return pb.PutAssetResponse(asset=_asset_to_pb(view), created=created)
+
+    @rpc
+    async def GetAsset(self, request: pb.GetAssetRequest, context: Context) -> pb.GetAssetResponse:
+        view = await self._h.get(actor_from_pb(request.actor), request.asset_id)
+        return pb.GetAssetResponse(asset=_asset_to_pb(view))
+
+    @rpc
+    async def ListAssets(
+        self, request: pb.ListAssetsRequest, context: Context
+    ) -> pb.ListAssetsResponse:
+        assets, after = await self._h.page(
+            actor_from_pb(request.actor), request.site, request.building, request.type,
+            request.page_size, request.page_token,
+        )  # fmt: skip
+        return pb.ListAssetsResponse(
+            assets=[_asset_to_pb((a, {})) for a in assets], next_page_token=after
+        )
