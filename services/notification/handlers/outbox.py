@@ -9,12 +9,12 @@ replicas, retries) sends each (event, recipient, channel) at most once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
 from psycopg_pool import AsyncConnectionPool
 
+from services.common.worker import Worker
 from services.notification import metrics
 from services.notification.adapters.outbox_repo import DueDelivery, OutboxRepository
 from services.notification.domain.delivery import RetryPolicy
@@ -43,28 +43,27 @@ class DeliveryWorker:
         self._lease_s = lease_s
         self._batch = batch
         self._limit = asyncio.Semaphore(concurrency)
-        self._wake = asyncio.Event()
+        self._worker = Worker()
 
     def wake(self) -> None:
         """Deliveries were queued: look now rather than at the next tick."""
-        self._wake.set()
+        self._worker.wake()
 
     async def run_forever(self, every_s: float, depth_every_s: float = 5.0) -> None:
         """Deliver whenever woken, and every `every_s` for retries that come due; refresh
         the queue-depth gauge every `depth_every_s`."""
         next_depth = 0.0
-        while True:
-            self._wake.clear()
-            try:
-                while await self.deliver_due() >= self._batch:
-                    pass  # a full batch: there may be more due right now
-                if time.monotonic() >= next_depth:
-                    await self.refresh_depth()
-                    next_depth = time.monotonic() + depth_every_s
-            except Exception:
-                log.exception("delivering notifications failed; will try again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), every_s)
+
+        async def work() -> bool:
+            nonlocal next_depth
+            if await self.deliver_due() >= self._batch:
+                return True  # a full batch: there may be more due right now
+            if time.monotonic() >= next_depth:
+                await self.refresh_depth()
+                next_depth = time.monotonic() + depth_every_s
+            return False
+
+        await self._worker.run_forever(work, every_s, "delivering notifications")
 
     async def deliver_due(self) -> int:
         """Claim and attempt one batch of due deliveries; returns how many were claimed."""
