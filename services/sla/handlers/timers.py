@@ -11,7 +11,6 @@ was already recorded (its `timer_id` is in the event payload), so it is not reco
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
+from services.common.worker import Worker
 from services.sla import metrics
 from services.sla.adapters.intake_client import DeliveryFailed, IntakePort
 from services.sla.adapters.timers_repo import DueTimer, TimerRepository
@@ -76,11 +76,11 @@ class TimerWorker:
         self._batch = batch
         self._lease_s = lease_s
         self._slots = asyncio.Semaphore(concurrency)
-        self._wake = asyncio.Event()
+        self._worker = Worker()
 
     def wake(self) -> None:
         """A timer may have come due sooner than expected: check now."""
-        self._wake.set()
+        self._worker.wake()
 
     async def check(self) -> int:
         """Fire what is due now; returns how many timers were recorded."""
@@ -135,26 +135,22 @@ class TimerWorker:
             )
         return None
 
-    async def _pause(self, every_s: float) -> None:
-        """Sleep until the next timer is due, at most `every_s`, or until woken."""
+    async def _next_due_in(self) -> float | None:
+        """Seconds until the next pending timer is due (at least 2 ms), None when none is."""
         async with self._pool.connection() as conn:
             next_due = await TimerRepository(conn).next_due()
-        wait = every_s
-        if next_due is not None:
-            wait = min(every_s, max(0.002, (next_due - self._clock()).total_seconds()))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), wait)
+        if next_due is None:
+            return None
+        return max(0.002, (next_due - self._clock()).total_seconds())
 
     async def run_forever(self, every_s: float = 0.25) -> None:
         """Check; when something was due, check again at once, otherwise sleep until the
         next timer is due (at most `every_s`) or until woken."""
-        while True:
-            self._wake.clear()
-            try:
-                claimed, _ = await self._check()
-                if claimed:
-                    continue
-                await self._pause(every_s)
-            except Exception:
-                log.exception("checking SLA timers failed; will try again")
-                await asyncio.sleep(every_s)
+
+        async def claimed() -> int:
+            return (await self._check())[0]
+
+        await self._worker.run_forever(
+            claimed, every_s, "checking SLA timers", due_in=self._next_due_in,
+            wake_after_failure=False,
+        )  # fmt: skip
