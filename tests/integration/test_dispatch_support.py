@@ -30,7 +30,8 @@ from services.dispatch.handlers.delivery import Delivery
 from services.dispatch.handlers.events import EventProjector, log_event_from_pb
 from services.dispatch.handlers.offers import Offers
 from services.dispatch.handlers.routing import Router
-from services.dispatch.main import CONSUMER, Workers
+from services.dispatch.handlers.workers import Workers
+from services.dispatch.main import CONSUMER
 from services.intake.demo import seed_demo as seed_intake
 from services.launcher.stack import LocalStack, Process, free_port
 from tests.integration.conftest import Clock, drop_database, new_database_name, url_for
