@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-
+from services.common.worker import Worker
 from services.dispatch.handlers.delivery import Delivery
 from services.dispatch.handlers.offers import Offers
 from services.dispatch.handlers.routing import Router
 
 __all__ = ["Workers"]
-
-log = logging.getLogger(__name__)
 
 
 class Workers:
@@ -23,10 +18,11 @@ class Workers:
         self.offers = offers
         self.router = router
         self.delivery = delivery
-        self._wake = asyncio.Event()
+        self._worker = Worker()
 
     def wake(self) -> None:
-        self._wake.set()
+        """Work was queued: look now rather than at the next poll."""
+        self._worker.wake()
 
     async def run_once(self) -> int:
         """One pass over everything due; returns how many items were taken."""
@@ -37,12 +33,6 @@ class Workers:
         )
 
     async def run_forever(self, every_s: float) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                if await self.run_once():
-                    continue  # more may be due already (pages, then the assignment)
-            except Exception:
-                log.exception("dispatch work failed; will try again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), every_s)
+        """Work whenever woken and every `every_s`; after a pass that took something, at
+        once again (more may be due already: pages, then the assignment)."""
+        await self._worker.run_forever(self.run_once, every_s, "dispatch work")
