@@ -11,9 +11,10 @@ from maintenance.dispatch.v1 import dispatch_pb2_grpc
 
 from services.common.db import ping
 from services.common.event_follower import follow_ticket_events
+from services.common.listen import listen_forever
 from services.common.service import intake_stub, run_main, serve, service_pool
 from services.dispatch.adapters.intake_client import IntakeClient
-from services.dispatch.adapters.wakeup import listen_for_work
+from services.dispatch.adapters.work_repo import WAKE_CHANNEL
 from services.dispatch.domain.errors import InvalidInput
 from services.dispatch.entrypoint.servicer import DispatchServicer
 from services.dispatch.handlers.config import ConfigHandlers
@@ -67,7 +68,7 @@ async def run(settings: DispatchSettings) -> None:
         await serve(settings, SERVICE_NAME, register, lambda: ping(pool), [
             follow,
             lambda: workers.run_forever(settings.work_every_s),
-            lambda: listen_for_work(settings.database_url, workers.wake),
+            lambda: listen_forever(settings.database_url, WAKE_CHANNEL, workers.wake),
         ])  # fmt: skip
 
 

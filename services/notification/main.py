@@ -12,11 +12,11 @@ from psycopg_pool import AsyncConnectionPool
 
 from services.common.db import ping
 from services.common.event_follower import follow_ticket_events
+from services.common.listen import listen_forever
 from services.common.service import intake_stub, run_main, serve, service_pool
 from services.notification.adapters.apprise_channels import AppriseChannels
 from services.notification.adapters.intake_client import IntakeTickets
 from services.notification.adapters.outbox_repo import WAKE_CHANNEL
-from services.notification.adapters.wakeup import listen_forever
 from services.notification.domain.delivery import RetryPolicy
 from services.notification.entrypoint.events import event_handler
 from services.notification.entrypoint.servicer import NotificationServicer

@@ -30,13 +30,13 @@ from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from services.common.db import create_pool
+from services.common.listen import listen_forever
 from services.common.migrate import migrate
 from services.intake.demo import seed_demo as seed_intake
 from services.launcher.stack import LocalStack, Process, free_port, free_port_env
 from services.notification.adapters.apprise_channels import AppriseChannels
 from services.notification.adapters.intake_client import IntakeTickets
 from services.notification.adapters.outbox_repo import WAKE_CHANNEL, DeliveryFilter, DeliveryRow
-from services.notification.adapters.wakeup import listen_forever
 from services.notification.domain.delivery import RetryPolicy
 from services.notification.domain.model import Contact, DeliveryState, EventFacts
 from services.notification.handlers.events import EventNotifier

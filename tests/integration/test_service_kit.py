@@ -1,5 +1,5 @@
 """The pieces every service is built from, under failure: a follower whose database is
-away, and a background job that ends."""
+away, a background job that ends, and the LISTEN wake-up."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import grpc
+import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from services.common.event_follower import follow_ticket_events
 from services.common.grpc_server import BackgroundJobEnded, serve_grpc
+from services.common.listen import listen_forever
 from services.launcher.stack import free_port
 
 
@@ -67,3 +69,35 @@ async def test_a_background_job_that_ends_stops_the_service() -> None:
             timeout=10,
         )  # fmt: skip
     assert sorted(ran) == ["fails", "forever"]
+
+
+async def test_listen_wakes_on_connect_and_on_each_committed_notify(database_url: str) -> None:
+    wakes: asyncio.Queue[None] = asyncio.Queue()
+    listener = asyncio.create_task(
+        listen_forever(database_url, "test_kit_wake", lambda: wakes.put_nowait(None), 0.05)
+    )
+    try:
+        await asyncio.wait_for(wakes.get(), 5.0)  # on connect: anything queued meanwhile
+        async with await psycopg.AsyncConnection.connect(database_url) as conn:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_notify('test_kit_wake', '')")
+                await asyncio.sleep(0.2)
+                assert wakes.empty(), "woken before the transaction committed"
+            await asyncio.wait_for(wakes.get(), 5.0)
+            await conn.execute("NOTIFY test_kit_other")
+            await asyncio.sleep(0.2)
+            assert wakes.empty(), "woken by another channel"
+    finally:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+
+
+async def test_listen_outlives_a_database_that_is_away() -> None:
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere?connect_timeout=1"
+    listener = asyncio.create_task(listen_forever(url, "test_kit_wake", lambda: None, 0.05))
+    try:
+        await asyncio.sleep(0.5)  # several failed attempts
+        assert not listener.done(), listener
+    finally:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)

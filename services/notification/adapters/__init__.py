@@ -1,1 +1,1 @@
-"""SQL repositories, the intake client, apprise channels and the outbox wake-up."""
+"""SQL repositories, the intake client and apprise channels."""

@@ -1,5 +1,10 @@
-"""Wake the delivery worker as soon as deliveries are committed: LISTEN on the channel the
-event handler NOTIFYs inside its transaction (PostgreSQL delivers it at commit)."""
+"""Wake a worker as soon as work is committed: PostgreSQL NOTIFY, heard on a LISTEN
+connection.
+
+Whoever queues work sends `NOTIFY <channel>` (or `pg_notify`) in the same transaction;
+PostgreSQL delivers it only once that transaction commits, so a woken worker always finds
+the work. Workers poll as well, so a notification lost while nobody listened only delays.
+"""
 
 from __future__ import annotations
 
@@ -29,5 +34,5 @@ async def listen_forever(
                 async for _ in conn.notifies():
                     on_wake()
         except psycopg.Error as exc:
-            log.warning("listening for queued deliveries failed (%s); again in %.1fs", exc, retry_s)
+            log.warning("listening on %s stopped (%s); again in %.1fs", channel, exc, retry_s)
         await asyncio.sleep(retry_s)
