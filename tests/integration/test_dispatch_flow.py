@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -333,6 +334,19 @@ async def test_a_crash_after_intake_answered_does_nothing_twice(
     await restarted.settle()
     types = [e.type for e in await events_of(stub, ticket_id)]
     assert types.count(kind) == 1 and types.count("assigned") == 1, types
+
+
+async def test_has_activity_matches_the_kind_and_the_key(dispatch: Harness, stub: Any) -> None:
+    ticket_id = await create_ticket(stub, "plumbing", title="looked up in its history")
+    intake = dispatch.intake
+    await intake.record_activity(ticket_id, "dispatch_paged", "paged", {"dispatch_key": "p:1"})
+    await intake.record_activity(ticket_id, "claim_offered", "offered", {"dispatch_key": "o:1"})
+    assert await intake.has_activity(ticket_id, "dispatch_paged", "p:1")
+    assert await intake.has_activity(ticket_id, "claim_offered", "o:1")
+    assert not await intake.has_activity(ticket_id, "dispatch_paged", "o:1")
+    assert not await intake.has_activity(ticket_id, "dispatch_paged", "p:2")
+    with pytest.raises(NotFound):
+        await intake.has_activity(str(uuid.uuid4()), "dispatch_paged", "p:1")
 
 
 async def _assigned(stub: Any, ticket_id: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from psycopg import sql
 from services.common.migrate import migrate
 from services.intake.demo import seed_demo
 from services.launcher.stack import LocalStack, Process, free_port
+from services.sla.adapters.intake_client import DeliveryFailed, GrpcIntake
 from tests.integration.conftest import SERVER_URL, drop_database, new_database_name, url_for
 
 SYSTEM = ipb.Actor(username="sla-test", role=ipb.ROLE_SYSTEM, channel=ipb.CHANNEL_API)
@@ -182,3 +184,22 @@ async def test_a_p1_not_accepted_in_time_escalates_exactly_once(clients: Clients
     assert by_id[paused].paused and by_id[paused].resolve.state == "paused"
     assert [p.reason for p in by_id[paused].pauses] == ["waiting_parts"]
     assert not by_id[paused].resolve.HasField("due_at")
+
+
+async def test_recorded_timers_are_the_integer_timer_ids_of_sla_events(clients: Clients) -> None:
+    reply = await clients.intake.CreateTicket(
+        ipb.CreateTicketRequest(
+            actor=SYSTEM, kind=ipb.TICKET_KIND_REPAIR, category="plumbing",
+            title="looked up in its history", priority=ipb.PRIORITY_P4,
+            location=ipb.Location(site="demo", building="A", floor="3"),
+        )
+    )  # fmt: skip
+    ticket_id = reply.ticket.id
+    intake = GrpcIntake(clients.intake)
+    await intake.record(ticket_id, "sla_reminder", "reminder", {"timer_id": 7})
+    await intake.record(ticket_id, "sla_breached", "breach", {"timer_id": "8"})
+    await intake.record(ticket_id, "sensor_repeat", "not SLA's", {"timer_id": 9})
+    assert await intake.recorded_timers(ticket_id) == {7}
+    with pytest.raises(DeliveryFailed) as gone:
+        await intake.recorded_timers(str(uuid.uuid4()))
+    assert gone.value.permanent

@@ -13,6 +13,7 @@ import grpc
 from maintenance.intake.v1 import intake_pb2 as pb
 
 from services.common.protoenum import code_of, number_of
+from services.common.ticket_history import recorded_values
 from services.dispatch.domain.errors import (
     Conflict,
     DispatchError,
@@ -124,17 +125,10 @@ class IntakeClient:
     async def has_activity(self, ticket_id: str, kind: str, key: str) -> bool:
         """Whether the ticket already has a `kind` event carrying `dispatch_key` = `key`."""
         try:
-            reply = await self._stub.ListTicketEvents(
-                pb.ListTicketEventsRequest(actor=SYSTEM_ACTOR, ticket_id=ticket_id),
-                timeout=self._timeout_s,
-            )
+            keys = await recorded_values(
+                self._stub, SYSTEM_ACTOR, ticket_id, "dispatch_key",
+                types=lambda t: t == kind, timeout_s=self._timeout_s,
+            )  # fmt: skip
         except grpc.aio.AioRpcError as exc:
             raise _error(exc) from None
-        for event in reply.events:
-            if event.type == kind and event.payload_json:
-                try:
-                    if json.loads(event.payload_json).get("dispatch_key") == key:
-                        return True
-                except (ValueError, AttributeError):
-                    continue
-        return False
+        return key in keys

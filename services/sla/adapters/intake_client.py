@@ -13,6 +13,7 @@ import grpc
 from maintenance.intake.v1 import intake_pb2 as pb
 
 from services.common.protoenum import code_of
+from services.common.ticket_history import recorded_values
 from services.sla.domain.state import TicketFacts
 
 if TYPE_CHECKING:
@@ -89,16 +90,10 @@ class GrpcIntake:
 
     async def recorded_timers(self, ticket_id: str) -> set[int]:
         try:
-            reply = await self._stub.ListTicketEvents(
-                pb.ListTicketEventsRequest(actor=ACTOR, ticket_id=ticket_id),
-                timeout=self._timeout_s,
-            )
+            ids = await recorded_values(
+                self._stub, ACTOR, ticket_id, "timer_id",
+                types=lambda t: t.startswith("sla_"), timeout_s=self._timeout_s,
+            )  # fmt: skip
         except grpc.aio.AioRpcError as exc:
             raise _failed(exc) from exc
-        found: set[int] = set()
-        for event in reply.events:
-            if event.type.startswith("sla_") and event.payload_json:
-                timer_id = json.loads(event.payload_json).get("timer_id")
-                if isinstance(timer_id, int):
-                    found.add(timer_id)
-        return found
+        return {i for i in ids if isinstance(i, int)}
