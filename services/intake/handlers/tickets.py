@@ -1,0 +1,103 @@
+"""Raise, read and list tickets, and read a ticket's history."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import replace
+
+from services.intake.adapters.assets_repo import AssetsRepository
+from services.intake.adapters.event_log import LoggedEvent
+from services.intake.adapters.tickets_repo import TicketFilter
+from services.intake.domain.assets import check_component
+from services.intake.domain.creation import (
+    NewTicket,
+    created_event,
+    open_ticket,
+    request_fingerprint,
+)
+from services.intake.domain.errors import IdempotencyConflict, InvalidInput
+from services.intake.domain.lifecycle import site_scope
+from services.intake.domain.model import Actor, Role
+from services.intake.handlers.base import HandlersBase, TicketView
+
+__all__ = ["TicketHandlers"]
+
+log = logging.getLogger(__name__)
+
+_MAX_PAGE = 200
+_DEFAULT_PAGE = 50
+
+
+class TicketHandlers(HandlersBase):
+    """Raises tickets and reads them as the actor may see them."""
+
+    async def create_ticket(
+        self, actor: Actor, request: NewTicket, idempotency_key: str = ""
+    ) -> tuple[TicketView, bool]:
+        """Raise a ticket; returns it and whether this call created it (False on a replay)."""
+        if len(idempotency_key) > 200:
+            raise InvalidInput("idempotency key is longer than 200 characters")
+        now = self._clock()
+        ticket = open_ticket(request, actor, str(uuid.uuid4()), now)
+        if request.component:
+            await self._check_component(request)
+        # Without a key the insert is one atomic statement and needs no explicit transaction.
+        unit = self._unit() if idempotency_key else self._statement()
+        async with unit as repo:
+            if idempotency_key:
+                fingerprint = request_fingerprint(request)
+                prior = await repo.claim_idempotency_key(
+                    actor.username, idempotency_key, fingerprint, ticket.id
+                )
+                if prior is not None:
+                    prior_id, prior_hash = prior
+                    if prior_hash != fingerprint:
+                        raise IdempotencyConflict(
+                            "this Idempotency-Key was already used with a different request"
+                        )
+                    return await self._view(
+                        repo, await self._visible(repo, actor, prior_id, False)
+                    ), False
+            ticket.number = await repo.insert_with_event(ticket, created_event(ticket))
+        log.info("ticket %s created by %s", ticket.number, actor.username)
+        return TicketView(ticket), True
+
+    async def _check_component(self, request: NewTicket) -> None:
+        async with self._pool.connection() as conn:
+            asset = await AssetsRepository(conn).get(request.location.asset)
+        if asset is None or asset.site != request.location.site:
+            raise InvalidInput(
+                f"no asset {request.location.asset!r} at site {request.location.site!r}"
+            )
+        check_component(asset, request.component)
+
+    async def get_ticket(self, actor: Actor, ticket_id: str) -> TicketView:
+        # Two reads in autocommit: under READ COMMITTED a transaction would give them no
+        # common snapshot either, and it costs two more round trips (the services following
+        # the event log call this for nearly every event).
+        async with self._statement() as repo:
+            return await self._view(repo, await self._visible(repo, actor, ticket_id, False))
+
+    async def list_tickets(
+        self, actor: Actor, flt: TicketFilter, page_size: int, page_token: str
+    ) -> tuple[list[TicketView], str]:
+        """A page of the tickets the actor may see, newest first."""
+        if actor.role is Role.TENANT:
+            flt = replace(flt, requester=actor.username)
+        scope = site_scope(actor)
+        if scope:
+            if flt.site and flt.site != scope:
+                return [], ""
+            flt = replace(flt, site=scope)
+        size = min(page_size, _MAX_PAGE) if page_size > 0 else _DEFAULT_PAGE
+        async with self._unit() as repo:
+            tickets, token = await repo.page(flt, size, page_token)
+            found = await repo.attachments([t.id for t in tickets]) if tickets else {}
+        return [TicketView(t, found.get(t.id, [])) for t in tickets], token
+
+    async def events(self, actor: Actor, ticket_id: str) -> list[LoggedEvent]:
+        """The ticket's history, oldest first."""
+        async with self._unit() as repo:
+            await self._visible(repo, actor, ticket_id, False)
+            return await repo.ticket_events(ticket_id)
