@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import timedelta
 
 import grpc
@@ -22,20 +20,7 @@ from services.intake.settings import IntakeSettings
 
 __all__ = ["main", "run"]
 
-log = logging.getLogger(__name__)
-
 SERVICE_NAME = "maintenance.intake.v1.IntakeService"
-
-
-async def _close_unrated_forever(handlers: IntakeHandlers, settings: IntakeSettings) -> None:
-    window = timedelta(seconds=settings.rating_window_s)
-    while True:
-        try:
-            while await handlers.close_unrated(window) > 0:
-                pass
-        except Exception:
-            log.exception("closing unrated tickets failed; will retry")
-        await asyncio.sleep(settings.auto_close_every_s)
 
 
 async def run(settings: IntakeSettings) -> None:
@@ -55,7 +40,9 @@ async def run(settings: IntakeSettings) -> None:
             )
 
         async def auto_close() -> None:
-            await _close_unrated_forever(handlers, settings)
+            await handlers.close_unrated_forever(
+                timedelta(seconds=settings.rating_window_s), settings.auto_close_every_s
+            )
 
         await serve(settings, SERVICE_NAME, register, lambda: ping(pool), [auto_close])
 

@@ -1,5 +1,5 @@
 """Move tickets through their lifecycle: transitions, ratings, activity that changes no
-state, and closing tickets left unrated."""
+state, and closing tickets left unrated (in the background, too)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from services.common.worker import Worker
 from services.intake.adapters.event_log import LoggedEvent
 from services.intake.domain.activity import record_activity
 from services.intake.domain.errors import IllegalTransition, InvalidInput
@@ -99,3 +100,9 @@ class LifecycleHandlers(HandlersBase):
         if closed:
             log.info("closed %d ticket(s) that were not rated in time", closed)
         return closed
+
+    async def close_unrated_forever(self, rating_window: timedelta, every_s: float) -> None:
+        """Close the unrated tickets every `every_s`, batch after batch while there are any."""
+        await Worker().run_forever(
+            lambda: self.close_unrated(rating_window), every_s, "closing unrated tickets"
+        )
