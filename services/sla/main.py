@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
 from maintenance.intake.v1 import intake_pb2 as intake_pb
 from maintenance.sla.v1 import sla_pb2_grpc
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 
-from services.common.clock import Clock
 from services.common.db import ping
 from services.common.event_follower import follow_ticket_events
 from services.common.periodic import every
 from services.common.service import intake_stub, run_main, serve, service_pool
-from services.sla import metrics
 from services.sla.adapters.intake_client import GrpcIntake
-from services.sla.adapters.tickets_repo import TicketRepository
+from services.sla.adapters.leader import follow_as_leader
 from services.sla.defaults import seed_defaults
 from services.sla.entrypoint.events import incoming_from_pb
 from services.sla.entrypoint.servicer import SlaServicer
@@ -31,38 +25,7 @@ from services.sla.settings import SlaSettings
 
 __all__ = ["main", "run"]
 
-log = logging.getLogger(__name__)
-
 SERVICE_NAME = "maintenance.sla.v1.SlaService"
-#: One replica at a time follows the event log (the others stand by); all work timers.
-_FOLLOWER_LOCK = 0x736C61  # "sla"
-
-
-async def _follow_as_leader(
-    pool: AsyncConnectionPool, follow: Callable[[], Awaitable[None]]
-) -> None:
-    """Follow while holding the follower lock; stand by while another replica holds it."""
-    while True:
-        try:
-            async with pool.connection() as conn:
-                cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (_FOLLOWER_LOCK,))
-                row = await cur.fetchone()
-                if row and row[0]:
-                    log.info("following intake's ticket events")
-                    try:
-                        await follow()
-                    finally:
-                        await conn.execute("SELECT pg_advisory_unlock(%s)", (_FOLLOWER_LOCK,))
-        except Exception:
-            log.exception("following ticket events failed; will try again")
-        await asyncio.sleep(5.0)
-
-
-async def _refresh_gauges(pool: AsyncConnectionPool, clock: Clock) -> None:
-    async with pool.connection() as conn:
-        at_risk, breached = await TicketRepository(conn).risk_counts(clock())
-    metrics.TICKETS_AT_RISK.set(at_risk)
-    metrics.BREACHED_OPEN.set(breached)
 
 
 async def run(settings: SlaSettings) -> None:
@@ -89,7 +52,7 @@ async def run(settings: SlaSettings) -> None:
         async def start_following() -> None:
             if settings.seed_defaults:
                 await seed_defaults(pool)
-            await _follow_as_leader(pool, follow)
+            await follow_as_leader(pool, follow)
 
         def register(server: grpc.aio.Server) -> None:
             sla_pb2_grpc.add_SlaServiceServicer_to_server(
@@ -101,7 +64,7 @@ async def run(settings: SlaSettings) -> None:
             lambda: worker.run_forever(settings.timer_every_s),
             lambda: every(settings.recompute_every_s, tracker.recompute_all_stale,
                           "recomputing tickets"),
-            lambda: every(settings.gauges_every_s, lambda: _refresh_gauges(pool, clock),
+            lambda: every(settings.gauges_every_s, tracker.refresh_gauges,
                           "refreshing SLA gauges"),
         ])  # fmt: skip
 

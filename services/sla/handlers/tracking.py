@@ -4,7 +4,7 @@ Every relevant intake event is stored, the ticket's state is derived again from 
 stored events under the current policy and calendar, and its pending timers are replaced
 by the ones that state calls for, all in the transaction that moves the event cursor.
 A policy or calendar change marks open tickets, and `recompute_stale` derives them again
-in small batches that any replica may take.
+in small batches that any replica may take. The at-risk gauges are counted here too.
 """
 
 from __future__ import annotations
@@ -186,3 +186,10 @@ class Tracker:
         while done := await self.recompute_stale(batch):
             total += done
         return total
+
+    async def refresh_gauges(self) -> None:
+        """Count the open tickets at risk and those breached into their gauges."""
+        async with self._pool.connection() as conn:
+            at_risk, breached = await TicketRepository(conn).risk_counts(self._clock())
+        metrics.TICKETS_AT_RISK.set(at_risk)
+        metrics.BREACHED_OPEN.set(breached)
