@@ -2,49 +2,28 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 import grpc
-from maintenance.intake.v1 import intake_pb2_grpc
 from maintenance.notification.v1 import notification_pb2_grpc as pb_grpc
-from psycopg_pool import AsyncConnectionPool
 
 from services.common.db import ping
-from services.common.event_follower import follow_ticket_events
 from services.common.listen import listen_forever
 from services.common.service import intake_stub, run_main, serve, service_pool
 from services.notification.adapters.apprise_channels import AppriseChannels
 from services.notification.adapters.intake_client import IntakeTickets
 from services.notification.adapters.outbox_repo import WAKE_CHANNEL
 from services.notification.domain.delivery import RetryPolicy
-from services.notification.entrypoint.events import event_handler
+from services.notification.entrypoint.events import follow_forever
 from services.notification.entrypoint.servicer import NotificationServicer
 from services.notification.handlers.events import EventNotifier
 from services.notification.handlers.inbox import NotificationHandlers
 from services.notification.handlers.outbox import DeliveryWorker
 from services.notification.settings import NotificationSettings
 
-__all__ = ["CONSUMER", "SERVICE_NAME", "follow_forever", "main", "run"]
-
-log = logging.getLogger(__name__)
+__all__ = ["SERVICE_NAME", "main", "run"]
 
 SERVICE_NAME = "maintenance.notification.v1.NotificationService"
-#: This service's name for its cursor in the event log.
-CONSUMER = "notification"
-
-
-async def follow_forever(
-    intake: intake_pb2_grpc.IntakeServiceAsyncStub,
-    pool: AsyncConnectionPool,
-    notifier: EventNotifier,
-    retry_s: float = 1.0,
-) -> None:
-    """Follow the event log, turning events into messages; starts again after any failure."""
-    await follow_ticket_events(
-        intake, pool, schema="notification", consumer=CONSUMER,
-        handle=event_handler(notifier), retry_s=retry_s,
-    )  # fmt: skip
 
 
 async def run(settings: NotificationSettings) -> None:

@@ -39,10 +39,10 @@ from services.notification.adapters.intake_client import IntakeTickets
 from services.notification.adapters.outbox_repo import WAKE_CHANNEL, DeliveryFilter, DeliveryRow
 from services.notification.domain.delivery import RetryPolicy
 from services.notification.domain.model import Contact, DeliveryState, EventFacts
+from services.notification.entrypoint.events import CONSUMER, follow_forever
 from services.notification.handlers.events import EventNotifier
 from services.notification.handlers.inbox import NotificationHandlers
 from services.notification.handlers.outbox import DeliveryWorker
-from services.notification.main import CONSUMER, follow_forever
 from tests.integration.conftest import SERVER_URL, drop_database, new_database_name, url_for
 from tests.support.receivers import Mailbox, Webhook, running_mailbox, running_webhook
 
