@@ -4,7 +4,8 @@ away, a background job that ends, and the LISTEN wake-up."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 
 import grpc
@@ -18,10 +19,30 @@ from services.common.listen import listen_forever
 from services.launcher.stack import free_port
 
 
+def nowhere() -> str:
+    """A database URL nothing listens on: every attempt to connect fails quickly."""
+    return f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere?connect_timeout=1"
+
+
+@asynccontextmanager
+async def background(job: Coroutine[Any, Any, None]) -> AsyncIterator[asyncio.Task[None]]:
+    """`job` running as a task for the block, cancelled after it."""
+    task = asyncio.create_task(job)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def outlives_several_failures(job: Coroutine[Any, Any, None], seconds: float) -> None:
+    async with background(job) as task:
+        await asyncio.sleep(seconds)
+        assert not task.done(), task
+
+
 async def test_a_follower_outlives_a_database_that_is_away() -> None:
-    # Nothing listens on this port: every attempt to load the cursor fails quickly.
-    url = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere?connect_timeout=1"
-    pool = AsyncConnectionPool(url, min_size=0, max_size=1, timeout=0.2, open=False)
+    pool = AsyncConnectionPool(nowhere(), min_size=0, max_size=1, timeout=0.2, open=False)
     await pool.open(wait=False)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{free_port()}")
     stub: Any = None  # never reached: the cursor cannot be loaded
@@ -29,17 +50,14 @@ async def test_a_follower_outlives_a_database_that_is_away() -> None:
     async def handle(conn: Any, event: Any) -> None:
         raise AssertionError("no event can arrive")
 
-    follower = asyncio.create_task(
-        follow_ticket_events(
-            stub, pool, schema="intake", consumer="test", handle=handle, retry_s=0.05
-        )
-    )
     try:
-        await asyncio.sleep(1.5)  # several failed attempts
-        assert not follower.done(), follower
+        await outlives_several_failures(
+            follow_ticket_events(
+                stub, pool, schema="intake", consumer="test", handle=handle, retry_s=0.05
+            ),
+            1.5,
+        )
     finally:
-        follower.cancel()
-        await asyncio.gather(follower, return_exceptions=True)
         await channel.close(grace=None)
         await pool.close()
 
@@ -73,10 +91,9 @@ async def test_a_background_job_that_ends_stops_the_service() -> None:
 
 async def test_listen_wakes_on_connect_and_on_each_committed_notify(database_url: str) -> None:
     wakes: asyncio.Queue[None] = asyncio.Queue()
-    listener = asyncio.create_task(
+    async with background(
         listen_forever(database_url, "test_kit_wake", lambda: wakes.put_nowait(None), 0.05)
-    )
-    try:
+    ):
         await asyncio.wait_for(wakes.get(), 5.0)  # on connect: anything queued meanwhile
         async with await psycopg.AsyncConnection.connect(database_url) as conn:
             async with conn.transaction():
@@ -87,17 +104,9 @@ async def test_listen_wakes_on_connect_and_on_each_committed_notify(database_url
             await conn.execute("NOTIFY test_kit_other")
             await asyncio.sleep(0.2)
             assert wakes.empty(), "woken by another channel"
-    finally:
-        listener.cancel()
-        await asyncio.gather(listener, return_exceptions=True)
 
 
 async def test_listen_outlives_a_database_that_is_away() -> None:
-    url = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere?connect_timeout=1"
-    listener = asyncio.create_task(listen_forever(url, "test_kit_wake", lambda: None, 0.05))
-    try:
-        await asyncio.sleep(0.5)  # several failed attempts
-        assert not listener.done(), listener
-    finally:
-        listener.cancel()
-        await asyncio.gather(listener, return_exceptions=True)
+    await outlives_several_failures(
+        listen_forever(nowhere(), "test_kit_wake", lambda: None, 0.05), 0.5
+    )
