@@ -19,7 +19,7 @@ from services.intake.assets_handlers import AssetHandlers
 from services.intake.domain.assets import Asset
 from services.intake.domain.model import Actor, Role
 from services.intake.domain.places import Building, Floor, PlaceKey, Site, Unit
-from services.intake.places_handlers import PlaceHandlers
+from services.intake.handlers.places import PlaceHandlers
 from services.intake.settings import IntakeSettings
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "seed_demo"]

@@ -15,7 +15,7 @@ from services.intake.entrypoint.assets_servicer import AssetServicer
 from services.intake.entrypoint.places_servicer import PlaceServicer
 from services.intake.entrypoint.servicer import IntakeServicer
 from services.intake.handlers import IntakeHandlers
-from services.intake.places_handlers import PlaceHandlers
+from services.intake.handlers.places import PlaceHandlers
 from services.intake.settings import IntakeSettings
 
 __all__ = ["main", "run"]

@@ -11,7 +11,7 @@ from maintenance.intake.v1 import places_pb2_grpc as pb_grpc
 from services.intake.domain.places import Building, Floor, PlaceKey, Site, Unit
 from services.intake.entrypoint.messages import actor_from_pb
 from services.intake.entrypoint.servicer import rpc
-from services.intake.places_handlers import PlaceHandlers
+from services.intake.handlers.places import PlaceHandlers
 
 __all__ = ["PlaceServicer", "key_from_pb", "site_to_pb"]
 

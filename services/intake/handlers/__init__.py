@@ -1,7 +1,8 @@
 """Intake's use cases, each one a single transaction over the repositories and the domain,
 a module each: tickets (raise, read, list), lifecycle (transitions, ratings, activity,
 closing the unrated), attachments, history import, the event stream and sign-in.
-`IntakeHandlers` offers them all, over one pool and clock (`base.py`)."""
+`IntakeHandlers` offers them all, over one pool and clock (`base.py`). The place tree
+(`places.PlaceHandlers`) has a servicer of its own."""
 
 from __future__ import annotations
 
