@@ -15,10 +15,10 @@ from services.common.db import create_pool
 from services.common.logs import configure_logging
 from services.common.migrate import migrate
 from services.intake.adapters.users_repo import hash_password
-from services.intake.assets_handlers import AssetHandlers
 from services.intake.domain.assets import Asset
 from services.intake.domain.model import Actor, Role
 from services.intake.domain.places import Building, Floor, PlaceKey, Site, Unit
+from services.intake.handlers.assets import AssetHandlers
 from services.intake.handlers.places import PlaceHandlers
 from services.intake.settings import IntakeSettings
 

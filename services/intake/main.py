@@ -10,11 +10,11 @@ from maintenance.intake.v1 import intake_pb2_grpc as pb_grpc
 
 from services.common.db import ping
 from services.common.service import run_main, serve, service_pool
-from services.intake.assets_handlers import AssetHandlers
 from services.intake.entrypoint.assets_servicer import AssetServicer
 from services.intake.entrypoint.places_servicer import PlaceServicer
 from services.intake.entrypoint.servicer import IntakeServicer
 from services.intake.handlers import IntakeHandlers
+from services.intake.handlers.assets import AssetHandlers
 from services.intake.handlers.places import PlaceHandlers
 from services.intake.settings import IntakeSettings
 

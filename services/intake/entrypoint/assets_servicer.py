@@ -10,11 +10,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.intake.v1 import assets_pb2 as pb
 from maintenance.intake.v1 import assets_pb2_grpc as pb_grpc
 
-from services.intake.assets_handlers import AssetHandlers, AssetView
 from services.intake.domain.assets import Asset
 from services.intake.domain.errors import InvalidInput
 from services.intake.entrypoint.messages import actor_from_pb
 from services.intake.entrypoint.servicer import rpc
+from services.intake.handlers.assets import AssetHandlers, AssetView
 
 __all__ = ["AssetServicer"]
 

@@ -2,7 +2,8 @@
 a module each: tickets (raise, read, list), lifecycle (transitions, ratings, activity,
 closing the unrated), attachments, history import, the event stream and sign-in.
 `IntakeHandlers` offers them all, over one pool and clock (`base.py`). The place tree
-(`places.PlaceHandlers`) has a servicer of its own."""
+(`places.PlaceHandlers`) and the asset registry (`assets.AssetHandlers`) have servicers
+of their own."""
 
 from __future__ import annotations
 
