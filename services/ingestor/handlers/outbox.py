@@ -10,8 +10,6 @@ and clears of an incident whose ticket could not be opened.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 from typing import TYPE_CHECKING
@@ -22,6 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from services.common.protoenum import number_of
 from services.common.rpc_errors import PERMANENT_CODES
+from services.common.worker import Worker
 from services.ingestor import metrics
 from services.ingestor.adapters.outbox_repo import OutboxItem, OutboxRepository
 from services.ingestor.adapters.store import IngestStore
@@ -59,22 +58,16 @@ class Outbox:
         self._intake = intake
         self._cache = cache
         self._timeout_s = timeout_s
-        self._wake = asyncio.Event()
+        self._worker = Worker()
 
     def wake(self) -> None:
         """Something was queued: deliver now rather than at the next tick."""
-        self._wake.set()
+        self._worker.wake()
 
     async def run_forever(self, every_s: float) -> None:
-        """Deliver whenever woken, and every `every_s` for retries that come due."""
-        while True:
-            self._wake.clear()
-            try:
-                await self.deliver_due()
-            except Exception:
-                log.exception("delivering the ticket outbox failed; will try again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), every_s)
+        """Deliver whenever woken (again at once while there was something to deliver), and
+        every `every_s` for retries that come due."""
+        await self._worker.run_forever(self.deliver_due, every_s, "delivering the ticket outbox")
 
     async def deliver_due(self, limit: int = 50) -> int:
         """Deliver what is due; returns how many items were delivered."""
