@@ -19,6 +19,7 @@ from services.gateway.entrypoint import (
     place_routes,
     sla_routes,
     ticket_routes,
+    user_routes,
 )
 from services.gateway.entrypoint.middleware import EdgeMiddleware
 from services.gateway.entrypoint.problems import install_problem_handlers
@@ -75,6 +76,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         device_routes,
         place_routes,
         asset_routes,
+        user_routes,
         notification_routes,
         sla_routes,
         dispatch_routes,

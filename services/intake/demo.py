@@ -9,17 +9,19 @@ import asyncio
 import logging
 from datetime import UTC, date, datetime
 
-import psycopg
+from psycopg_pool import AsyncConnectionPool
 
 from services.common.db import create_pool
 from services.common.logs import configure_logging
 from services.common.migrate import migrate
-from services.intake.adapters.users_repo import hash_password
 from services.intake.domain.assets import Asset
+from services.intake.domain.errors import NotFound
 from services.intake.domain.model import Actor, Role
 from services.intake.domain.places import Building, Floor, PlaceKey, Site, Unit
+from services.intake.domain.users import User
 from services.intake.handlers.assets import AssetHandlers
 from services.intake.handlers.places import PlaceHandlers
+from services.intake.handlers.users import UserHandlers
 from services.intake.settings import IntakeSettings
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "seed_demo"]
@@ -64,28 +66,28 @@ _COMPONENTS = {
 
 
 def seed_demo(database_url: str) -> None:
-    """Create the demo site tree and its assets (through the same use cases as `PUT
-    /v1/sites/...` and `PUT /v1/assets/...`) and insert its users if they are missing."""
-    asyncio.run(_seed_places(database_url))
-    units = _FLOORS_PER_BUILDING * len(_BUILDINGS) * _UNITS_PER_FLOOR
-    with psycopg.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT username FROM intake.users WHERE username = ANY(%s)", (list(DEMO_USERS),)
-        )
-        present = {row[0] for row in cur.fetchall()}
-        cur.executemany(
-            "INSERT INTO intake.users (username, password_hash, role, display_name, site, unit,"
-            " locale) VALUES (%s, %s, %s, %s, 'demo', %s, %s) ON CONFLICT DO NOTHING",
-            [
-                (name, hash_password(DEMO_PASSWORD), role, display, unit, locale)
-                for name, (role, display, unit, locale) in DEMO_USERS.items()
-                if name not in present
-            ],
-        )
-    log.info("demo site 'demo' with %d units and %d users is ready", units, len(DEMO_USERS))
+    """Create the demo site tree, its assets and its users through the same use cases as
+    `PUT /v1/sites/...`, `PUT /v1/assets/...` and `PUT /v1/users/...`. Running it again
+    changes nothing but what a person changed in the demo since (names, passwords)."""
+    asyncio.run(_seed(database_url))
+    log.info("demo site 'demo' with %d units and %d users is ready",
+             _FLOORS_PER_BUILDING * len(_BUILDINGS) * _UNITS_PER_FLOOR, len(DEMO_USERS))  # fmt: skip
 
 
-async def _seed_places(database_url: str) -> None:
+async def _seed_users(pool: AsyncConnectionPool) -> None:
+    users = UserHandlers(pool, min_password_chars=len(DEMO_PASSWORD))
+    for name, (role, display, unit, locale) in DEMO_USERS.items():
+        try:
+            await users.get(_SEEDER, name)
+            continue  # keep what a person changed
+        except NotFound:
+            pass
+        units = (PlaceKey("demo", unit[0], unit[2:-2], unit),) if unit else ()
+        await users.put(_SEEDER, User(name, Role(role), display, locale, sites=("demo",),
+                                      units=units, password=DEMO_PASSWORD))  # fmt: skip
+
+
+async def _seed(database_url: str) -> None:
     pool = create_pool(database_url, min_size=1, max_size=1)
     await pool.open(wait=True, timeout=30)
     try:
@@ -105,6 +107,7 @@ async def _seed_places(database_url: str) -> None:
             asset = Asset(asset_id, type_, "demo", at_building, at_floor, name=name,
                           installed_on=date(2016, 5, 1), components=_COMPONENTS[type_])  # fmt: skip
             await assets.put(_SEEDER, asset)
+        await _seed_users(pool)
     finally:
         await pool.close()
 

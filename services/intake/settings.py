@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import GrpcServiceSettings
@@ -23,3 +24,5 @@ class IntakeSettings(GrpcServiceSettings):
     stream_poll_s: float = 0.1
     #: Resolutions costing more than this (cents, CNY) wait for a supervisor's approval.
     approval_threshold_cents: int = 500_00
+    #: The shortest password `PUT /v1/users/{username}` accepts.
+    min_password_chars: int = Field(default=8, ge=4)

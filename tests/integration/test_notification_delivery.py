@@ -68,7 +68,7 @@ def notification_db() -> Iterator[str]:
         migrate(url, ["intake", "notification"])
         # The demo users' passwords play no part here; hashing them with argon2 takes seconds.
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr("services.intake.demo.hash_password", lambda _: "not-a-hash")
+            patch.setattr("services.intake.handlers.users.hash_password", lambda _: "not-a-hash")
             seed_intake(url)
         yield url
     finally:

@@ -9,7 +9,12 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from maintenance.dispatch.v1 import dispatch_pb2_grpc
 from maintenance.ingestor.v1 import ingestor_pb2_grpc
-from maintenance.intake.v1 import assets_pb2_grpc, intake_pb2_grpc, places_pb2_grpc
+from maintenance.intake.v1 import (
+    assets_pb2_grpc,
+    intake_pb2_grpc,
+    places_pb2_grpc,
+    users_pb2_grpc,
+)
 from maintenance.notification.v1 import notification_pb2_grpc
 from maintenance.sla.v1 import sla_pb2_grpc
 
@@ -50,6 +55,7 @@ class Backends:
         self.intake = intake_pb2_grpc.IntakeServiceStub(channels["intake"].channel)
         self.places = places_pb2_grpc.PlaceServiceStub(channels["intake"].channel)
         self.assets = assets_pb2_grpc.AssetServiceStub(channels["intake"].channel)
+        self.users = users_pb2_grpc.UserServiceStub(channels["intake"].channel)
         self.devices = ingestor_pb2_grpc.DeviceServiceStub(channels["ingestor"].channel)
         self.notifications = notification_pb2_grpc.NotificationServiceStub(
             channels["notification"].channel

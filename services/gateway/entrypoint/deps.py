@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from maintenance.intake.v1.assets_pb2_grpc import AssetServiceAsyncStub
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
     from maintenance.intake.v1.places_pb2_grpc import PlaceServiceAsyncStub
+    from maintenance.intake.v1.users_pb2_grpc import UserServiceAsyncStub
     from maintenance.notification.v1.notification_pb2_grpc import NotificationServiceAsyncStub
     from maintenance.sla.v1.sla_pb2_grpc import SlaServiceAsyncStub
 
@@ -44,6 +45,7 @@ class Call:
     dispatch: DispatchServiceAsyncStub
     places: PlaceServiceAsyncStub
     assets: AssetServiceAsyncStub
+    users: UserServiceAsyncStub
     opts: CallOptions
 
     def require(self, *roles: str) -> None:
@@ -80,6 +82,7 @@ async def _caller(request: Request, token: Annotated[str | None, Depends(bearer_
         backends.dispatch,
         backends.places,
         backends.assets,
+        backends.users,
         _options(request),
     )
 

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.intake.v1 import assets_pb2 as pb
 from maintenance.intake.v1 import assets_pb2_grpc as pb_grpc
 
 from services.intake.domain.assets import Asset
 from services.intake.domain.errors import InvalidInput
-from services.intake.entrypoint.messages import actor_from_pb
+from services.intake.entrypoint.messages import actor_from_pb, timestamp
 from services.intake.entrypoint.servicer import rpc
 from services.intake.handlers.assets import AssetHandlers, AssetView
 
 __all__ = ["AssetServicer"]
 
 Context = grpc.aio.ServicerContext[Any, Any]
-
-
-def _ts(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value.astimezone(UTC))
-    return stamp
 
 
 def _asset_from_pb(a: pb.Asset) -> Asset:
@@ -48,11 +41,11 @@ def _asset_to_pb(view: AssetView) -> pb.Asset:
         unit=a.unit, name=a.name, make=a.make, model=a.model, serial=a.serial,
         installed_on=a.installed_on.isoformat() if a.installed_on else "",
         criticality=a.criticality, components=list(a.components),
-        last_maintenance={c: _ts(when) for c, when in last.items()},
+        last_maintenance={c: timestamp(when) for c, when in last.items()},
     )  # fmt: skip
     if a.created_at is not None and a.updated_at is not None:
-        message.created_at.CopyFrom(_ts(a.created_at))
-        message.updated_at.CopyFrom(_ts(a.updated_at))
+        message.created_at.CopyFrom(timestamp(a.created_at))
+        message.updated_at.CopyFrom(timestamp(a.updated_at))
     return message
 
 

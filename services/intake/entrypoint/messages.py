@@ -30,19 +30,21 @@ __all__ = [
     "new_ticket_from_pb",
     "payload_from_json",
     "ticket_to_pb",
+    "timestamp",
     "user_to_pb",
 ]
 
 E = TypeVar("E", Kind, Role, Channel, Action)
 
 
-def _ts(value: datetime) -> Timestamp:
+def timestamp(value: datetime) -> Timestamp:
+    """A protobuf Timestamp of an aware datetime."""
     stamp = Timestamp()
     stamp.FromDatetime(value.astimezone(UTC))
     return stamp
 
 
-def _from_ts(stamp: Timestamp) -> datetime:
+def _fromtimestamp(stamp: Timestamp) -> datetime:
     return stamp.ToDatetime(tzinfo=UTC)
 
 
@@ -89,7 +91,7 @@ def _step_from_pb(step: pb.HistoricalStep) -> HistoricalStep:
     role = _enum(Role, step.actor_role, pb.Role, "ROLE_", "step.actor_role")
     action = action_from_pb(step.action) if step.action else None
     return HistoricalStep(
-        actor=Actor(step.actor, role), at=_from_ts(step.at), action=action,
+        actor=Actor(step.actor, role), at=_fromtimestamp(step.at), action=action,
         assignee=step.assignee, note=step.note, stars=step.stars,
     )  # fmt: skip
 
@@ -116,7 +118,7 @@ def imported_from_pb(item: pb.HistoricalTicket) -> ImportedTicket:
         ticket_id=item.id or str(uuid.uuid4()),
         request=request,
         requester=Actor(item.requester, role, loc.site, Channel(channel)),
-        created_at=_from_ts(item.created_at),
+        created_at=_fromtimestamp(item.created_at),
         steps=[_step_from_pb(step) for step in item.steps],
     )
 
@@ -135,8 +137,10 @@ def filter_from_pb(flt: pb.TicketFilter) -> TicketFilter:
         device_id=flt.device_id,
         requester=flt.requester,
         asset=flt.asset,
-        created_after=_from_ts(flt.created_after) if flt.HasField("created_after") else None,
-        created_before=_from_ts(flt.created_before) if flt.HasField("created_before") else None,
+        created_after=_fromtimestamp(flt.created_after) if flt.HasField("created_after") else None,
+        created_before=_fromtimestamp(flt.created_before)
+        if flt.HasField("created_before")
+        else None,
     )
 
 
@@ -148,7 +152,7 @@ def attachment_to_pb(row: AttachmentRow) -> pb.Attachment:
         size_bytes=row.size_bytes,
         sha256=row.sha256,
         uploaded_by=row.uploaded_by,
-        created_at=_ts(row.created_at),
+        created_at=timestamp(row.created_at),
     )
 
 
@@ -176,8 +180,8 @@ def ticket_to_pb(view: TicketView) -> pb.Ticket:
         attributes=t.attributes,
         attachments=[attachment_to_pb(a) for a in view.attachments],
         version=t.version,
-        created_at=_ts(t.created_at),
-        updated_at=_ts(t.updated_at),
+        created_at=timestamp(t.created_at),
+        updated_at=timestamp(t.updated_at),
         waiting_reason=t.waiting_reason,
         component=t.component,
         cost_cents=t.cost_cents,
@@ -186,7 +190,9 @@ def ticket_to_pb(view: TicketView) -> pb.Ticket:
     if t.rating is not None:
         message.rating.CopyFrom(
             pb.Rating(
-                stars=t.rating.stars, comment=t.rating.comment, rated_at=_ts(t.rating.rated_at)
+                stars=t.rating.stars,
+                comment=t.rating.comment,
+                rated_at=timestamp(t.rating.rated_at),
             )
         )
     return message
@@ -204,7 +210,7 @@ def event_to_pb(event: LoggedEvent) -> pb.TicketEvent:
         channel=number_of(pb.Channel, "CHANNEL_", event.channel),  # type: ignore[arg-type]
         note=event.note,
         payload_json=json.dumps(event.payload, ensure_ascii=False),
-        occurred_at=_ts(event.occurred_at),
+        occurred_at=timestamp(event.occurred_at),
         cursor=event.cursor,
     )
 
