@@ -48,7 +48,7 @@ async def run(settings: IngestorSettings) -> None:
             rollup_window=timedelta(seconds=settings.rollup_window_s),
             repeat_every=timedelta(seconds=settings.repeat_event_every_s),
         )  # fmt: skip
-        outbox = Outbox(pool, intake, cache)
+        outbox = Outbox(pool, intake, cache, places)
         watchdog = Watchdog(pool, ingest, settings.offline_factor)
         host, port = settings.broker()
         loop = asyncio.get_running_loop()

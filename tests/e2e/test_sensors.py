@@ -233,13 +233,11 @@ def test_a_resolved_incident_lets_the_next_alert_open_a_new_ticket(
     assert len(tickets) == 2
 
 
-def test_a_ticket_intake_refuses_ends_dead_not_retried_forever(
+def test_a_leak_at_a_floor_removed_behind_the_apis_back_opens_a_ticket_one_level_up(
     as_user: Login, pub: Publisher, system: System
 ) -> None:
-    """A sensor whose floor was removed behind the API's back (the API refuses to delete a
-    place a device uses): intake answers INVALID_ARGUMENT, and the outbox gives the item up
-    with its reason instead of retrying it forever; the next leak elsewhere still becomes a
-    ticket."""
+    """The API refuses to delete a place a device uses; removed another way, the alert still
+    becomes a ticket, at the nearest level that exists, flagged for a person to fix."""
     admin = as_user("admin")
     assert admin.put("/v1/sites/demo/buildings/Q").status_code == 201
     assert admin.put("/v1/sites/demo/buildings/Q/floors/1").status_code == 201
@@ -251,17 +249,44 @@ def test_a_ticket_intake_refuses_ends_dead_not_retried_forever(
     with psycopg.connect(system.database_url) as conn:
         conn.execute("DELETE FROM intake.floors WHERE site = 'demo' AND building = 'Q'")
     pub.send("maint/demo/leak-Q-1/alert", {"type": "leak", "time": now_iso()})
+    ticket = wait_for(lambda: _sensor_tickets(admin, "leak-Q-1"))[0]
+    assert ticket["location"]["building"] == "Q" and ticket["location"]["floor"] is None
+    assert ticket["priority"] == "P1"
+    assert "no floor '1' of building 'Q'" in ticket["attributes"]["place_problem"]
+
+
+def test_a_ticket_intake_refuses_ends_dead_not_retried_forever(
+    as_user: Login, pub: Publisher, system: System
+) -> None:
+    """A whole site removed behind the API's back: intake answers INVALID_ARGUMENT, and the
+    outbox gives the item up with its reason instead of retrying it forever; the next leak
+    elsewhere still becomes a ticket."""
+    admin = as_user("admin")
+    assert admin.put("/v1/sites/gone", json={"name": "Gone"}).status_code == 201
+    assert admin.put("/v1/sites/gone/buildings/A").status_code == 201
+    assert admin.put("/v1/sites/gone/buildings/A/floors/1").status_code == 201
+    _register(
+        admin,
+        "leak-gone",
+        {"kind": "leak", "location": {"site": "gone", "building": "A", "floor": "1"}},
+    )
+    with psycopg.connect(system.database_url) as conn:
+        for table in ("floors", "buildings"):
+            conn.execute(f"DELETE FROM intake.{table} WHERE site = 'gone'")
+        conn.execute("DELETE FROM intake.sites WHERE code = 'gone'")
+    pub.send("maint/gone/leak-gone/alert", {"type": "leak", "time": now_iso()})
 
     def dead() -> list[tuple[object, ...]]:
         with psycopg.connect(system.database_url) as conn:
             return conn.execute(
                 "SELECT o.last_error, o.attempts FROM ingestor.ticket_outbox o"
                 " JOIN ingestor.incidents i ON i.id = o.incident_id"
-                " WHERE 'leak-Q-1' = ANY(i.devices) AND o.dead_at IS NOT NULL"
+                " WHERE 'leak-gone' = ANY(i.devices) AND o.dead_at IS NOT NULL"
             ).fetchall()
 
     (error, attempts), *_ = wait_for(dead)
     assert str(error).startswith("INVALID_ARGUMENT") and attempts == 1
+    assert "no site 'gone'" in str(error)
     port = system.stack.env["INGESTOR_METRICS_PORT"]
     scraped = httpx.get(f"http://127.0.0.1:{port}/metrics").text
     assert 'ingestor_outbox_dead_total{code="INVALID_ARGUMENT"} 1.0' in scraped

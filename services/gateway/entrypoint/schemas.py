@@ -108,8 +108,10 @@ class RatingIn(_Strict):
 
 class LocationOut(BaseModel):
     site: str
-    building: str
-    floor: str
+    #: Null only on a sensor's ticket whose device's building or floor was removed since
+    #: (the ticket then says so in `attributes.place_problem`).
+    building: str | None
+    floor: str | None
     unit: str | None
     asset: str | None
 
@@ -236,8 +238,8 @@ def ticket_out(t: pb.Ticket) -> TicketOut:
         description=t.description,
         location=LocationOut(
             site=loc.site,
-            building=loc.building,
-            floor=loc.floor,
+            building=loc.building or None,
+            floor=loc.floor or None,
             unit=loc.unit or None,
             asset=loc.asset or None,
         ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from maintenance.intake.v1 import places_pb2 as pb
 
@@ -11,7 +11,16 @@ from services.ingestor.domain.model import Device
 if TYPE_CHECKING:
     from maintenance.intake.v1.places_pb2_grpc import PlaceServiceAsyncStub
 
-__all__ = ["PlaceChecker"]
+__all__ = ["PlaceChecker", "Placed"]
+
+
+class Placed(NamedTuple):
+    """Where a ticket can go: the nearest building and floor that exist (empty when even
+    they are gone), and what was missing ("" when nothing was)."""
+
+    building: str
+    floor: str
+    problem: str
 
 
 class PlaceChecker:
@@ -31,3 +40,16 @@ class PlaceChecker:
             timeout=self._timeout_s,
         )  # fmt: skip
         return None if reply.exists else reply.problem
+
+    async def nearest(self, site: str, building: str, floor: str) -> Placed:
+        """The nearest place that exists at or above `site/building/floor`."""
+        reply = await self._stub.CheckPlace(
+            pb.CheckPlaceRequest(place=pb.PlaceKey(site=site, building=building, floor=floor)),
+            timeout=self._timeout_s,
+        )
+        if reply.exists:
+            return Placed(building, floor, "")
+        missing = reply.missing
+        if missing.floor:
+            return Placed(building, "", reply.problem)
+        return Placed("", "", reply.problem)

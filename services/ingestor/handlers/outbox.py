@@ -23,6 +23,7 @@ from services.common.rpc_errors import PERMANENT_CODES
 from services.common.worker import Worker
 from services.ingestor import metrics
 from services.ingestor.adapters.outbox_repo import OutboxItem, OutboxRepository
+from services.ingestor.adapters.places_client import PlaceChecker
 from services.ingestor.adapters.store import IngestStore
 from services.ingestor.domain.ticket_text import sensor_ticket
 from services.ingestor.handlers.registry import DeviceCache
@@ -52,11 +53,13 @@ class Outbox:
         pool: AsyncConnectionPool,
         intake: IntakeServiceAsyncStub,
         cache: DeviceCache,
+        places: PlaceChecker,
         timeout_s: float = 10.0,
     ) -> None:
         self._pool = pool
         self._intake = intake
         self._cache = cache
+        self._places = places
         self._timeout_s = timeout_s
         self._worker = Worker()
 
@@ -132,6 +135,14 @@ class Outbox:
             if device is None:
                 raise _GivenUp(f"device {incident.devices[0]} is no longer registered")
             text = sensor_ticket(incident, device)
+            placed = await self._places.nearest(incident.site, incident.building, incident.floor)
+            attributes = dict(text.attributes)
+            if placed.problem:  # removed behind the API's back: a person must fix the place
+                attributes["place_problem"] = (
+                    f"{placed.problem} (the device says {incident.building}/{incident.floor})"
+                )
+                log.error("incident %s: %s; its ticket opens at the nearest place that exists",
+                          incident.id, placed.problem)  # fmt: skip
             reply = await self._intake.CreateTicket(
                 pb.CreateTicketRequest(
                     actor=ACTOR,
@@ -140,12 +151,12 @@ class Outbox:
                     title=text.title,
                     description=text.description,
                     location=pb.Location(
-                        site=incident.site, building=incident.building, floor=incident.floor
+                        site=incident.site, building=placed.building, floor=placed.floor
                     ),
                     priority=number_of(pb.Priority, "PRIORITY_", incident.priority),  # type: ignore[arg-type]
                     idempotency_key=f"incident:{incident.id}",
                     device_id=device.device_id,
-                    attributes=text.attributes,
+                    attributes=attributes,
                 ),
                 timeout=self._timeout_s,
             )

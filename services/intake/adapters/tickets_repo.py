@@ -84,7 +84,11 @@ def _to_ticket(row: dict[str, Any]) -> Ticket:
         title=row["title"],
         description=row["description"],
         location=Location(
-            row["site"], row["building"], row["floor"], row["unit"] or "", row["asset"] or ""
+            row["site"],
+            row["building"] or "",
+            row["floor"] or "",
+            row["unit"] or "",
+            row["asset"] or "",
         ),
         requester=row["requester"],
         requester_role=Role(row["requester_role"]),
@@ -147,6 +151,10 @@ def _location_problem(constraint: str, loc: Location) -> str:
         return f"no unit {loc.unit!r} on floor {loc.floor!r} of building {loc.building!r}"
     if constraint == "tickets_asset_fk":
         return f"no asset {loc.asset!r} at site {loc.site!r}"
+    if constraint == "tickets_site_fk":
+        return f"no site {loc.site!r}"
+    if constraint == "tickets_building_fk":
+        return f"no building {loc.building!r} at site {loc.site!r}"
     return f"no floor {loc.floor!r} in building {loc.building!r} of site {loc.site!r}"
 
 
@@ -246,7 +254,8 @@ class TicketRepository:
             async with self._conn.cursor() as cur:
                 await cur.execute(_INSERT_WITH_EVENT, (
                     t.id, t.created_at, t.kind.value, t.category, t.status.value, t.priority.value,
-                    t.title, t.description, t.location.site, t.location.building, t.location.floor,
+                    t.title, t.description, t.location.site, t.location.building or None,
+                    t.location.floor or None,
                     t.location.unit or None, t.location.asset or None, t.requester,
                     t.requester_role.value, t.assignee, t.channel.value, t.source.value,
                     t.device_id, t.contact, Jsonb(t.attributes),
