@@ -1,0 +1,1 @@
+"""History import: loads existing places, assets, work orders, events and telemetry from files."""
