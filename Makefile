@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PROTO_SRC := $(shell find protos -name '*.proto')
 
 .PHONY: help install protos protos-check lint typecheck test test-unit test-integration test-e2e \
-        run migrate seed backends bench-intake bench-ingest bench-alert bench-sla clean
+        run migrate import seed backends bench-intake bench-ingest bench-alert bench-sla clean
 
 help:
 	@echo "make run          start the whole system (installs, migrates, seeds demo data)"
@@ -56,6 +56,9 @@ test-e2e: $(STAMP) backends
 
 test: $(STAMP) backends protos-check lint typecheck
 	$(BIN)/pytest -q tests
+
+import: $(STAMP)
+	$(BIN)/python -m services.importer $(ARGS)
 
 migrate: $(STAMP) backends
 	$(BIN)/python -m services.common.migrate

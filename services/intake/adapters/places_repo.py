@@ -176,3 +176,34 @@ class PlacesRepository:
             for b, name, name_en in await cur.fetchall()
         )
         return Site(row[0], row[1], row[2], row[3], buildings)
+
+    async def ensure(self, key: PlaceKey, timezone: str, floor_order: int) -> tuple[bool, bool]:
+        """Create whatever of `key` is missing, names left empty (a site is named by its
+        code). Returns whether the deepest level was created, and whether an existing site
+        got the time zone given (when one is)."""
+        created = False
+        cur = await self._conn.execute(
+            "INSERT INTO intake.sites (code, name, timezone) VALUES (%s, %s, coalesce(nullif(%s, ''),"
+            " 'Asia/Shanghai')) ON CONFLICT (code) DO NOTHING RETURNING 1",
+            (key.site, key.site, timezone),
+        )
+        created = await cur.fetchone() is not None
+        rezoned = False
+        if not created and timezone:
+            cur = await self._conn.execute(
+                "UPDATE intake.sites SET timezone = %s WHERE code = %s AND timezone <> %s RETURNING 1",
+                (timezone, key.site, timezone),
+            )
+            rezoned = await cur.fetchone() is not None
+        steps = [
+            ("INSERT INTO intake.buildings (site, code) VALUES (%s, %s)"
+             " ON CONFLICT DO NOTHING RETURNING 1", (key.site, key.building)),
+            ("INSERT INTO intake.floors (site, building, code, sort_order) VALUES (%s, %s, %s, %s)"
+             " ON CONFLICT DO NOTHING RETURNING 1", (key.site, key.building, key.floor, floor_order)),
+            ("INSERT INTO intake.units (site, building, floor, code) VALUES (%s, %s, %s, %s)"
+             " ON CONFLICT DO NOTHING RETURNING 1", (key.site, key.building, key.floor, key.unit)),
+        ]  # fmt: skip
+        for query, params in steps[: len(_key_values(key)) - 1]:
+            cur = await self._conn.execute(query, params)
+            created = await cur.fetchone() is not None
+        return created, rezoned

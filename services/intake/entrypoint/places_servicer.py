@@ -8,6 +8,7 @@ import grpc
 from maintenance.intake.v1 import places_pb2 as pb
 from maintenance.intake.v1 import places_pb2_grpc as pb_grpc
 
+from services.intake.domain.place_import import PlaceRow
 from services.intake.domain.places import Building, Floor, PlaceKey, Site, Unit
 from services.intake.entrypoint.messages import actor_from_pb
 from services.intake.entrypoint.servicer import rpc
@@ -101,6 +102,20 @@ class PlaceServicer(pb_grpc.PlaceServiceServicer):
     @rpc
     async def GetSite(self, request: pb.GetSiteRequest, context: Context) -> pb.GetSiteResponse:
         return pb.GetSiteResponse(site=site_to_pb(await self._h.site(request.site)))
+
+    @rpc
+    async def ImportPlaces(
+        self, request: pb.ImportPlacesRequest, context: Context
+    ) -> pb.ImportPlacesResponse:
+        rows = [
+            PlaceRow(r.line, r.site, r.building, r.floor, r.unit, r.timezone) for r in request.rows
+        ]
+        outcome = await self._h.import_rows(actor_from_pb(request.actor), rows, request.dry_run)
+        return pb.ImportPlacesResponse(
+            inserted=outcome.inserted, updated=outcome.updated, unchanged=outcome.unchanged,
+            problems=[pb.RowProblem(line=p.line, column=p.column, reason=p.reason)
+                      for p in outcome.problems or ()],
+        )  # fmt: skip
 
     @rpc
     async def CheckPlace(

@@ -9,8 +9,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from services.intake.adapters.assets_repo import AssetsRepository
 from services.intake.adapters.places_repo import PlacesRepository
-from services.intake.domain.errors import InUse, InvalidInput, NotFound
+from services.intake.domain.errors import Forbidden, InUse, InvalidInput, NotFound
 from services.intake.domain.model import Actor
+from services.intake.domain.place_import import ImportOutcome, PlaceRow, RowProblem, check_place_row
 from services.intake.domain.places import (
     Building,
     Floor,
@@ -95,6 +96,28 @@ class PlaceHandlers:
                 raise InUse(f"{key.describe()} is still in use ({named})")
             await repo.delete(key)
 
+    async def import_rows(self, actor: Actor, rows: list[PlaceRow], dry_run: bool) -> ImportOutcome:
+        """Create every place the rows name that is missing, all or nothing: with any
+        problem nothing is written and every problem is returned. A row is inserted when
+        its deepest place is new, updated when only its site's time zone changed."""
+        problems = [p for row in rows for p in check_place_row(row)]
+        for site in sorted({r.site for r in rows if r.site}):
+            check_may_manage(actor, PlaceKey(site, "any"))
+        if problems:
+            return ImportOutcome(problems=problems)
+        outcome = ImportOutcome()
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                repo = PlacesRepository(conn)
+                await _import(repo, actor, rows, outcome, problems)
+                if problems or dry_run:
+                    raise _RollBack
+        except _RollBack:
+            pass
+        if problems:
+            return ImportOutcome(problems=problems)
+        return outcome
+
     async def sites(self) -> list[Site]:
         async with self._repo() as repo:
             return await repo.list_sites()
@@ -116,6 +139,39 @@ class PlaceHandlers:
             if asset_id and await AssetsRepository(conn).site_of(asset_id) != key.site:
                 return None, f"no asset {asset_id[:64]!r} at site {key.site!r}"
         return None, ""
+
+
+async def _import(
+    repo: PlacesRepository, actor: Actor, rows: list[PlaceRow], outcome: ImportOutcome,
+    problems: list[RowProblem],
+) -> None:  # fmt: skip
+    known_sites: set[str] = set()
+    for row in rows:
+        if row.site not in known_sites and await repo.missing_level(PlaceKey(row.site)):
+            try:
+                check_may_manage(actor, PlaceKey(row.site))
+            except Forbidden:
+                problems.append(
+                    RowProblem(row.line, "site", f"no site {row.site!r} (only admins create sites)")
+                )
+                continue
+        known_sites.add(row.site)
+        if row.unit and (other := await repo.unit_elsewhere(row.key)) is not None:
+            problems.append(
+                RowProblem(row.line, "unit", f"the site already has {other.describe()}")
+            )
+            continue
+        created, rezoned = await repo.ensure(row.key, row.timezone, floor_order(row.floor))
+        if created:
+            outcome.inserted += 1
+        elif rezoned:
+            outcome.updated += 1
+        else:
+            outcome.unchanged += 1
+
+
+class _RollBack(Exception):
+    """Ends an import's transaction without writing anything."""
 
 
 async def _parent_exists(repo: PlacesRepository, key: PlaceKey) -> None:

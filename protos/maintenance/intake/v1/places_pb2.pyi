@@ -555,3 +555,127 @@ class CheckPlaceResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CheckPlaceResponse: _TypeAlias = CheckPlaceResponse  # noqa: Y015
+
+@_typing.final
+class PlaceRow(_message.Message):
+    """One line of a places file: a unit, or a floor when `unit` is empty."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_FIELD_NUMBER: _builtins.int
+    SITE_FIELD_NUMBER: _builtins.int
+    BUILDING_FIELD_NUMBER: _builtins.int
+    FLOOR_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    TIMEZONE_FIELD_NUMBER: _builtins.int
+    line: _builtins.int
+    site: _builtins.str
+    building: _builtins.str
+    floor: _builtins.str
+    unit: _builtins.str
+    timezone: _builtins.str
+    """The site's time zone, when the file gives one."""
+    def __init__(
+        self,
+        *,
+        line: _builtins.int = ...,
+        site: _builtins.str = ...,
+        building: _builtins.str = ...,
+        floor: _builtins.str = ...,
+        unit: _builtins.str = ...,
+        timezone: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["building", b"building", "floor", b"floor", "line", b"line", "site", b"site", "timezone", b"timezone", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PlaceRow: _TypeAlias = PlaceRow  # noqa: Y015
+
+@_typing.final
+class RowProblem(_message.Message):
+    """What is wrong with a line of a file, and in which column."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_FIELD_NUMBER: _builtins.int
+    COLUMN_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    line: _builtins.int
+    column: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        line: _builtins.int = ...,
+        column: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "line", b"line", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RowProblem: _TypeAlias = RowProblem  # noqa: Y015
+
+@_typing.final
+class ImportPlacesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    DRY_RUN_FIELD_NUMBER: _builtins.int
+    dry_run: _builtins.bool
+    """Check and count, write nothing."""
+    @_builtins.property
+    def actor(self) -> _intake_pb2.Actor: ...
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___PlaceRow]: ...
+    def __init__(
+        self,
+        *,
+        actor: _intake_pb2.Actor | None = ...,
+        rows: _abc.Iterable[Global___PlaceRow] | None = ...,
+        dry_run: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "dry_run", b"dry_run", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportPlacesRequest: _TypeAlias = ImportPlacesRequest  # noqa: Y015
+
+@_typing.final
+class ImportPlacesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INSERTED_FIELD_NUMBER: _builtins.int
+    UPDATED_FIELD_NUMBER: _builtins.int
+    UNCHANGED_FIELD_NUMBER: _builtins.int
+    PROBLEMS_FIELD_NUMBER: _builtins.int
+    inserted: _builtins.int
+    """Rows whose deepest place was created, whose site's time zone changed, and the rest."""
+    updated: _builtins.int
+    unchanged: _builtins.int
+    @_builtins.property
+    def problems(self) -> _containers.RepeatedCompositeFieldContainer[Global___RowProblem]:
+        """When any: nothing was written."""
+
+    def __init__(
+        self,
+        *,
+        inserted: _builtins.int = ...,
+        updated: _builtins.int = ...,
+        unchanged: _builtins.int = ...,
+        problems: _abc.Iterable[Global___RowProblem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inserted", b"inserted", "problems", b"problems", "unchanged", b"unchanged", "updated", b"updated"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportPlacesResponse: _TypeAlias = ImportPlacesResponse  # noqa: Y015

@@ -69,6 +69,11 @@ class PlaceServiceStub:
                 request_serializer=maintenance_dot_intake_dot_v1_dot_places__pb2.GetSiteRequest.SerializeToString,
                 response_deserializer=maintenance_dot_intake_dot_v1_dot_places__pb2.GetSiteResponse.FromString,
                 _registered_method=True)
+        self.ImportPlaces = channel.unary_unary(
+                '/maintenance.intake.v1.PlaceService/ImportPlaces',
+                request_serializer=maintenance_dot_intake_dot_v1_dot_places__pb2.ImportPlacesRequest.SerializeToString,
+                response_deserializer=maintenance_dot_intake_dot_v1_dot_places__pb2.ImportPlacesResponse.FromString,
+                _registered_method=True)
         self.CheckPlace = channel.unary_unary(
                 '/maintenance.intake.v1.PlaceService/CheckPlace',
                 request_serializer=maintenance_dot_intake_dot_v1_dot_places__pb2.CheckPlaceRequest.SerializeToString,
@@ -126,6 +131,14 @@ class PlaceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportPlaces(self, request, context):
+        """Creates every place the rows name that is missing, all or nothing (the history
+        importer's `places` kind).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CheckPlace(self, request, context):
         """Whether a place exists, and if not which level is missing (for other services).
         """
@@ -170,6 +183,11 @@ def add_PlaceServiceServicer_to_server(servicer, server):
                     servicer.GetSite,
                     request_deserializer=maintenance_dot_intake_dot_v1_dot_places__pb2.GetSiteRequest.FromString,
                     response_serializer=maintenance_dot_intake_dot_v1_dot_places__pb2.GetSiteResponse.SerializeToString,
+            ),
+            'ImportPlaces': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportPlaces,
+                    request_deserializer=maintenance_dot_intake_dot_v1_dot_places__pb2.ImportPlacesRequest.FromString,
+                    response_serializer=maintenance_dot_intake_dot_v1_dot_places__pb2.ImportPlacesResponse.SerializeToString,
             ),
             'CheckPlace': grpc.unary_unary_rpc_method_handler(
                     servicer.CheckPlace,
@@ -366,6 +384,33 @@ class PlaceService:
             '/maintenance.intake.v1.PlaceService/GetSite',
             maintenance_dot_intake_dot_v1_dot_places__pb2.GetSiteRequest.SerializeToString,
             maintenance_dot_intake_dot_v1_dot_places__pb2.GetSiteResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportPlaces(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maintenance.intake.v1.PlaceService/ImportPlaces',
+            maintenance_dot_intake_dot_v1_dot_places__pb2.ImportPlacesRequest.SerializeToString,
+            maintenance_dot_intake_dot_v1_dot_places__pb2.ImportPlacesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -47,6 +47,10 @@ class PlaceServiceStub:
     """
     ListSites: _grpc.UnaryUnaryMultiCallable[_places_pb2.ListSitesRequest, _places_pb2.ListSitesResponse]
     GetSite: _grpc.UnaryUnaryMultiCallable[_places_pb2.GetSiteRequest, _places_pb2.GetSiteResponse]
+    ImportPlaces: _grpc.UnaryUnaryMultiCallable[_places_pb2.ImportPlacesRequest, _places_pb2.ImportPlacesResponse]
+    """Creates every place the rows name that is missing, all or nothing (the history
+    importer's `places` kind).
+    """
     CheckPlace: _grpc.UnaryUnaryMultiCallable[_places_pb2.CheckPlaceRequest, _places_pb2.CheckPlaceResponse]
     """Whether a place exists, and if not which level is missing (for other services)."""
 
@@ -67,6 +71,10 @@ class PlaceServiceAsyncStub(PlaceServiceStub):
     """
     ListSites: _aio.UnaryUnaryMultiCallable[_places_pb2.ListSitesRequest, _places_pb2.ListSitesResponse]  # type: ignore[assignment]
     GetSite: _aio.UnaryUnaryMultiCallable[_places_pb2.GetSiteRequest, _places_pb2.GetSiteResponse]  # type: ignore[assignment]
+    ImportPlaces: _aio.UnaryUnaryMultiCallable[_places_pb2.ImportPlacesRequest, _places_pb2.ImportPlacesResponse]  # type: ignore[assignment]
+    """Creates every place the rows name that is missing, all or nothing (the history
+    importer's `places` kind).
+    """
     CheckPlace: _aio.UnaryUnaryMultiCallable[_places_pb2.CheckPlaceRequest, _places_pb2.CheckPlaceResponse]  # type: ignore[assignment]
     """Whether a place exists, and if not which level is missing (for other services)."""
 
@@ -126,6 +134,16 @@ class PlaceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _places_pb2.GetSiteRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_places_pb2.GetSiteResponse, _abc.Awaitable[_places_pb2.GetSiteResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ImportPlaces(
+        self,
+        request: _places_pb2.ImportPlacesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_places_pb2.ImportPlacesResponse, _abc.Awaitable[_places_pb2.ImportPlacesResponse]]:
+        """Creates every place the rows name that is missing, all or nothing (the history
+        importer's `places` kind).
+        """
 
     @_abc_1.abstractmethod
     def CheckPlace(

@@ -1,0 +1,5 @@
+"""`python -m services.importer`."""
+
+from services.importer.main import main
+
+main()

@@ -1,0 +1,14 @@
+"""The importer's settings (env prefix IMPORTER_): where the owning services are."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ImporterSettings"]
+
+
+class ImporterSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IMPORTER_", frozen=True, extra="ignore")
+
+    #: Intake, which owns places, assets and work orders.
+    intake_target: str = "127.0.0.1:50051"

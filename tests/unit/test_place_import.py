@@ -1,0 +1,36 @@
+"""Rows of a places file are checked column by column before anything is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.importer.kinds import KINDS, place_row
+from services.importer.reader import Row, read_table
+from services.intake.domain.place_import import PlaceRow, RowProblem, check_place_row
+
+
+def test_a_good_row_has_no_problem() -> None:
+    assert check_place_row(PlaceRow(2, "demo", "A", "B1", "A-B101", "Asia/Shanghai")) == []
+    assert check_place_row(PlaceRow(3, "demo", "A", "3")) == []
+
+
+def test_every_bad_column_is_named() -> None:
+    problems = check_place_row(PlaceRow(7, "", "A B", "", "A/1", "Mars/Base"))
+    assert [(p.line, p.column) for p in problems] == [
+        (7, "site"), (7, "building"), (7, "floor"), (7, "unit"), (7, "timezone"),
+    ]  # fmt: skip
+    assert problems[0] == RowProblem(7, "site", "site is empty")
+
+
+def test_the_documented_example_file_reads_without_a_problem() -> None:
+    kind = KINDS["places"]
+    data = (Path(__file__).parents[2] / "docs/examples/places.csv").read_bytes()
+    rows, problems = read_table(data, kind.columns, kind.required, "places.csv")
+    assert problems == [] and len(rows) == 4
+    assert [check_place_row(place_row_from(r)) for r in rows] == [[], [], [], []]
+
+
+def place_row_from(row: Row) -> PlaceRow:
+    message = place_row(row, "")
+    return PlaceRow(message.line, message.site, message.building, message.floor, message.unit,
+                    message.timezone)  # fmt: skip
