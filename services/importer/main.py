@@ -19,9 +19,15 @@ import time
 from pathlib import Path
 
 import grpc
-from maintenance.intake.v1 import intake_pb2, places_pb2, places_pb2_grpc
+from maintenance.intake.v1 import (
+    assets_pb2,
+    assets_pb2_grpc,
+    intake_pb2,
+    places_pb2,
+    places_pb2_grpc,
+)
 
-from services.importer.kinds import KINDS, place_row
+from services.importer.kinds import KINDS, Message
 from services.importer.reader import Problem, ReadError, Row, read_table
 from services.importer.settings import ImporterSettings
 
@@ -61,14 +67,21 @@ class _Progress:
         print(file=sys.stderr)
 
 
-async def _send_places(
-    target: str, rows: list[places_pb2.PlaceRow], dry_run: bool
-) -> places_pb2.ImportPlacesResponse:
-    """All rows in one call and one transaction (a places file is small)."""
+Reply = places_pb2.ImportPlacesResponse | assets_pb2.ImportAssetsResponse
+
+
+async def _send(kind: str, target: str, rows: list[Message], dry_run: bool) -> Reply:
+    """All rows in one call and one transaction at the owning service."""
+    places = [r for r in rows if isinstance(r, places_pb2.PlaceRow)]
+    assets = [r for r in rows if isinstance(r, assets_pb2.AssetRow)]
     async with grpc.aio.insecure_channel(target) as channel:
-        stub = places_pb2_grpc.PlaceServiceStub(channel)
-        return await stub.ImportPlaces(
-            places_pb2.ImportPlacesRequest(actor=_ACTOR, rows=rows, dry_run=dry_run), timeout=600
+        if kind == "assets":
+            return await assets_pb2_grpc.AssetServiceStub(channel).ImportAssets(
+                assets_pb2.ImportAssetsRequest(actor=_ACTOR, rows=assets, dry_run=dry_run),
+                timeout=600,
+            )
+        return await places_pb2_grpc.PlaceServiceStub(channel).ImportPlaces(
+            places_pb2.ImportPlacesRequest(actor=_ACTOR, rows=places, dry_run=dry_run), timeout=600
         )
 
 
@@ -95,21 +108,23 @@ def run(argv: list[str] | None = None) -> int:
     except (OSError, ReadError) as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return 2
-    bad = {p.line for p in problems}
-    wanted = [place_row(r, args.site) for r in rows if r.line not in bad]
+    unreadable = {p.line for p in problems}
+    converted = [kind.convert(r, args.site) for r in rows if r.line not in unreadable]
+    problems += [c for c in converted if isinstance(c, Problem)]
+    wanted = [c for c in converted if not isinstance(c, Problem)]
     # Without --skip-bad a bad row stops the import; the rest is still checked (not
     # written) so that every problem is reported at once.
     all_or_nothing = not args.skip_bad
     progress = _Progress(len(rows))
     reply = asyncio.run(
-        _send_places(target, wanted, args.dry_run or bool(problems and all_or_nothing))
+        _send(kind.name, target, wanted, args.dry_run or bool(problems and all_or_nothing))
     )
     progress.add(len(rows))
     problems += [Problem(p.line, p.column, p.reason) for p in reply.problems]
     if reply.problems and not all_or_nothing:  # again, without the rows the service refused
         refused = {p.line for p in reply.problems}
         reply = asyncio.run(
-            _send_places(target, [w for w in wanted if w.line not in refused], args.dry_run)
+            _send(kind.name, target, [w for w in wanted if w.line not in refused], args.dry_run)
         )
     progress.close()
     for p in sorted(problems, key=lambda p: (p.line, p.column)):

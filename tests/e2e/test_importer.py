@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from openpyxl import Workbook
 
 from tests.e2e.system import System
 
@@ -75,3 +76,50 @@ def test_a_bad_row_stops_the_import_or_is_set_aside(
     unreadable = tmp_path / "empty.csv"
     unreadable.write_bytes(b"")
     assert _import(system, "places", unreadable).returncode == 2
+
+
+def test_an_assets_workbook_imports_its_equipment_with_components(
+    as_user: Login, system: System, tmp_path: Path
+) -> None:
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(
+        ["设备编号", "设备类型", "楼栋", "楼层", "名称", "型号", "安装日期", "重要程度", "部件"]
+    )
+    sheet.append(
+        ["pump-B-1-9", "Pump", "B", "1", "9号水泵", "CR 10-4", "2016/5/1", 4, "motor|seal|bearing"]
+    )
+    sheet.append(
+        [
+            "chiller-A-1",
+            "chiller",
+            "A",
+            "1",
+            "冷水机组",
+            "30XW",
+            "2019-07-15",
+            5,
+            "comp1|comp2|comp3|comp4",
+        ]
+    )
+    path = tmp_path / "assets.xlsx"
+    book.save(path)
+    first = _import(system, "assets", path, "--site", "demo")
+    assert first.returncode == 0, first.stderr
+    assert _summary(first)["inserted"] == "2"
+    pump = as_user("admin").get("/v1/assets/pump-B-1-9").json()
+    assert (pump["type"], pump["installed_on"], pump["criticality"]) == ("pump", "2016-05-01", 4)
+    assert pump["components"] == ["bearing", "motor", "seal"]
+    again = _import(system, "assets", path, "--site", "demo")
+    assert (_summary(again)["unchanged"], _summary(again)["inserted"]) == ("2", "0")
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("asset_id,type,site,building,floor,installed_on\n"
+                   "pump-Z,pump,demo,Z,1,2016-01-01\nfan-1,fan,demo,A,1,2016-01-01\n"
+                   "pump-B-1-9,pump,demo,B,1,someday\n", encoding="utf-8")  # fmt: skip
+    refused = _import(system, "assets", bad)
+    assert refused.returncode == 1 and _summary(refused)["rejected"] == "3"
+    assert "bad.csv:4: installed_on:" in refused.stderr and "bad.csv:3: type:" in refused.stderr
+    assert as_user("admin").get("/v1/assets/pump-Z").status_code == 404

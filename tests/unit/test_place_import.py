@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.importer.kinds import KINDS, place_row
-from services.importer.reader import Row, read_table
+from services.importer.kinds import KINDS, asset_row, place_row
+from services.importer.reader import Problem, Row, read_table
 from services.intake.domain.place_import import PlaceRow, RowProblem, check_place_row
 
 
@@ -34,3 +34,14 @@ def place_row_from(row: Row) -> PlaceRow:
     message = place_row(row, "")
     return PlaceRow(message.line, message.site, message.building, message.floor, message.unit,
                     message.timezone)  # fmt: skip
+
+
+def test_the_documented_assets_example_reads_into_two_assets() -> None:
+    kind = KINDS["assets"]
+    data = (Path(__file__).parents[2] / "docs/examples/assets.csv").read_bytes()
+    rows, problems = read_table(data, kind.columns, kind.required, "assets.csv")
+    assert problems == []
+    messages = [asset_row(r, "") for r in rows]
+    assert [m.asset.installed_on for m in messages if not isinstance(m, Problem)] == [
+        "2016-05-01", "2019-07-15",
+    ]  # fmt: skip

@@ -8,6 +8,7 @@ from typing import Any
 import grpc
 from maintenance.intake.v1 import assets_pb2 as pb
 from maintenance.intake.v1 import assets_pb2_grpc as pb_grpc
+from maintenance.intake.v1 import places_pb2 as places_pb
 
 from services.intake.domain.assets import Asset
 from services.intake.domain.errors import InvalidInput
@@ -64,6 +65,28 @@ class AssetServicer(pb_grpc.AssetServiceServicer):
     async def GetAsset(self, request: pb.GetAssetRequest, context: Context) -> pb.GetAssetResponse:
         view = await self._h.get(actor_from_pb(request.actor), request.asset_id)
         return pb.GetAssetResponse(asset=_asset_to_pb(view))
+
+    @rpc
+    async def ImportAssets(
+        self, request: pb.ImportAssetsRequest, context: Context
+    ) -> pb.ImportAssetsResponse:
+        rows: list[tuple[int, Asset]] = []
+        problems: list[places_pb.RowProblem] = []
+        for row in request.rows:
+            try:
+                rows.append((row.line, _asset_from_pb(row.asset)))
+            except InvalidInput as exc:
+                problems.append(
+                    places_pb.RowProblem(line=row.line, column="installed_on", reason=str(exc))
+                )
+        if problems:
+            return pb.ImportAssetsResponse(problems=problems)
+        outcome = await self._h.import_rows(actor_from_pb(request.actor), rows, request.dry_run)
+        return pb.ImportAssetsResponse(
+            inserted=outcome.inserted, updated=outcome.updated, unchanged=outcome.unchanged,
+            problems=[places_pb.RowProblem(line=p.line, column=p.column, reason=p.reason)
+                      for p in outcome.problems or ()],
+        )  # fmt: skip
 
     @rpc
     async def ListAssets(

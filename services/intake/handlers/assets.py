@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from services.intake.adapters.assets_repo import AssetsRepository
@@ -12,7 +15,9 @@ from services.intake.adapters.places_repo import PlacesRepository
 from services.intake.domain.assets import Asset, check_asset
 from services.intake.domain.errors import Forbidden, InvalidInput, NotFound
 from services.intake.domain.model import Actor, Role
+from services.intake.domain.place_import import ImportOutcome, RowProblem
 from services.intake.domain.places import PlaceKey
+from services.intake.handlers.places import RollBack
 
 __all__ = ["AssetHandlers", "AssetView"]
 
@@ -32,6 +37,39 @@ def _may(actor: Actor, roles: tuple[Role, ...], site: str, verb: str) -> None:
         )
 
 
+#: Which column a problem of `check_asset` or `_store` is about, by the words it starts with.
+_COLUMNS = (
+    ("asset_id", "asset_id"), ("unknown asset type", "type"), ("name", "name"),
+    ("make", "make"), ("model", "model"), ("serial", "serial"), ("criticality", "criticality"),
+    ("installed_on", "installed_on"), ("at most", "components"), ("component", "components"),
+    ("site code", "site"), ("building code", "building"), ("an asset in a unit", "floor"),
+    ("asset ", "site"), ("location: no site", "site"), ("location: no building", "building"),
+    ("location: no floor", "floor"), ("location: no unit", "unit"),
+)  # fmt: skip
+
+
+def _column_of(message: str) -> str:
+    return next((column for start, column in _COLUMNS if message.startswith(start)), "")
+
+
+def _same(stored: Asset | None, asset: Asset) -> bool:
+    return stored is not None and replace(stored, created_at=None, updated_at=None) == asset
+
+
+async def _store(
+    conn: AsyncConnection[Any], repo: AssetsRepository, asset: Asset
+) -> tuple[Asset, bool]:
+    site = await repo.site_of(asset.asset_id)
+    if site is not None and site != asset.site:
+        raise InvalidInput(
+            f"asset {asset.asset_id!r} belongs to site {site!r}; it cannot move to another site"
+        )
+    place = PlaceKey(asset.site, asset.building, asset.floor, asset.unit)
+    if (missing := await PlacesRepository(conn).missing_level(place)) is not None:
+        raise InvalidInput(f"location: no {missing.describe()}")
+    return await repo.put(asset)
+
+
 class AssetHandlers:
     """Register, replace, read and list assets."""
 
@@ -44,16 +82,43 @@ class AssetHandlers:
         _may(actor, _MANAGERS, asset.site, "change")
         async with self._pool.connection() as conn, conn.transaction():
             repo = AssetsRepository(conn)
-            site = await repo.site_of(asset.asset_id)
-            if site is not None and site != asset.site:
-                raise InvalidInput(
-                    f"asset {asset.asset_id!r} belongs to site {site!r}; it cannot move to another site"
-                )
-            place = PlaceKey(asset.site, asset.building, asset.floor, asset.unit)
-            if (missing := await PlacesRepository(conn).missing_level(place)) is not None:
-                raise InvalidInput(f"location: no {missing.describe()}")
-            saved, created = await repo.put(asset)
+            saved, created = await _store(conn, repo, asset)
             return (saved, await repo.last_maintenance(saved)), created
+
+    async def import_rows(
+        self, actor: Actor, rows: list[tuple[int, Asset]], dry_run: bool
+    ) -> ImportOutcome:
+        """Create or replace every asset of the rows, all or nothing: with any problem
+        nothing is written and every problem is returned."""
+        problems: list[RowProblem] = []
+        checked: list[tuple[int, Asset]] = []
+        for line, asset in rows:
+            try:
+                checked.append((line, check_asset(asset, self._clock().date())))
+            except InvalidInput as exc:
+                problems.append(RowProblem(line, _column_of(str(exc)), str(exc)))
+        for site in sorted({a.site for _, a in rows}):
+            _may(actor, _MANAGERS, site, "change")
+        outcome = ImportOutcome()  # the good rows are tried too, to report every problem
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                repo = AssetsRepository(conn)
+                for line, asset in checked:
+                    if _same(await repo.get(asset.asset_id), asset):
+                        outcome.unchanged += 1
+                        continue
+                    try:
+                        _, created = await _store(conn, repo, asset)
+                    except InvalidInput as exc:
+                        problems.append(RowProblem(line, _column_of(str(exc)), str(exc)))
+                        continue
+                    outcome.inserted += created
+                    outcome.updated += not created
+                if problems or dry_run:
+                    raise RollBack
+        except RollBack:
+            pass
+        return ImportOutcome(problems=problems) if problems else outcome
 
     async def get(self, actor: Actor, asset_id: str) -> AssetView:
         async with self._pool.connection() as conn:

@@ -26,7 +26,7 @@ from services.intake.domain.places import (
     floor_order,
 )
 
-__all__ = ["PlaceHandlers"]
+__all__ = ["PlaceHandlers", "RollBack"]
 
 
 class PlaceHandlers:
@@ -103,16 +103,16 @@ class PlaceHandlers:
         problems = [p for row in rows for p in check_place_row(row)]
         for site in sorted({r.site for r in rows if r.site}):
             check_may_manage(actor, PlaceKey(site, "any"))
-        if problems:
-            return ImportOutcome(problems=problems)
-        outcome = ImportOutcome()
+        bad = {p.line for p in problems}
+        good = [r for r in rows if r.line not in bad]
+        outcome = ImportOutcome()  # the good rows are tried too, to report every problem
         try:
             async with self._pool.connection() as conn, conn.transaction():
                 repo = PlacesRepository(conn)
-                await _import(repo, actor, rows, outcome, problems)
+                await _import(repo, actor, good, outcome, problems)
                 if problems or dry_run:
-                    raise _RollBack
-        except _RollBack:
+                    raise RollBack
+        except RollBack:
             pass
         if problems:
             return ImportOutcome(problems=problems)
@@ -170,7 +170,7 @@ async def _import(
             outcome.unchanged += 1
 
 
-class _RollBack(Exception):
+class RollBack(Exception):
     """Ends an import's transaction without writing anything."""
 
 

@@ -24,9 +24,10 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from maintenance.intake.v1 import intake_pb2 as maintenance_dot_intake_dot_v1_dot_intake__pb2
+from maintenance.intake.v1 import places_pb2 as maintenance_dot_intake_dot_v1_dot_places__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"maintenance/intake/v1/assets.proto\x12\x15maintenance.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"maintenance/intake/v1/intake.proto\"\xdf\x03\n\x05\x41sset\x12\x10\n\x08\x61sset_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0c\n\x04site\x18\x03 \x01(\t\x12\x10\n\x08\x62uilding\x18\x04 \x01(\t\x12\r\n\x05\x66loor\x18\x05 \x01(\t\x12\x0c\n\x04unit\x18\x06 \x01(\t\x12\x0c\n\x04name\x18\x07 \x01(\t\x12\x0c\n\x04make\x18\x08 \x01(\t\x12\r\n\x05model\x18\t \x01(\t\x12\x0e\n\x06serial\x18\n \x01(\t\x12\x14\n\x0cinstalled_on\x18\x0b \x01(\t\x12\x13\n\x0b\x63riticality\x18\x0c \x01(\x05\x12\x12\n\ncomponents\x18\r \x03(\t\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12K\n\x10last_maintenance\x18\x10 \x03(\x0b\x32\x31.maintenance.intake.v1.Asset.LastMaintenanceEntry\x1aR\n\x14LastMaintenanceEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x05value\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:\x02\x38\x01\"k\n\x0fPutAssetRequest\x12+\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1c.maintenance.intake.v1.Actor\x12+\n\x05\x61sset\x18\x02 \x01(\x0b\x32\x1c.maintenance.intake.v1.Asset\"P\n\x10PutAssetResponse\x12+\n\x05\x61sset\x18\x01 \x01(\x0b\x32\x1c.maintenance.intake.v1.Asset\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"P\n\x0fGetAssetRequest\x12+\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1c.maintenance.intake.v1.Actor\x12\x10\n\x08\x61sset_id\x18\x02 \x01(\t\"?\n\x10GetAssetResponse\x12+\n\x05\x61sset\x18\x01 \x01(\x0b\x32\x1c.maintenance.intake.v1.Asset\"\x95\x01\n\x11ListAssetsRequest\x12+\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1c.maintenance.intake.v1.Actor\x12\x0c\n\x04site\x18\x02 \x01(\t\x12\x10\n\x08\x62uilding\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"[\n\x12ListAssetsResponse\x12,\n\x06\x61ssets\x18\x01 \x03(\x0b\x32\x1c.maintenance.intake.v1.Asset\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xab\x02\n\x0c\x41ssetService\x12[\n\x08PutAsset\x12&.maintenance.intake.v1.PutAssetRequest\x1a\'.maintenance.intake.v1.PutAssetResponse\x12[\n\x08GetAsset\x12&.maintenance.intake.v1.GetAssetRequest\x1a\'.maintenance.intake.v1.GetAssetResponse\x12\x61\n\nListAssets\x12(.maintenance.intake.v1.ListAssetsRequest\x1a).maintenance.intake.v1.ListAssetsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"maintenance/intake/v1/assets.proto\x12\x15maintenance.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"maintenance/intake/v1/intake.proto\x1a\"maintenance/intake/v1/places.proto\"\xdf\x03\n\x05\x41sset\x12\x10\n\x08\x61sset_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0c\n\x04site\x18\x03 \x01(\t\x12\x10\n\x08\x62uilding\x18\x04 \x01(\t\x12\r\n\x05\x66loor\x18\x05 \x01(\t\x12\x0c\n\x04unit\x18\x06 \x01(\t\x12\x0c\n\x04name\x18\x07 \x01(\t\x12\x0c\n\x04make\x18\x08 \x01(\t\x12\r\n\x05model\x18\t \x01(\t\x12\x0e\n\x06serial\x18\n \x01(\t\x12\x14\n\x0cinstalled_on\x18\x0b \x01(\t\x12\x13\n\x0b\x63riticality\x18\x0c \x01(\x05\x12\x12\n\ncomponents\x18\r \x03(\t\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12K\n\x10last_maintenance\x18\x10 \x03(\x0b\x32\x31.maintenance.intake.v1.Asset.LastMaintenanceEntry\x1aR\n\x14LastMaintenanceEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12)\n\x05value\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:\x02\x38\x01\"k\n\x0fPutAssetRequest\x12+\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1c.maintenance.intake.v1.Actor\x12+\n\x05\x61sset\x18\x02 \x01(\x0b\x32\x1c.maintenance.intake.v1.Asset\"P\n\x10PutAssetResponse\x12+\n\x05\x61sset\x18\x01 \x01(\x0b\x32\x1c.maintenance.intake.v1.Asset\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"P\n\x0fGetAssetRequest\x12+\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1c.maintenance.intake.v1.Actor\x12\x10\n\x08\x61sset_id\x18\x02 \x01(\t\"?\n\x10GetAssetResponse\x12+\n\x05\x61sset\x18\x01 \x01(\x0b\x32\x1c.maintenance.intake.v1.Asset\"\x95\x01\n\x11ListAssetsRequest\x12+\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1c.maintenance.intake.v1.Actor\x12\x0c\n\x04site\x18\x02 \x01(\t\x12\x10\n\x08\x62uilding\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"[\n\x12ListAssetsResponse\x12,\n\x06\x61ssets\x18\x01 \x03(\x0b\x32\x1c.maintenance.intake.v1.Asset\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"E\n\x08\x41ssetRow\x12\x0c\n\x04line\x18\x01 \x01(\x05\x12+\n\x05\x61sset\x18\x02 \x01(\x0b\x32\x1c.maintenance.intake.v1.Asset\"\x82\x01\n\x13ImportAssetsRequest\x12+\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1c.maintenance.intake.v1.Actor\x12-\n\x04rows\x18\x02 \x03(\x0b\x32\x1f.maintenance.intake.v1.AssetRow\x12\x0f\n\x07\x64ry_run\x18\x03 \x01(\x08\"\x81\x01\n\x14ImportAssetsResponse\x12\x10\n\x08inserted\x18\x01 \x01(\x05\x12\x0f\n\x07updated\x18\x02 \x01(\x05\x12\x11\n\tunchanged\x18\x03 \x01(\x05\x12\x33\n\x08problems\x18\x04 \x03(\x0b\x32!.maintenance.intake.v1.RowProblem2\x94\x03\n\x0c\x41ssetService\x12[\n\x08PutAsset\x12&.maintenance.intake.v1.PutAssetRequest\x1a\'.maintenance.intake.v1.PutAssetResponse\x12[\n\x08GetAsset\x12&.maintenance.intake.v1.GetAssetRequest\x1a\'.maintenance.intake.v1.GetAssetResponse\x12\x61\n\nListAssets\x12(.maintenance.intake.v1.ListAssetsRequest\x1a).maintenance.intake.v1.ListAssetsResponse\x12g\n\x0cImportAssets\x12*.maintenance.intake.v1.ImportAssetsRequest\x1a+.maintenance.intake.v1.ImportAssetsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,22 +36,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ASSET_LASTMAINTENANCEENTRY']._loaded_options = None
   _globals['_ASSET_LASTMAINTENANCEENTRY']._serialized_options = b'8\001'
-  _globals['_ASSET']._serialized_start=131
-  _globals['_ASSET']._serialized_end=610
-  _globals['_ASSET_LASTMAINTENANCEENTRY']._serialized_start=528
-  _globals['_ASSET_LASTMAINTENANCEENTRY']._serialized_end=610
-  _globals['_PUTASSETREQUEST']._serialized_start=612
-  _globals['_PUTASSETREQUEST']._serialized_end=719
-  _globals['_PUTASSETRESPONSE']._serialized_start=721
-  _globals['_PUTASSETRESPONSE']._serialized_end=801
-  _globals['_GETASSETREQUEST']._serialized_start=803
-  _globals['_GETASSETREQUEST']._serialized_end=883
-  _globals['_GETASSETRESPONSE']._serialized_start=885
-  _globals['_GETASSETRESPONSE']._serialized_end=948
-  _globals['_LISTASSETSREQUEST']._serialized_start=951
-  _globals['_LISTASSETSREQUEST']._serialized_end=1100
-  _globals['_LISTASSETSRESPONSE']._serialized_start=1102
-  _globals['_LISTASSETSRESPONSE']._serialized_end=1193
-  _globals['_ASSETSERVICE']._serialized_start=1196
-  _globals['_ASSETSERVICE']._serialized_end=1495
+  _globals['_ASSET']._serialized_start=167
+  _globals['_ASSET']._serialized_end=646
+  _globals['_ASSET_LASTMAINTENANCEENTRY']._serialized_start=564
+  _globals['_ASSET_LASTMAINTENANCEENTRY']._serialized_end=646
+  _globals['_PUTASSETREQUEST']._serialized_start=648
+  _globals['_PUTASSETREQUEST']._serialized_end=755
+  _globals['_PUTASSETRESPONSE']._serialized_start=757
+  _globals['_PUTASSETRESPONSE']._serialized_end=837
+  _globals['_GETASSETREQUEST']._serialized_start=839
+  _globals['_GETASSETREQUEST']._serialized_end=919
+  _globals['_GETASSETRESPONSE']._serialized_start=921
+  _globals['_GETASSETRESPONSE']._serialized_end=984
+  _globals['_LISTASSETSREQUEST']._serialized_start=987
+  _globals['_LISTASSETSREQUEST']._serialized_end=1136
+  _globals['_LISTASSETSRESPONSE']._serialized_start=1138
+  _globals['_LISTASSETSRESPONSE']._serialized_end=1229
+  _globals['_ASSETROW']._serialized_start=1231
+  _globals['_ASSETROW']._serialized_end=1300
+  _globals['_IMPORTASSETSREQUEST']._serialized_start=1303
+  _globals['_IMPORTASSETSREQUEST']._serialized_end=1433
+  _globals['_IMPORTASSETSRESPONSE']._serialized_start=1436
+  _globals['_IMPORTASSETSRESPONSE']._serialized_end=1565
+  _globals['_ASSETSERVICE']._serialized_start=1568
+  _globals['_ASSETSERVICE']._serialized_end=1972
 # @@protoc_insertion_point(module_scope)

@@ -49,6 +49,11 @@ class AssetServiceStub:
                 request_serializer=maintenance_dot_intake_dot_v1_dot_assets__pb2.ListAssetsRequest.SerializeToString,
                 response_deserializer=maintenance_dot_intake_dot_v1_dot_assets__pb2.ListAssetsResponse.FromString,
                 _registered_method=True)
+        self.ImportAssets = channel.unary_unary(
+                '/maintenance.intake.v1.AssetService/ImportAssets',
+                request_serializer=maintenance_dot_intake_dot_v1_dot_assets__pb2.ImportAssetsRequest.SerializeToString,
+                response_deserializer=maintenance_dot_intake_dot_v1_dot_assets__pb2.ImportAssetsResponse.FromString,
+                _registered_method=True)
 
 
 class AssetServiceServicer:
@@ -74,6 +79,14 @@ class AssetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ImportAssets(self, request, context):
+        """Creates or replaces every asset of the rows, all or nothing (the history importer's
+        `assets` kind); a row that says what is stored already counts as unchanged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AssetServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -91,6 +104,11 @@ def add_AssetServiceServicer_to_server(servicer, server):
                     servicer.ListAssets,
                     request_deserializer=maintenance_dot_intake_dot_v1_dot_assets__pb2.ListAssetsRequest.FromString,
                     response_serializer=maintenance_dot_intake_dot_v1_dot_assets__pb2.ListAssetsResponse.SerializeToString,
+            ),
+            'ImportAssets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportAssets,
+                    request_deserializer=maintenance_dot_intake_dot_v1_dot_assets__pb2.ImportAssetsRequest.FromString,
+                    response_serializer=maintenance_dot_intake_dot_v1_dot_assets__pb2.ImportAssetsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -174,6 +192,33 @@ class AssetService:
             '/maintenance.intake.v1.AssetService/ListAssets',
             maintenance_dot_intake_dot_v1_dot_assets__pb2.ListAssetsRequest.SerializeToString,
             maintenance_dot_intake_dot_v1_dot_assets__pb2.ListAssetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportAssets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maintenance.intake.v1.AssetService/ImportAssets',
+            maintenance_dot_intake_dot_v1_dot_assets__pb2.ImportAssetsRequest.SerializeToString,
+            maintenance_dot_intake_dot_v1_dot_assets__pb2.ImportAssetsResponse.FromString,
             options,
             channel_credentials,
             insecure,

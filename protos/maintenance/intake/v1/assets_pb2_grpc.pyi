@@ -37,6 +37,10 @@ class AssetServiceStub:
     """
     GetAsset: _grpc.UnaryUnaryMultiCallable[_assets_pb2.GetAssetRequest, _assets_pb2.GetAssetResponse]
     ListAssets: _grpc.UnaryUnaryMultiCallable[_assets_pb2.ListAssetsRequest, _assets_pb2.ListAssetsResponse]
+    ImportAssets: _grpc.UnaryUnaryMultiCallable[_assets_pb2.ImportAssetsRequest, _assets_pb2.ImportAssetsResponse]
+    """Creates or replaces every asset of the rows, all or nothing (the history importer's
+    `assets` kind); a row that says what is stored already counts as unchanged.
+    """
 
 @_typing.type_check_only
 class AssetServiceAsyncStub(AssetServiceStub):
@@ -47,6 +51,10 @@ class AssetServiceAsyncStub(AssetServiceStub):
     """
     GetAsset: _aio.UnaryUnaryMultiCallable[_assets_pb2.GetAssetRequest, _assets_pb2.GetAssetResponse]  # type: ignore[assignment]
     ListAssets: _aio.UnaryUnaryMultiCallable[_assets_pb2.ListAssetsRequest, _assets_pb2.ListAssetsResponse]  # type: ignore[assignment]
+    ImportAssets: _aio.UnaryUnaryMultiCallable[_assets_pb2.ImportAssetsRequest, _assets_pb2.ImportAssetsResponse]  # type: ignore[assignment]
+    """Creates or replaces every asset of the rows, all or nothing (the history importer's
+    `assets` kind); a row that says what is stored already counts as unchanged.
+    """
 
 class AssetServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -72,5 +80,15 @@ class AssetServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _assets_pb2.ListAssetsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_assets_pb2.ListAssetsResponse, _abc.Awaitable[_assets_pb2.ListAssetsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ImportAssets(
+        self,
+        request: _assets_pb2.ImportAssetsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assets_pb2.ImportAssetsResponse, _abc.Awaitable[_assets_pb2.ImportAssetsResponse]]:
+        """Creates or replaces every asset of the rows, all or nothing (the history importer's
+        `assets` kind); a row that says what is stored already counts as unchanged.
+        """
 
 def add_AssetServiceServicer_to_server(servicer: AssetServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
