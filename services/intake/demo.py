@@ -68,13 +68,13 @@ _COMPONENTS = {
 def seed_demo(database_url: str) -> None:
     """Create the demo site tree, its assets and its users through the same use cases as
     `PUT /v1/sites/...`, `PUT /v1/assets/...` and `PUT /v1/users/...`. Running it again
-    changes nothing but what a person changed in the demo since (names, passwords)."""
+    puts the demo places and assets back as they were and leaves the users alone."""
     asyncio.run(_seed(database_url))
     log.info("demo site 'demo' with %d units and %d users is ready",
              _FLOORS_PER_BUILDING * len(_BUILDINGS) * _UNITS_PER_FLOOR, len(DEMO_USERS))  # fmt: skip
 
 
-async def _seed_users(pool: AsyncConnectionPool) -> None:
+async def _seed_users(pool: AsyncConnectionPool, units: dict[str, PlaceKey]) -> None:
     users = UserHandlers(pool, min_password_chars=len(DEMO_PASSWORD))
     for name, (role, display, unit, locale) in DEMO_USERS.items():
         try:
@@ -82,14 +82,15 @@ async def _seed_users(pool: AsyncConnectionPool) -> None:
             continue  # keep what a person changed
         except NotFound:
             pass
-        units = (PlaceKey("demo", unit[0], unit[2:-2], unit),) if unit else ()
+        home = (units[unit],) if unit else ()
         await users.put(_SEEDER, User(name, Role(role), display, locale, sites=("demo",),
-                                      units=units, password=DEMO_PASSWORD))  # fmt: skip
+                                      units=home, password=DEMO_PASSWORD))  # fmt: skip
 
 
 async def _seed(database_url: str) -> None:
     pool = create_pool(database_url, min_size=1, max_size=1)
     await pool.open(wait=True, timeout=30)
+    units: dict[str, PlaceKey] = {}
     try:
         places = PlaceHandlers(pool)
         await places.put_site(_SEEDER, Site("demo", "示范园区", "Asia/Shanghai", "Demo Park"))
@@ -100,14 +101,16 @@ async def _seed(database_url: str) -> None:
                 await places.put_floor(_SEEDER, "demo", b, floor, order_given=False)
                 for n in range(1, _UNITS_PER_FLOOR + 1):
                     code = f"{b}-{f}{n:02d}"
-                    await places.put_unit(_SEEDER, PlaceKey("demo", b, str(f), code),
-                                          Unit(code, f"{code}室", f"Unit {code}"))  # fmt: skip
+                    units[code] = PlaceKey("demo", b, str(f), code)
+                    await places.put_unit(
+                        _SEEDER, units[code], Unit(code, f"{code}室", f"Unit {code}")
+                    )
         assets = AssetHandlers(pool, lambda: datetime.now(UTC))
         for at_building, at_floor, asset_id, type_, name in _ASSETS:
             asset = Asset(asset_id, type_, "demo", at_building, at_floor, name=name,
                           installed_on=date(2016, 5, 1), components=_COMPONENTS[type_])  # fmt: skip
             await assets.put(_SEEDER, asset)
-        await _seed_users(pool)
+        await _seed_users(pool, units)
     finally:
         await pool.close()
 

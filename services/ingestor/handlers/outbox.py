@@ -23,9 +23,10 @@ from services.common.rpc_errors import PERMANENT_CODES
 from services.common.worker import Worker
 from services.ingestor import metrics
 from services.ingestor.adapters.outbox_repo import OutboxItem, OutboxRepository
-from services.ingestor.adapters.places_client import PlaceChecker
+from services.ingestor.adapters.places_client import PlaceChecker, Placed
 from services.ingestor.adapters.store import IngestStore
-from services.ingestor.domain.ticket_text import sensor_ticket
+from services.ingestor.domain.incidents import Incident
+from services.ingestor.domain.ticket_text import SensorTicket, sensor_ticket
 from services.ingestor.handlers.registry import DeviceCache
 
 if TYPE_CHECKING:
@@ -119,58 +120,70 @@ class Outbox:
         async with self._pool.connection() as conn, conn.transaction():
             await OutboxRepository(conn).retry_later(item, error, delay_s)
 
+    async def _open(self, incident: Incident) -> str:
+        """Open the incident's ticket at its place. Should intake refuse the place (removed
+        behind the API's back since the device was registered), open it at the nearest
+        place that exists, saying what is missing, for a person to fix."""
+        device = await self._cache.find_by_id(incident.devices[0])
+        if device is None:
+            raise _GivenUp(f"device {incident.devices[0]} is no longer registered")
+        text = sensor_ticket(incident, device)
+        try:
+            return await self._create(
+                incident, device.device_id, text, Placed(incident.building, incident.floor, "")
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:
+                raise
+            placed = await self._places.nearest(incident.site, incident.building, incident.floor)
+            if not placed.problem:
+                raise
+        log.error("incident %s: %s; its ticket opens at the nearest place that exists",
+                  incident.id, placed.problem)  # fmt: skip
+        return await self._create(incident, device.device_id, text, placed)
+
+    async def _create(
+        self, incident: Incident, device_id: str, text: SensorTicket, placed: Placed
+    ) -> str:
+        attributes = dict(text.attributes)
+        if placed.problem:
+            attributes["place_problem"] = (
+                f"{placed.problem} (the device says {incident.building}/{incident.floor})"
+            )
+        reply = await self._intake.CreateTicket(
+            pb.CreateTicketRequest(
+                actor=ACTOR,
+                kind=pb.TICKET_KIND_REPAIR,
+                category=text.category,
+                title=text.title,
+                description=text.description,
+                location=pb.Location(
+                    site=incident.site, building=placed.building, floor=placed.floor
+                ),
+                priority=number_of(pb.Priority, "PRIORITY_", incident.priority),  # type: ignore[arg-type]
+                idempotency_key=f"incident:{incident.id}",
+                device_id=device_id,
+                attributes=attributes,
+            ),
+            timeout=self._timeout_s,
+        )
+        log.info("incident %s opened ticket %s (%s)", incident.id, reply.ticket.number,
+                 incident.alert_type)  # fmt: skip
+        return str(reply.ticket.id)
+
     async def _send(self, item: OutboxItem) -> str | None:
         """Send one item; returns the ticket id when it opened one."""
         async with self._pool.connection() as conn:
             incident = await IngestStore(conn).incident_by_id(item.incident_id)
-            dead_opening = (
-                incident is not None
-                and incident.ticket_id is None
-                and (await OutboxRepository(conn).opening_is_dead(item.incident_id))
-            )
-        if incident is None:  # written in the same transaction as the item: cannot happen
-            raise _GivenUp(f"incident {item.incident_id} does not exist")
+            if incident is None:  # written in the same transaction as the item: cannot happen
+                raise _GivenUp(f"incident {item.incident_id} does not exist")
+            if item.action != "open" and incident.ticket_id is None:
+                if await OutboxRepository(conn).opening_is_dead(item.incident_id):
+                    raise _GivenUp("the incident's ticket could not be opened")
+                raise _NotYet
         if item.action == "open":
-            device = await self._cache.find_by_id(incident.devices[0])
-            if device is None:
-                raise _GivenUp(f"device {incident.devices[0]} is no longer registered")
-            text = sensor_ticket(incident, device)
-            placed = await self._places.nearest(incident.site, incident.building, incident.floor)
-            attributes = dict(text.attributes)
-            if placed.problem:  # removed behind the API's back: a person must fix the place
-                attributes["place_problem"] = (
-                    f"{placed.problem} (the device says {incident.building}/{incident.floor})"
-                )
-                log.error("incident %s: %s; its ticket opens at the nearest place that exists",
-                          incident.id, placed.problem)  # fmt: skip
-            reply = await self._intake.CreateTicket(
-                pb.CreateTicketRequest(
-                    actor=ACTOR,
-                    kind=pb.TICKET_KIND_REPAIR,
-                    category=text.category,
-                    title=text.title,
-                    description=text.description,
-                    location=pb.Location(
-                        site=incident.site, building=placed.building, floor=placed.floor
-                    ),
-                    priority=number_of(pb.Priority, "PRIORITY_", incident.priority),  # type: ignore[arg-type]
-                    idempotency_key=f"incident:{incident.id}",
-                    device_id=device.device_id,
-                    attributes=attributes,
-                ),
-                timeout=self._timeout_s,
-            )
-            log.info(
-                "incident %s opened ticket %s (%s)",
-                incident.id,
-                reply.ticket.number,
-                incident.alert_type,
-            )
-            return str(reply.ticket.id)
-        if dead_opening:
-            raise _GivenUp("the incident's ticket could not be opened")
-        if incident.ticket_id is None:
-            raise _NotYet
+            return await self._open(incident)
+        assert incident.ticket_id is not None
         payload = dict(item.payload)
         note = str(payload.pop("note", ""))
         await self._intake.RecordActivity(

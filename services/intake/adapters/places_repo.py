@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncCursor
 
 from services.intake.domain.places import Building, Floor, Level, PlaceKey, Site, Unit
 
@@ -33,6 +33,12 @@ _UNIT_COLUMNS = ("n.site", "n.building", "n.floor", "n.code")
 def _under(key: PlaceKey, columns: tuple[str, ...] = _PLACE_COLUMNS) -> str:
     """A WHERE clause for rows at or below `key` (placeholders for `_key_values(key)`)."""
     return " AND ".join(f"{c} = %s" for c in columns[: len(_key_values(key))])
+
+
+async def _inserted(cur: AsyncCursor[Any]) -> bool:
+    """Whether an upsert `RETURNING (xmax = 0)` inserted its row."""
+    row = await cur.fetchone()
+    return bool(row and row[0])
 
 
 class PlacesRepository:
@@ -65,7 +71,7 @@ class PlacesRepository:
             " timezone = EXCLUDED.timezone RETURNING (xmax = 0)",
             (site.code, site.name, site.name_en, site.timezone),
         )
-        return bool((await cur.fetchone() or (False,))[0])
+        return await _inserted(cur)
 
     async def put_building(self, site: str, building: Building) -> bool:
         cur = await self._conn.execute(
@@ -74,7 +80,7 @@ class PlacesRepository:
             " name_en = EXCLUDED.name_en RETURNING (xmax = 0)",
             (site, building.code, building.name, building.name_en),
         )
-        return bool((await cur.fetchone() or (False,))[0])
+        return await _inserted(cur)
 
     async def put_floor(self, site: str, building: str, floor: Floor) -> bool:
         cur = await self._conn.execute(
@@ -84,7 +90,7 @@ class PlacesRepository:
             " RETURNING (xmax = 0)",
             (site, building, floor.code, floor.name, floor.name_en, floor.order),
         )
-        return bool((await cur.fetchone() or (False,))[0])
+        return await _inserted(cur)
 
     async def unit_elsewhere(self, key: PlaceKey) -> PlaceKey | None:
         """Where the site already has a unit with this code, if not at `key`."""
@@ -104,7 +110,7 @@ class PlacesRepository:
             " SET name = EXCLUDED.name, name_en = EXCLUDED.name_en RETURNING (xmax = 0)",
             (key.site, key.building, key.floor, unit.code, unit.name, unit.name_en),
         )
-        return bool((await cur.fetchone() or (False,))[0])
+        return await _inserted(cur)
 
     async def users_of(self, key: PlaceKey) -> dict[str, list[str]]:
         """What still uses the place or anything below it, by kind, a few of each by name:
@@ -181,7 +187,6 @@ class PlacesRepository:
         """Create whatever of `key` is missing, names left empty (a site is named by its
         code). Returns whether the deepest level was created, and whether an existing site
         got the time zone given (when one is)."""
-        created = False
         cur = await self._conn.execute(
             "INSERT INTO intake.sites (code, name, timezone) VALUES (%s, %s, coalesce(nullif(%s, ''),"
             " 'Asia/Shanghai')) ON CONFLICT (code) DO NOTHING RETURNING 1",

@@ -91,14 +91,6 @@ class UserAdminRepository:
     def __init__(self, conn: AsyncConnection[Any]) -> None:
         self._conn = conn
 
-    async def unit_keys(self, site: str, codes: list[str]) -> dict[str, PlaceKey]:
-        """The units of `site` among `codes`, by code."""
-        cur = await self._conn.execute(
-            "SELECT building, floor, code FROM intake.units WHERE site = %s AND code = ANY(%s)",
-            (site, codes),
-        )
-        return {c: PlaceKey(site, b, f, c) for b, f, c in await cur.fetchall()}
-
     async def put(self, user: User, password_hash: str | None) -> bool:
         """Create or replace a user (its password only when one is given); True when new."""
         site = user.sites[0] if user.sites else None

@@ -51,23 +51,29 @@ def check_asset(asset: Asset, today: date) -> Asset:
     """The asset, its components sorted and deduplicated; InvalidInput names the problem."""
     check_code(Level.SITE, asset.site)
     check_code(Level.BUILDING, asset.building)
+    for level, code in ((Level.FLOOR, asset.floor), (Level.UNIT, asset.unit)):
+        if code:
+            check_code(level, code)
     if asset.unit and not asset.floor:
-        raise InvalidInput("an asset in a unit needs the unit's floor")
+        raise InvalidInput("an asset in a unit needs the unit's floor", "floor")
     _check_id(asset.asset_id)
     if asset.type not in ASSET_TYPES:
         raise InvalidInput(
-            f"unknown asset type {asset.type[:40]!r}; known: {', '.join(sorted(ASSET_TYPES))}"
+            f"unknown asset type {asset.type[:40]!r}; known: {', '.join(sorted(ASSET_TYPES))}",
+            "type",
         )
     check_names(asset.name)
     for field, value in (("make", asset.make), ("model", asset.model), ("serial", asset.serial)):
         if len(value) > _MAX_TEXT or not value.isprintable():
-            raise InvalidInput(f"{field} must be at most {_MAX_TEXT} printable characters")
+            raise InvalidInput(f"{field} must be at most {_MAX_TEXT} printable characters", field)
     if not 1 <= asset.criticality <= 5:
-        raise InvalidInput("criticality must be 1 (can wait) to 5 (life safety)")
+        raise InvalidInput("criticality must be 1 (can wait) to 5 (life safety)", "criticality")
     if asset.installed_on is not None and asset.installed_on > today:
-        raise InvalidInput(f"installed_on {asset.installed_on.isoformat()} is in the future")
+        raise InvalidInput(
+            f"installed_on {asset.installed_on.isoformat()} is in the future", "installed_on"
+        )
     if len(asset.components) > _MAX_COMPONENTS:
-        raise InvalidInput(f"at most {_MAX_COMPONENTS} components")
+        raise InvalidInput(f"at most {_MAX_COMPONENTS} components", "components")
     for component in asset.components:
         check_component_name(component)
     components = tuple(sorted(set(asset.components)))
@@ -79,7 +85,7 @@ def _check_id(asset_id: str) -> None:
         check_code(Level.UNIT, asset_id)
     except InvalidInput:
         raise InvalidInput(
-            f"asset_id {asset_id[:70]!r} must be 1-64 letters, digits, '.', '_' or '-'"
+            f"asset_id {asset_id[:70]!r} must be 1-64 letters, digits, '.', '_' or '-'", "asset_id"
         ) from None
 
 
@@ -87,7 +93,8 @@ def check_component_name(component: str) -> None:
     """A component name: `motor`, `door_operator`, `comp1`."""
     if not _COMPONENT.match(component):
         raise InvalidInput(
-            f"component {component[:40]!r} must be 1-40 lower-case letters, digits or '_'"
+            f"component {component[:40]!r} must be 1-40 lower-case letters, digits or '_'",
+            "components",
         )
 
 

@@ -19,7 +19,12 @@ class DomainError(Exception):
 
 
 class InvalidInput(DomainError):
-    """The request is malformed or names something that does not exist."""
+    """The request is malformed or names something that does not exist; `field` names the
+    input at fault when there is one (an import reports it as the column)."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(DomainError):

@@ -109,7 +109,8 @@ def check_code(level: Level, code: str) -> str:
     if not _CODE.match(code):
         raise InvalidInput(
             f"{level.value} code {code[:70]!r} must be 1-64 letters, digits, '.', '_' or '-',"
-            " starting with a letter or digit"
+            " starting with a letter or digit",
+            level.value,
         )
     return code
 
@@ -118,7 +119,9 @@ def check_names(*names: str) -> None:
     """Names are free text, at most 200 characters, without control characters."""
     for name in names:
         if len(name) > _MAX_NAME or not name.isprintable():
-            raise InvalidInput(f"name {name[:40]!r} must be at most 200 printable characters")
+            raise InvalidInput(
+                f"name {name[:40]!r} must be at most 200 printable characters", "name"
+            )
 
 
 def check_timezone(timezone: str) -> str:
@@ -127,7 +130,8 @@ def check_timezone(timezone: str) -> str:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(
-            f"unknown time zone {timezone[:60]!r}; use an IANA name such as Asia/Shanghai"
+            f"unknown time zone {timezone[:60]!r}; use an IANA name such as Asia/Shanghai",
+            "timezone",
         ) from None
     return timezone
 

@@ -13,6 +13,7 @@ from maintenance.intake.v1 import places_pb2 as places_pb
 from services.intake.domain.assets import Asset
 from services.intake.domain.errors import InvalidInput
 from services.intake.entrypoint.messages import actor_from_pb, timestamp
+from services.intake.entrypoint.places_servicer import import_counts
 from services.intake.entrypoint.servicer import rpc
 from services.intake.handlers.assets import AssetHandlers, AssetView
 
@@ -26,7 +27,7 @@ def _asset_from_pb(a: pb.Asset) -> Asset:
         installed = date.fromisoformat(a.installed_on) if a.installed_on else None
     except ValueError:
         raise InvalidInput(
-            f"installed_on {a.installed_on[:20]!r} is not a date (YYYY-MM-DD)"
+            f"installed_on {a.installed_on[:20]!r} is not a date (YYYY-MM-DD)", "installed_on"
         ) from None
     return Asset(
         asset_id=a.asset_id, type=a.type, site=a.site, building=a.building, floor=a.floor,
@@ -77,16 +78,12 @@ class AssetServicer(pb_grpc.AssetServiceServicer):
                 rows.append((row.line, _asset_from_pb(row.asset)))
             except InvalidInput as exc:
                 problems.append(
-                    places_pb.RowProblem(line=row.line, column="installed_on", reason=str(exc))
+                    places_pb.RowProblem(line=row.line, column=exc.field, reason=str(exc))
                 )
         if problems:
             return pb.ImportAssetsResponse(problems=problems)
         outcome = await self._h.import_rows(actor_from_pb(request.actor), rows, request.dry_run)
-        return pb.ImportAssetsResponse(
-            inserted=outcome.inserted, updated=outcome.updated, unchanged=outcome.unchanged,
-            problems=[places_pb.RowProblem(line=p.line, column=p.column, reason=p.reason)
-                      for p in outcome.problems or ()],
-        )  # fmt: skip
+        return pb.ImportAssetsResponse(**import_counts(outcome))
 
     @rpc
     async def ListAssets(

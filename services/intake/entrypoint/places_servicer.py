@@ -8,13 +8,13 @@ import grpc
 from maintenance.intake.v1 import places_pb2 as pb
 from maintenance.intake.v1 import places_pb2_grpc as pb_grpc
 
-from services.intake.domain.place_import import PlaceRow
+from services.intake.domain.place_import import ImportOutcome, PlaceRow
 from services.intake.domain.places import Building, Floor, PlaceKey, Site, Unit
 from services.intake.entrypoint.messages import actor_from_pb
 from services.intake.entrypoint.servicer import rpc
 from services.intake.handlers.places import PlaceHandlers
 
-__all__ = ["PlaceServicer", "key_from_pb", "site_to_pb"]
+__all__ = ["PlaceServicer", "import_counts", "key_from_pb", "site_to_pb"]
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -44,6 +44,15 @@ def _building_to_pb(b: Building) -> pb.Building:
 def site_to_pb(s: Site) -> pb.Site:
     return pb.Site(code=s.code, name=s.name, name_en=s.name_en, timezone=s.timezone,
                    buildings=[_building_to_pb(b) for b in s.buildings])  # fmt: skip
+
+
+def import_counts(outcome: ImportOutcome) -> dict[str, Any]:
+    """The fields every import response shares: the counts and the rows' problems."""
+    return {
+        "inserted": outcome.inserted, "updated": outcome.updated, "unchanged": outcome.unchanged,
+        "problems": [pb.RowProblem(line=p.line, column=p.column, reason=p.reason)
+                     for p in outcome.problems or ()],
+    }  # fmt: skip
 
 
 class PlaceServicer(pb_grpc.PlaceServiceServicer):
@@ -111,11 +120,7 @@ class PlaceServicer(pb_grpc.PlaceServiceServicer):
             PlaceRow(r.line, r.site, r.building, r.floor, r.unit, r.timezone) for r in request.rows
         ]
         outcome = await self._h.import_rows(actor_from_pb(request.actor), rows, request.dry_run)
-        return pb.ImportPlacesResponse(
-            inserted=outcome.inserted, updated=outcome.updated, unchanged=outcome.unchanged,
-            problems=[pb.RowProblem(line=p.line, column=p.column, reason=p.reason)
-                      for p in outcome.problems or ()],
-        )  # fmt: skip
+        return pb.ImportPlacesResponse(**import_counts(outcome))
 
     @rpc
     async def CheckPlace(

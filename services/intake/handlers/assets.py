@@ -37,21 +37,6 @@ def _may(actor: Actor, roles: tuple[Role, ...], site: str, verb: str) -> None:
         )
 
 
-#: Which column a problem of `check_asset` or `_store` is about, by the words it starts with.
-_COLUMNS = (
-    ("asset_id", "asset_id"), ("unknown asset type", "type"), ("name", "name"),
-    ("make", "make"), ("model", "model"), ("serial", "serial"), ("criticality", "criticality"),
-    ("installed_on", "installed_on"), ("at most", "components"), ("component", "components"),
-    ("site code", "site"), ("building code", "building"), ("an asset in a unit", "floor"),
-    ("asset ", "site"), ("location: no site", "site"), ("location: no building", "building"),
-    ("location: no floor", "floor"), ("location: no unit", "unit"),
-)  # fmt: skip
-
-
-def _column_of(message: str) -> str:
-    return next((column for start, column in _COLUMNS if message.startswith(start)), "")
-
-
 def _same(stored: Asset | None, asset: Asset) -> bool:
     return stored is not None and replace(stored, created_at=None, updated_at=None) == asset
 
@@ -62,11 +47,12 @@ async def _store(
     site = await repo.site_of(asset.asset_id)
     if site is not None and site != asset.site:
         raise InvalidInput(
-            f"asset {asset.asset_id!r} belongs to site {site!r}; it cannot move to another site"
+            f"asset {asset.asset_id!r} belongs to site {site!r}; it cannot move to another site",
+            "site",
         )
     place = PlaceKey(asset.site, asset.building, asset.floor, asset.unit)
     if (missing := await PlacesRepository(conn).missing_level(place)) is not None:
-        raise InvalidInput(f"location: no {missing.describe()}")
+        raise InvalidInput(f"location: no {missing.describe()}", missing.level.value)
     return await repo.put(asset)
 
 
@@ -96,7 +82,7 @@ class AssetHandlers:
             try:
                 checked.append((line, check_asset(asset, self._clock().date())))
             except InvalidInput as exc:
-                problems.append(RowProblem(line, _column_of(str(exc)), str(exc)))
+                problems.append(RowProblem(line, exc.field, str(exc)))
         for site in sorted({a.site for _, a in rows}):
             _may(actor, _MANAGERS, site, "change")
         outcome = ImportOutcome()  # the good rows are tried too, to report every problem
@@ -110,7 +96,7 @@ class AssetHandlers:
                     try:
                         _, created = await _store(conn, repo, asset)
                     except InvalidInput as exc:
-                        problems.append(RowProblem(line, _column_of(str(exc)), str(exc)))
+                        problems.append(RowProblem(line, exc.field, str(exc)))
                         continue
                     outcome.inserted += created
                     outcome.updated += not created
