@@ -68,12 +68,14 @@ def read_table(
     columns: Mapping[str, Sequence[str]],
     required: Collection[str],
     filename: str = "",
+    extra_columns: bool = False,
 ) -> tuple[list[Row], list[Problem]]:
     """Read a CSV or .xlsx file into rows keyed by canonical column name.
 
     `columns` maps each canonical name to its accepted header spellings (the canonical name is
     always accepted too); matching ignores case and surrounding white space; unknown headers
-    are ignored. The header is the first non-blank line; blank lines are skipped. A row with a
+    are ignored, or with `extra_columns` kept under their header as written (stripped; a wide
+    file's one column per metric). The header is the first non-blank line; blank lines are skipped. A row with a
     control character (other than tab or a line end) in a known column, or with more values
     than the header has columns, becomes a `Problem` instead of a `Row`.
 
@@ -99,7 +101,7 @@ def read_table(
                 continue
             if width is None:
                 width = len(cells)
-                index = _map_header(_trim(cells), aliases, columns, required)
+                index = _map_header(_trim(cells), aliases, columns, required, extra_columns)
                 continue
             count += 1
             if count > MAX_ROWS:
@@ -146,13 +148,16 @@ def _map_header(
     aliases: Mapping[str, str],
     columns: Mapping[str, Sequence[str]],
     required: Collection[str],
+    extra_columns: bool = False,
 ) -> dict[str, int]:
-    """Canonical name -> 0-based position in the header."""
+    """Canonical name (or, with `extra_columns`, an unknown header) -> 0-based position."""
     if len(header) > MAX_COLUMNS:
         raise ReadError(f"the header has {len(header)} columns; at most {MAX_COLUMNS} are read")
     index: dict[str, int] = {}
     for position, cell in enumerate(header):
         name = aliases.get(_norm(cell))
+        if name is None and extra_columns and cell.strip():
+            name = cell.strip().strip("\ufeff").strip()
         if name is None:
             continue
         if name in index:

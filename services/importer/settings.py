@@ -12,3 +12,5 @@ class ImporterSettings(BaseSettings):
 
     #: Intake, which owns places, assets and work orders.
     intake_target: str = "127.0.0.1:50051"
+    #: The ingestor, which owns devices, their events and telemetry.
+    ingestor_target: str = "127.0.0.1:50057"

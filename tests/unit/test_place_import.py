@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.importer.kinds import KINDS, asset_row, place_row
+from services.importer.kinds import KINDS
+from services.importer.kinds.assets import asset_row
+from services.importer.kinds.base import Context
+from services.importer.kinds.places import place_row
 from services.importer.reader import Problem, Row, read_table
 from services.intake.domain.place_import import PlaceRow, RowProblem, check_place_row
 
@@ -31,7 +34,7 @@ def test_the_documented_example_file_reads_without_a_problem() -> None:
 
 
 def place_row_from(row: Row) -> PlaceRow:
-    message = place_row(row, "")
+    message = place_row(row, Context(""))
     return PlaceRow(message.line, message.site, message.building, message.floor, message.unit,
                     message.timezone)  # fmt: skip
 
@@ -41,7 +44,7 @@ def test_the_documented_assets_example_reads_into_two_assets() -> None:
     data = (Path(__file__).parents[2] / "docs/examples/assets.csv").read_bytes()
     rows, problems = read_table(data, kind.columns, kind.required, "assets.csv")
     assert problems == []
-    messages = [asset_row(r, "") for r in rows]
+    messages = [asset_row(r, Context("")) for r in rows]
     assert [m.asset.installed_on for m in messages if not isinstance(m, Problem)] == [
         "2016-05-01", "2019-07-15",
     ]  # fmt: skip

@@ -1,0 +1,13 @@
+"""The kinds of history file the importer reads, by the name the command line takes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from services.importer.kinds.assets import ASSETS
+from services.importer.kinds.base import Kind, Outcome, Targets
+from services.importer.kinds.places import PLACES
+
+__all__ = ["KINDS", "Kind", "Outcome", "Targets"]
+
+KINDS: Mapping[str, Kind] = {k.name: k for k in (PLACES, ASSETS)}
