@@ -2,7 +2,9 @@
 
 Each event is handled in a transaction that also moves the cursor, so after a crash the
 consumer resumes exactly after the last event it handled: nothing is lost, nothing is
-handled twice.
+handled twice. Imported history (`TicketEvent.imported`: work orders from another system,
+backfills) is passed over: nobody is routed, timed or told about work done long ago. Passing over costs no transaction; the cursor moves past such
+events with the next handled one, or every `_SKIPPED_PER_SAVE` of them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["EventHandler", "follow_ticket_events"]
 
 log = logging.getLogger(__name__)
+
+_SKIPPED_PER_SAVE = 1_000
 
 EventHandler = Callable[[AsyncConnection[Any], pb.TicketEvent], Awaitable[None]]
 
@@ -68,10 +72,18 @@ async def follow_ticket_events(
         try:
             cursor = await _load_cursor(pool, schema, consumer)
             stream = intake.StreamEvents(pb.StreamEventsRequest(after_cursor=cursor, follow=True))
+            skipped = 0
             async for reply in stream:
+                event = reply.event
+                if event.imported:
+                    skipped += 1
+                    if skipped % _SKIPPED_PER_SAVE == 0:
+                        async with pool.connection() as conn, conn.transaction():
+                            await _save_cursor(conn, schema, consumer, event.cursor)
+                    continue
                 async with pool.connection() as conn, conn.transaction():
-                    await handle(conn, reply.event)
-                    await _save_cursor(conn, schema, consumer, reply.event.cursor)
+                    await handle(conn, event)
+                    await _save_cursor(conn, schema, consumer, event.cursor)
         except grpc.aio.AioRpcError as exc:
             log.warning(
                 "%s: event stream broke (%s); resuming in %.1fs", consumer, exc.code().name, retry_s

@@ -58,6 +58,12 @@ def _enable_timescaledb(conn: psycopg.Connection[tuple[object, ...]]) -> None:
     if not offered:
         log.info("TimescaleDB not offered by this server: using plain PostgreSQL tables")
         return
+    preloaded = conn.execute("SELECT current_setting('shared_preload_libraries')").fetchone()
+    if not preloaded or "timescaledb" not in str(preloaded[0]):
+        # Creating it anyway fails and (with TimescaleDB 2.x) ends the session.
+        log.warning("TimescaleDB is installed but not in shared_preload_libraries: using"
+                    " plain PostgreSQL tables")  # fmt: skip
+        return
     try:
         with conn.transaction():
             conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")

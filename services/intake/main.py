@@ -5,12 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import grpc
-from maintenance.intake.v1 import assets_pb2_grpc, places_pb2_grpc, users_pb2_grpc
+from maintenance.intake.v1 import (
+    assets_pb2_grpc,
+    history_pb2_grpc,
+    places_pb2_grpc,
+    users_pb2_grpc,
+)
 from maintenance.intake.v1 import intake_pb2_grpc as pb_grpc
 
 from services.common.db import ping
 from services.common.service import run_main, serve, service_pool
 from services.intake.entrypoint.assets_servicer import AssetServicer
+from services.intake.entrypoint.history_servicer import HistoryServicer
 from services.intake.entrypoint.places_servicer import PlaceServicer
 from services.intake.entrypoint.servicer import IntakeServicer
 from services.intake.entrypoint.users_servicer import UserServicer
@@ -18,6 +24,7 @@ from services.intake.handlers import IntakeHandlers
 from services.intake.handlers.assets import AssetHandlers
 from services.intake.handlers.places import PlaceHandlers
 from services.intake.handlers.users import UserHandlers
+from services.intake.handlers.work_orders import WorkOrderHandlers
 from services.intake.settings import IntakeSettings
 
 __all__ = ["main", "run"]
@@ -42,6 +49,9 @@ async def run(settings: IntakeSettings) -> None:
             )
             users_pb2_grpc.add_UserServiceServicer_to_server(
                 UserServicer(UserHandlers(pool, settings.min_password_chars)), server
+            )
+            history_pb2_grpc.add_HistoryServiceServicer_to_server(
+                HistoryServicer(WorkOrderHandlers(pool, settings.clock())), server
             )
 
         async def auto_close() -> None:

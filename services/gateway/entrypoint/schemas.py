@@ -46,7 +46,7 @@ ActionCode = Literal[
     "claim", "decline", "pause", "resume", "approve",
 ]  # fmt: skip
 ChannelCode = Literal["web", "app", "wechat", "phone", "api"]
-Source = Literal["tenant", "staff", "sensor"]
+Source = Literal["tenant", "staff", "sensor", "import"]
 
 _Code = Field(min_length=1, max_length=64)
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from services.importer.kinds.assets import ASSETS
 from services.importer.kinds.base import Kind, Outcome, Targets
 from services.importer.kinds.places import PLACES
+from services.importer.kinds.work_orders import WORK_ORDERS
 
 __all__ = ["KINDS", "Kind", "Outcome", "Targets"]
 
-KINDS: Mapping[str, Kind] = {k.name: k for k in (PLACES, ASSETS)}
+KINDS: Mapping[str, Kind] = {k.name: k for k in (PLACES, ASSETS, WORK_ORDERS)}

@@ -297,6 +297,36 @@ class TicketRepository:
              t.status_changed_at, t.waiting_reason, t.cost_cents, t.approval_pending, t.id),
         )  # fmt: skip
 
+    async def import_fingerprints(self, ticket_ids: list[str]) -> dict[str, str]:
+        """Ticket id -> the fingerprint of the work order it was imported from, for those of
+        these tickets that exist ('' for a ticket that was not imported)."""
+        rows = await self._all(
+            "SELECT id, coalesce(attributes->>'import_fingerprint', '') AS fingerprint"
+            " FROM intake.tickets WHERE id = ANY(%s)",
+            ([UUID(i) for i in ticket_ids],),
+        )
+        return {str(r["id"]): r["fingerprint"] for r in rows}
+
+    async def replace_imported(self, t: Ticket) -> None:
+        """Overwrite an imported ticket with its corrected facts (its number stays)."""
+        rating, loc = t.rating, t.location
+        try:
+            await self._conn.execute(
+                "UPDATE intake.tickets SET kind = %s, category = %s, status = %s, priority = %s,"
+                " title = %s, description = %s, site = %s, building = %s, floor = %s, unit = %s,"
+                " asset = %s, component = %s, assignee = %s, attributes = %s, rating_stars = %s,"
+                " rating_comment = %s, rated_at = %s, version = version + 1, created_at = %s,"
+                " updated_at = %s, status_changed_at = %s, cost_cents = %s WHERE id = %s",
+                (t.kind.value, t.category, t.status.value, t.priority.value, t.title,
+                 t.description, loc.site, loc.building or None, loc.floor or None,
+                 loc.unit or None, loc.asset or None, t.component, t.assignee,
+                 Jsonb(t.attributes), rating.stars if rating else None,
+                 rating.comment if rating else None, rating.rated_at if rating else None,
+                 t.created_at, t.updated_at, t.status_changed_at, t.cost_cents, t.id),
+            )  # fmt: skip
+        except psycopg.errors.ForeignKeyViolation as exc:
+            raise InvalidInput(_location_problem(exc.diag.constraint_name or "", loc)) from None
+
     async def get(self, ticket_id: str, *, for_update: bool = False) -> Ticket | None:
         try:
             UUID(ticket_id)

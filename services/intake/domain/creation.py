@@ -87,8 +87,9 @@ def _validate(request: NewTicket, actor: Actor) -> None:
     loc = request.location
     if not loc.site or (loc.floor and not loc.building) or (loc.unit and not loc.floor):
         raise InvalidInput("location needs site, building and floor")
-    if not (loc.building and loc.floor) and actor.channel is not Channel.SENSOR:
-        # Only a sensor's alert may land above the floor: its place was removed since.
+    if not (loc.building and loc.floor) and actor.channel is not Channel.SENSOR and not loc.asset:
+        # Only a sensor's alert (its place was removed since) or a ticket about an asset that
+        # stands in a building but on no floor (a transformer, a lift) may land above a floor.
         raise InvalidInput("location needs site, building and floor")
     _check_text("contact", request.contact, LIMITS.contact, required=False)
     if len(request.attributes) > LIMITS.attributes:

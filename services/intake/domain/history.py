@@ -38,7 +38,8 @@ def replay(
     """The ticket as its history leaves it, and every event of that history, oldest first.
 
     Each step must be allowed by the lifecycle rules at its time; steps must not go back
-    in time. Only admins and the system import.
+    in time. Only admins and the system import. Every event is marked imported (payload
+    `"imported": true`) so that no follower acts on it.
     """
     if importer.role not in _IMPORTERS:
         raise Forbidden(f"a {importer.role.value} may not import tickets")
@@ -60,4 +61,6 @@ def replay(
                 assignee=step.assignee or None,
                 note=step.note,
             )
+    for event in events:
+        event.payload["imported"] = True
     return ticket, events

@@ -89,6 +89,8 @@ class Source(StrEnum):
     TENANT = "tenant"
     STAFF = "staff"
     SENSOR = "sensor"
+    #: History brought in from another system or a spreadsheet.
+    IMPORT = "import"
 
 
 #: Category code -> (English name, Chinese name, default priority).

@@ -44,7 +44,7 @@ def timestamp(value: datetime) -> Timestamp:
     return stamp
 
 
-def _fromtimestamp(stamp: Timestamp) -> datetime:
+def from_timestamp(stamp: Timestamp) -> datetime:
     return stamp.ToDatetime(tzinfo=UTC)
 
 
@@ -91,7 +91,7 @@ def _step_from_pb(step: pb.HistoricalStep) -> HistoricalStep:
     role = _enum(Role, step.actor_role, pb.Role, "ROLE_", "step.actor_role")
     action = action_from_pb(step.action) if step.action else None
     return HistoricalStep(
-        actor=Actor(step.actor, role), at=_fromtimestamp(step.at), action=action,
+        actor=Actor(step.actor, role), at=from_timestamp(step.at), action=action,
         assignee=step.assignee, note=step.note, stars=step.stars,
     )  # fmt: skip
 
@@ -118,7 +118,7 @@ def imported_from_pb(item: pb.HistoricalTicket) -> ImportedTicket:
         ticket_id=item.id or str(uuid.uuid4()),
         request=request,
         requester=Actor(item.requester, role, loc.site, Channel(channel)),
-        created_at=_fromtimestamp(item.created_at),
+        created_at=from_timestamp(item.created_at),
         steps=[_step_from_pb(step) for step in item.steps],
     )
 
@@ -137,8 +137,8 @@ def filter_from_pb(flt: pb.TicketFilter) -> TicketFilter:
         device_id=flt.device_id,
         requester=flt.requester,
         asset=flt.asset,
-        created_after=_fromtimestamp(flt.created_after) if flt.HasField("created_after") else None,
-        created_before=_fromtimestamp(flt.created_before)
+        created_after=from_timestamp(flt.created_after) if flt.HasField("created_after") else None,
+        created_before=from_timestamp(flt.created_before)
         if flt.HasField("created_before")
         else None,
     )
@@ -212,6 +212,7 @@ def event_to_pb(event: LoggedEvent) -> pb.TicketEvent:
         payload_json=json.dumps(event.payload, ensure_ascii=False),
         occurred_at=timestamp(event.occurred_at),
         cursor=event.cursor,
+        imported=event.payload.get("imported") is True,
     )
 
 

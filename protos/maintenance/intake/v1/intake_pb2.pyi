@@ -506,6 +506,7 @@ class TicketEvent(_message.Message):
     PAYLOAD_JSON_FIELD_NUMBER: _builtins.int
     OCCURRED_AT_FIELD_NUMBER: _builtins.int
     CURSOR_FIELD_NUMBER: _builtins.int
+    IMPORTED_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     ticket_id: _builtins.str
     type: _builtins.str
@@ -520,6 +521,8 @@ class TicketEvent(_message.Message):
     """Event-specific details as a JSON object."""
     cursor: _builtins.str
     """Opaque position in the log; pass it back to StreamEvents to resume after this event."""
+    imported: _builtins.bool
+    """Part of imported history (a work order or backfill): followers do not act on it."""
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -537,10 +540,11 @@ class TicketEvent(_message.Message):
         payload_json: _builtins.str = ...,
         occurred_at: _timestamp_pb2.Timestamp | None = ...,
         cursor: _builtins.str = ...,
+        imported: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "actor_role", b"actor_role", "channel", b"channel", "cursor", b"cursor", "from_status", b"from_status", "id", b"id", "note", b"note", "occurred_at", b"occurred_at", "payload_json", b"payload_json", "ticket_id", b"ticket_id", "to_status", b"to_status", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "actor_role", b"actor_role", "channel", b"channel", "cursor", b"cursor", "from_status", b"from_status", "id", b"id", "imported", b"imported", "note", b"note", "occurred_at", b"occurred_at", "payload_json", b"payload_json", "ticket_id", b"ticket_id", "to_status", b"to_status", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
