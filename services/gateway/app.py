@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.gateway.adapters.backends import Backends
+from services.gateway.adapters.import_jobs import ImportJobs
 from services.gateway.entrypoint import (
     asset_routes,
     attachment_routes,
     auth_routes,
     device_routes,
     dispatch_routes,
+    import_routes,
     notification_routes,
     ops_routes,
     place_routes,
@@ -53,9 +55,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             },
             settings.max_upload_bytes + 1024 * 1024,
         )
+        app.state.import_jobs = ImportJobs()
         try:
             yield
         finally:
+            await app.state.import_jobs.close()
             await app.state.backends.close()
 
     app = FastAPI(
@@ -67,6 +71,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.tokens = TokenIssuer(settings.jwt_secret, settings.token_ttl_s)
     app.state.rpc_timeout_s = settings.rpc_timeout_s
     app.state.max_upload_bytes = settings.max_upload_bytes
+    app.state.import_settings = settings
     install_problem_handlers(app)
     for module in (
         ops_routes,
@@ -80,11 +85,13 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         notification_routes,
         sla_routes,
         dispatch_routes,
+        import_routes,
     ):
         app.include_router(module.router)
     app.add_middleware(
         EdgeMiddleware,
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
+        max_import_bytes=settings.max_import_bytes,
     )
     return app

@@ -31,3 +31,7 @@ class GatewaySettings(ServiceSettings):
     max_body_bytes: int = 256 * 1024
     #: Largest upload (attachments) accepted.
     max_upload_bytes: int = 10 * 1024 * 1024
+    #: Largest history file accepted by `POST /v1/import/{kind}`.
+    max_import_bytes: int = 256 * 1024 * 1024
+    #: Files up to this size are imported before the answer; larger ones become a job.
+    import_at_once_bytes: int = 1024 * 1024

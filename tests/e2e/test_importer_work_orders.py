@@ -30,7 +30,9 @@ _COLUMNS = ("external_id,kind,category,priority,status,opened_at,accepted_at,res
 def routed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[System, Login]]:
     """A system that routes and notifies: dispatch rules and technicians seeded, and every
     demo user with an in-app inbox."""
-    with running_system(tmp_path_factory.mktemp("wo") / "system.log") as system:
+    with running_system(
+        tmp_path_factory.mktemp("wo") / "system.log", GATEWAY_IMPORT_AT_ONCE_BYTES="4000"
+    ) as system:
         seed_dispatch(system.database_url)
         for login in signed_in(system):
             yield system, login
@@ -145,3 +147,33 @@ def test_bad_work_orders_import_nothing_and_say_why(
     assert not [t for t in listed if t["attributes"].get("external_id", "").startswith("BAD")]
     skipped = run_importer(system, "work_orders", path, "--skip-bad", tmp_path / "rejects.csv")
     assert summary(skipped)["inserted"] == "1"
+
+
+def test_admins_import_over_rest_at_once_or_as_a_job(routed: tuple[System, Login]) -> None:
+    _, login = routed
+    admin = login("admin")
+    small = _history(3, datetime(2018, 1, 1, tzinfo=UTC)).replace("OLD-", "REST-")
+    assert login("supervisor1").post("/v1/import/work_orders", content=small).status_code == 403
+    done = admin.post("/v1/import/work_orders", content=small.encode("gb18030"),
+                      params={"dry_run": "true"})  # fmt: skip
+    assert (done.status_code, done.json()["inserted"], done.json()["dry_run"]) == (200, 3, True)
+    done = admin.post("/v1/import/work_orders", content=small.encode("gb18030"))
+    assert (done.status_code, done.json()["inserted"]) == (200, 3)
+    bad = small.replace(",closed,", ",pending,", 1).replace("REST-", "RBAD-")
+    refused = admin.post("/v1/import/work_orders", content=bad)
+    assert refused.status_code == 422 and refused.json()["inserted"] == 0
+    assert [(p["line"], p["column"]) for p in refused.json()["problems"]] == [(2, "status")]
+    unreadable = admin.post("/v1/import/work_orders", content=b"title\nx\n")
+    assert unreadable.status_code == 422 and "missing required" in unreadable.json()["detail"]
+    large = _history(300, datetime(2017, 1, 1, tzinfo=UTC)).replace("OLD-", "JOB-")
+    started = admin.post("/v1/import/work_orders", content=large)
+    assert started.status_code == 202
+    job_url = started.headers["Location"]
+
+    def finished() -> dict[str, object] | None:
+        job: dict[str, object] = ok(admin.get(job_url))
+        return job if job["status"] != "running" else None
+
+    job = wait_for(finished, timeout_s=60)
+    assert job["status"] == "done" and job["result"]["inserted"] == 300, job
+    assert admin.get("/v1/import/jobs/nope").status_code == 404

@@ -27,13 +27,18 @@ class EdgeMiddleware:
     """Tags each request with an id (X-Request-ID in and out), refuses oversized bodies with
     413, and records count and latency per route template."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, max_upload_bytes: int, max_import_bytes: int
+    ) -> None:
         self.app = app
         self.max_body = max_body_bytes
         # multipart framing around the file itself
         self.max_upload = max_upload_bytes + 64 * 1024
+        self.max_import = max_import_bytes
 
     def _limit(self, scope: Scope) -> int:
+        if str(scope.get("path", "")).startswith("/v1/import/"):
+            return self.max_import
         content_type = dict(scope["headers"]).get(b"content-type", b"")
         return self.max_upload if content_type.startswith(b"multipart/") else self.max_body
 

@@ -38,6 +38,7 @@ class PlaceChecker:
                 site=device.site, building=device.building, floor=device.floor, unit=device.unit),
                 asset=device.asset),
             timeout=self._timeout_s,
+            wait_for_ready=True,
         )  # fmt: skip
         return None if reply.exists else reply.problem
 
@@ -46,6 +47,7 @@ class PlaceChecker:
         reply = await self._stub.CheckPlace(
             pb.CheckPlaceRequest(place=pb.PlaceKey(site=site, building=building, floor=floor)),
             timeout=self._timeout_s,
+            wait_for_ready=True,
         )
         if reply.exists:
             return Placed(building, floor, "")
