@@ -26,8 +26,6 @@ __all__ = ["EventHandler", "follow_ticket_events"]
 
 log = logging.getLogger(__name__)
 
-_SKIPPED_PER_SAVE = 1_000
-
 EventHandler = Callable[[AsyncConnection[Any], pb.TicketEvent], Awaitable[None]]
 
 
@@ -61,6 +59,7 @@ async def follow_ticket_events(
     consumer: str,
     handle: EventHandler,
     retry_s: float = 1.0,
+    with_imported: bool = False,
 ) -> None:
     """Run forever: replay from the stored cursor, then follow live; start again after any
     failure (intake or the database going away, or a handler failing on an event).
@@ -71,19 +70,12 @@ async def follow_ticket_events(
     while True:
         try:
             cursor = await _load_cursor(pool, schema, consumer)
-            stream = intake.StreamEvents(pb.StreamEventsRequest(after_cursor=cursor, follow=True))
-            skipped = 0
+            stream = intake.StreamEvents(pb.StreamEventsRequest(
+                after_cursor=cursor, follow=True, include_imported=with_imported))  # fmt: skip
             async for reply in stream:
-                event = reply.event
-                if event.imported:
-                    skipped += 1
-                    if skipped % _SKIPPED_PER_SAVE == 0:
-                        async with pool.connection() as conn, conn.transaction():
-                            await _save_cursor(conn, schema, consumer, event.cursor)
-                    continue
                 async with pool.connection() as conn, conn.transaction():
-                    await handle(conn, event)
-                    await _save_cursor(conn, schema, consumer, event.cursor)
+                    await handle(conn, reply.event)
+                    await _save_cursor(conn, schema, consumer, reply.event.cursor)
         except grpc.aio.AioRpcError as exc:
             log.warning(
                 "%s: event stream broke (%s); resuming in %.1fs", consumer, exc.code().name, retry_s
