@@ -58,6 +58,12 @@ def _enable_timescaledb(conn: psycopg.Connection[tuple[object, ...]]) -> None:
     if not offered:
         log.info("TimescaleDB not offered by this server: using plain PostgreSQL tables")
         return
+    # Without the library preloaded, CREATE EXTENSION ends the session (FATAL), not just the
+    # statement: ask first.
+    libraries = conn.execute("SELECT current_setting('shared_preload_libraries')").fetchone()
+    if libraries is None or "timescaledb" not in str(libraries[0]):
+        log.warning("TimescaleDB offered but not in shared_preload_libraries: using plain tables")
+        return
     try:
         with conn.transaction():
             conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
