@@ -40,14 +40,15 @@ class PlaceChecker:
         self._stub = stub
         self._timeout_s = timeout_s
 
-    async def check(self, device: Device) -> tuple[str, str] | None:
+    async def check(self, device: Device, wait: bool = False) -> tuple[str, str] | None:
         """None when the device's place (and asset) exist; otherwise what is missing, as the
-        level ("site", "building", "floor", "unit" or "asset_id") and in words."""
+        level ("site", "building", "floor", "unit" or "asset_id") and in words. With `wait`,
+        a channel still connecting is waited for (within the timeout), as a batch job may."""
         reply = await self._stub.CheckPlace(
             pb.CheckPlaceRequest(place=pb.PlaceKey(
                 site=device.site, building=device.building, floor=device.floor, unit=device.unit),
                 asset=device.asset),
-            timeout=self._timeout_s,
+            timeout=self._timeout_s, wait_for_ready=wait,
         )  # fmt: skip
         if reply.exists:
             return None
@@ -73,7 +74,8 @@ class PlaceChecker:
 
 
 class AssetSites:
-    """`site_of(asset_id)`: the site of an asset intake knows, or None."""
+    """`site_of(asset_id)`: the site of an asset intake knows, or None (for imports: a
+    channel still connecting is waited for, within the timeout)."""
 
     def __init__(self, stub: AssetServiceAsyncStub, timeout_s: float = 5.0) -> None:
         self._stub = stub
@@ -82,8 +84,9 @@ class AssetSites:
     async def site_of(self, asset_id: str) -> str | None:
         try:
             reply = await self._stub.GetAsset(
-                assets_pb2.GetAssetRequest(actor=_ACTOR, asset_id=asset_id), timeout=self._timeout_s
-            )
+                assets_pb2.GetAssetRequest(actor=_ACTOR, asset_id=asset_id),
+                timeout=self._timeout_s, wait_for_ready=True,
+            )  # fmt: skip
         except grpc.aio.AioRpcError as exc:
             if exc.code() is grpc.StatusCode.NOT_FOUND:
                 return None
