@@ -8,6 +8,7 @@ import math
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -34,8 +35,10 @@ __all__ = ["CHUNK_READINGS", "TELEMETRY", "Reading", "Readings", "micros", "numb
 #: Readings per streamed chunk (about 2 MB).
 CHUNK_READINGS = 50_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_UTC = ZoneInfo("UTC")
 _MICROSECOND = timedelta(microseconds=1)
 _FIXED = frozenset({"device_id", "time"})
+_FIELDS = tuple(itemgetter(n) for n in range(5))
 _LONG = frozenset({"metric", "value"})
 #: Words for true and false, read as 1 and 0 (as live telemetry reads them; Excel's TRUE).
 _WORDS = {"true": 1.0, "on": 1.0, "yes": 1.0, "false": 0.0, "off": 0.0, "no": 0.0}
@@ -97,7 +100,7 @@ def reading_row(row: Row, context: Context) -> Reading | Readings | Problem:
     site = context.lookup.get(device_id)
     if site is None:
         return Problem(row.line, "device_id", f"no device {device_id[:64]!r}")
-    when = micros(v["time"], context.zone(site))
+    when = micros(v["time"], context.zones.get(site) or _UTC)
     if isinstance(when, str):
         return Problem(row.line, "time", when)
     if "metric" in v or "value" in v:
@@ -128,7 +131,7 @@ def reading_row(row: Row, context: Context) -> Reading | Readings | Problem:
 def _chunk(rows: Sequence[Reading | Readings], long: bool) -> pb.TelemetryChunk:
     """The rows' readings as one chunk of columns."""
     if long:  # transposed in C
-        lines, devices, times, metrics, values = zip(*rows, strict=True) if rows else ((),) * 5
+        lines, devices, times, metrics, values = (list(map(g, rows)) for g in _FIELDS)
         return pb.TelemetryChunk(line=lines, device_id=devices, time_us=times, metric=metrics,
                                  value=values)  # fmt: skip
     chunk = pb.TelemetryChunk()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import base64
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from itertools import repeat, starmap
+from itertools import chain, repeat
 from typing import Any, NamedTuple
 
 from psycopg import AsyncConnection
@@ -20,18 +20,17 @@ __all__ = ["HistoryRepository", "Point", "TelemetryStage"]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: PostgreSQL's binary timestamps count microseconds from 2000-01-01.
 _PG_EPOCH_US = 946_684_800_000_000
-#: One staged row in COPY's binary format: 5 fields, each with its length first.
-_ROW = struct.Struct(">hiiiqiiiiid")
+#: A staged row in COPY's binary format, each field with its length first: the field count,
+#: line and time, then device and metric (text, encoded once per name), then the value.
+_HEAD = struct.Struct(">hiiiq")
+_TAIL = struct.Struct(">id")
 _HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _TRAILER = struct.pack(">h", -1)
 
-# Staged rows name their device and metric by number (1-based) in the import's lists.
-_STAGED = (
-    "SELECT s.time, d.name, m.name, s.value FROM telemetry_import s"
-    " JOIN unnest(%(devices)s::text[]) WITH ORDINALITY AS d (name, n) ON d.n = s.device_n"
-    " JOIN unnest(%(metrics)s::text[]) WITH ORDINALITY AS m (name, n) ON m.n = s.metric_n"
+_INSERT = (
+    "INSERT INTO ingestor.telemetry (time, device_id, metric, value)"
+    " SELECT time, device_id, metric, value FROM telemetry_import"
 )
-_INSERT = f"INSERT INTO ingestor.telemetry (time, device_id, metric, value) {_STAGED}"
 _UPSERT = (
     f"WITH written AS ({_INSERT} ON CONFLICT (device_id, metric, time) DO UPDATE"
     " SET value = EXCLUDED.value WHERE telemetry.value IS DISTINCT FROM EXCLUDED.value"
@@ -46,12 +45,12 @@ _OVERLAP = (
 )
 _DUPLICATES = (
     "SELECT line, first FROM (SELECT line, min(line) OVER w AS first FROM telemetry_import"
-    " WINDOW w AS (PARTITION BY device_n, metric_n, time)) AS x WHERE line <> first ORDER BY line"
+    " WINDOW w AS (PARTITION BY device_id, metric, time)) AS x WHERE line <> first ORDER BY line"
 )
 
 
-def _at(micros: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=micros)
+def _at(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
 
 
 class Point(NamedTuple):
@@ -68,21 +67,24 @@ class TelemetryStage:
 
     def __init__(self, conn: AsyncConnection[Any]) -> None:
         self._conn = conn
-        self._devices: dict[str, int] = {}
-        self._metrics: dict[str, int] = {}
+        self._devices: dict[str, bytes] = {}
+        self._metrics: dict[str, bytes] = {}
         self._first = self._last = 0
         self.rows = 0
 
     async def open(self) -> None:
         await self._conn.execute(
-            "CREATE TEMP TABLE telemetry_import (line int4, time timestamptz, device_n int4,"
-            " metric_n int4, value float8) ON COMMIT DROP"
+            "CREATE TEMP TABLE telemetry_import (line int4, time timestamptz, device_id text,"
+            " metric text, value float8) ON COMMIT DROP"
         )
 
-    def _numbers(self, names: Sequence[str], known: dict[str, int]) -> list[int]:
+    @staticmethod
+    def _fields(names: Sequence[str], known: dict[str, bytes]) -> Iterator[bytes]:
+        """Each name as a COPY field (its length, then UTF-8), encoded once per name."""
         for name in {*names} - known.keys():
-            known[name] = len(known) + 1
-        return list(map(known.__getitem__, names))
+            encoded = name.encode()
+            known[name] = struct.pack(">i", len(encoded)) + encoded
+        return map(known.__getitem__, names)
 
     async def add(self, columns: TelemetryColumns) -> None:
         """Stage a chunk (checked before: every device exists, every value is acceptable)."""
@@ -92,16 +94,17 @@ class TelemetryStage:
         first, last = min(times), max(times)
         self._first = min(first, self._first) if self.rows else first
         self._last = max(last, self._last) if self.rows else last
-        rows = zip(repeat(5), repeat(4), columns.lines,
-                   repeat(8), [t - _PG_EPOCH_US for t in times],
-                   repeat(4), self._numbers(columns.device_ids, self._devices),
-                   repeat(4), self._numbers(columns.metrics, self._metrics),
-                   repeat(8), columns.values)  # fmt: skip
+        pg_times = [t - _PG_EPOCH_US for t in times]
+        heads = map(_HEAD.pack, repeat(5), repeat(4), columns.lines, repeat(8), pg_times)
+        devices = self._fields(columns.device_ids, self._devices)
+        metrics = self._fields(columns.metrics, self._metrics)
+        tails = map(_TAIL.pack, repeat(8), columns.values)
+        fields = zip(heads, devices, metrics, tails, strict=True)
         async with (
             self._conn.cursor() as cur,
             cur.copy("COPY telemetry_import FROM STDIN (FORMAT BINARY)") as copy,
         ):
-            await copy.write(_HEADER + b"".join(starmap(_ROW.pack, rows)) + _TRAILER)
+            await copy.write(_HEADER + b"".join(chain.from_iterable(fields)) + _TRAILER)
         self.rows += len(columns)
 
     def _params(self) -> dict[str, Any]:
