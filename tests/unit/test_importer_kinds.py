@@ -198,3 +198,13 @@ def test_wide_readings_are_flattened_and_an_empty_import_is_one_empty_chunk() ->
     chunks, told = _sent([Readings(2, "m", T, ("a", "b"), (1.0, 2.0)), Readings(3, "m", T, (), ())])
     assert (list(chunks[0].line), list(chunks[0].metric), told) == ([2, 2], ["a", "b"], [2])
     assert _sent([]) == ([pb.TelemetryChunk(dry_run=True)], [0])
+
+
+def test_the_simulators_fleet_csv_reads_as_a_devices_file() -> None:
+    data = (b"device_id,kind,site,building,floor,unit,asset,format,expected_interval_s\n"
+            b"leak-A-01-riser,leak,demo,A,1,,riser-A-1,native,300\n")  # fmt: skip
+    kind = KINDS["devices"]
+    rows, problems = read_table(data, kind.columns, kind.required)
+    made = device_row(rows[0], CONTEXT)
+    assert problems == [] and isinstance(made, pb.DeviceRow)
+    assert made.device.location.asset == "riser-A-1"

@@ -79,7 +79,7 @@ DEVICES = Kind(
         "building": BUILDING,
         "floor": FLOOR,
         "unit": UNIT,
-        "asset_id": ASSET_ID,
+        "asset_id": (*ASSET_ID, "asset"),  # "asset": as `POST /v1/devices/import` and the simulator
         "format": ("format", "数据格式", "协议"),
         "source_topic": ("source_topic", "主题", "设备主题"),
         "expected_interval_s": ("expected_interval_s", "上报间隔", "上报间隔秒", "上报周期"),
