@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from bench.cpu import cpu_seconds, postgres_cpu_seconds
 from bench.database import bench_database
+from bench.mqtt_load import rss_mb
 from services.importer.kinds import Targets
 from services.importer.pipeline import Result, run_import
 from services.launcher.broker import LocalBroker
@@ -182,6 +184,7 @@ def _measure(url: str, args: argparse.Namespace) -> dict[str, str]:
         again = _Timing()
         unchanged = asyncio.run(_import("telemetry", data, targets, again)).unchanged
         print(f"again: {unchanged:,} unchanged in {again.seconds:.2f}s", flush=True)
+        ingestor_rss = rss_mb(stack.children["ingestor"].pid)
         figures = work_orders_phase(targets, args)
     median: Callable[[list[float]], float] = statistics.median
     imported = sorted(imports, key=lambda t: t.seconds)[len(imports) // 2]
@@ -193,6 +196,8 @@ def _measure(url: str, args: argparse.Namespace) -> dict[str, str]:
         "copy_rows_per_s": f"{rows / median(bare):.0f}",
         "copy_indexed_rows_per_s": f"{rows / median(shaped):.0f}",
         "reimport_rows_per_s": f"{rows / again.seconds:.0f}",
+        "importer_rss_mb": f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}",
+        "ingestor_rss_mb": f"{ingestor_rss:.0f}",
         **{f"{k}_s": f"{v:.2f}" for k, v in imported.phases().items()},
         **figures,
         "rows": str(rows),

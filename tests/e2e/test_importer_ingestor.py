@@ -131,12 +131,18 @@ def test_telemetry_in_a_new_york_site_from_a_gb18030_wide_file(
                      "meter-ny1,2024-07-15 09:00,231.0,\r\n"
                      "meter-ny1,2024-07-15T09:00:00Z,232.0,2.5\r\n".encode("gb18030"))  # fmt: skip
     assert _counts(import_file(system, "telemetry", wide)) == (5, 0, 0, 0)
-    readings = _readings(as_user("admin"), "meter-ny1", metric="电压")
+    admin = as_user("admin")
+    readings = _readings(admin, "meter-ny1", metric="电压")
     # 09:00 in New York is 14:00 UTC in winter and 13:00 in summer; a zone given is kept.
     assert [(r["time"], r["value"]) for r in readings] == [
         ("2024-01-15T14:00:00Z", 229.5), ("2024-07-15T09:00:00Z", 232.0),
         ("2024-07-15T13:00:00Z", 231.0),
     ]  # fmt: skip
+    first = ok(admin.get("/v1/devices/meter-ny1/telemetry", params={"limit": 4}))
+    rest = _readings(admin, "meter-ny1", cursor=first["next_cursor"])
+    assert len(first["items"]) == 4 and len(rest) == 1
+    assert admin.get("/v1/devices/meter-none/telemetry").status_code == 404
+    assert admin.get("/v1/devices/meter-ny1/telemetry", params={"cursor": "x"}).status_code == 422
 
 
 def test_telemetry_is_all_or_nothing_and_a_corrected_value_updates_in_place(

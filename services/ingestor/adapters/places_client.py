@@ -40,15 +40,16 @@ class PlaceChecker:
         self._stub = stub
         self._timeout_s = timeout_s
 
-    async def check(self, device: Device, wait: bool = False) -> tuple[str, str] | None:
+    async def check(self, device: Device) -> tuple[str, str] | None:
         """None when the device's place (and asset) exist; otherwise what is missing, as the
-        level ("site", "building", "floor", "unit" or "asset_id") and in words. With `wait`,
-        a channel still connecting is waited for (within the timeout), as a batch job may."""
+        level ("site", "building", "floor", "unit" or "asset_id") and in words. A channel to
+        intake that is still (re)connecting is waited for, within the timeout: a device
+        registered just after a start is not refused for that."""
         reply = await self._stub.CheckPlace(
             pb.CheckPlaceRequest(place=pb.PlaceKey(
                 site=device.site, building=device.building, floor=device.floor, unit=device.unit),
                 asset=device.asset),
-            timeout=self._timeout_s, wait_for_ready=wait,
+            timeout=self._timeout_s, wait_for_ready=True,
         )  # fmt: skip
         if reply.exists:
             return None
@@ -74,8 +75,8 @@ class PlaceChecker:
 
 
 class AssetSites:
-    """`site_of(asset_id)`: the site of an asset intake knows, or None (for imports: a
-    channel still connecting is waited for, within the timeout)."""
+    """`site_of(asset_id)`: the site of an asset intake knows, or None (a channel still
+    connecting is waited for, within the timeout)."""
 
     def __init__(self, stub: AssetServiceAsyncStub, timeout_s: float = 5.0) -> None:
         self._stub = stub

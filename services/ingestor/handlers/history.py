@@ -89,7 +89,7 @@ class History:
                 continue
             key = (device.site, device.building, device.floor, device.unit, device.asset)
             if key not in places:
-                places[key] = await self._places.check(device, wait=True)
+                places[key] = await self._places.check(device)
             if (missing := places[key]) is not None:
                 problems.append(RowProblem(line, *missing))
                 continue
