@@ -10,7 +10,10 @@ In one fresh database, on this machine, in the same run:
 (c) the importer (`run_import`, the code behind the command line) importing that file as the
     `telemetry` kind into running intake and ingestor processes, the devices registered
     first with the `devices` kind; `ingestor.telemetry` is emptied before each round;
-(d) the same file imported once more: every reading unchanged.
+(d) the same file imported once more: every reading unchanged;
+(e) WORK_ORDERS closed work orders (`--work-orders` or BENCH_IMPORT_WORK_ORDERS, 100,000)
+    through the `work_orders` kind into intake, beside a COPY of the same CSV into a bare
+    table of text columns (`work_orders_copy_ratio`: how close to a plain load it comes).
 
 Rounds of (a), (b) and (c) alternate (ROUNDS, medians reported). Phases of (c), from the
 importer's progress callback: read and convert (start to the first chunk sent), stream (the
@@ -135,10 +138,49 @@ def _wait_serving(target: str, timeout_s: float = 60.0) -> None:
     raise TimeoutError(f"{target} is not serving after {timeout_s}s")
 
 
-def work_orders_phase(targets: Targets, args: argparse.Namespace) -> dict[str, str]:
-    """Phase two, to come with intake's `work_orders` kind: import 100,000 work orders and
-    time them against their own yardstick; returns its `key=value` figures."""
-    return {}
+_WORK_ORDER_COLUMNS = ("external_id", "kind", "category", "priority", "status", "opened_at",
+                       "accepted_at", "resolved_at", "closed_at", "site", "building", "floor",
+                       "assignee", "cost", "rating", "title")  # fmt: skip
+_CATEGORIES = ("plumbing", "electrical", "elevator", "hvac", "doors_windows")
+
+
+def work_orders_csv(rows: int) -> bytes:
+    """Closed work orders over two years on the demo site's floors, in the site's time."""
+    lines = [",".join(_WORK_ORDER_COLUMNS)]
+    for n in range(rows):
+        opened = _START - timedelta(days=730) + timedelta(minutes=7 * n % (730 * 1440))
+        stamp = [(opened + timedelta(minutes=m)).strftime("%Y-%m-%d %H:%M:%S")
+                 for m in (0, 15, 180, 1440)]  # fmt: skip
+        lines.append(",".join([
+            f"WO-{n:07d}", "repair", _CATEGORIES[n % 5], f"P{1 + n % 4}", "closed", *stamp,
+            "demo", "AB"[n % 2], str(1 + n // 2 % 10), "tech1", f"{n % 500}.50",
+            str(1 + n % 5), f"历史工单 {n} / work order {n}",
+        ]))  # fmt: skip
+    return ("\n".join(lines) + "\n").encode()
+
+
+def work_orders_phase(url: str, targets: Targets, rows: int) -> dict[str, str]:
+    """Phase two: ROWS work orders through the importer against a COPY of the same file into
+    a bare table of text columns; returns its `key=value` figures."""
+    data = work_orders_csv(rows)
+    with psycopg.connect(url) as conn:
+        columns = ", ".join(f"{c} text" for c in _WORK_ORDER_COLUMNS)
+        conn.execute(f"CREATE TABLE bare_work_orders ({columns})")
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        with cur.copy("COPY bare_work_orders FROM STDIN (FORMAT csv, HEADER)") as copy:
+            copy.write(data)
+        conn.commit()
+    copy_s = time.perf_counter() - started
+    timing = _Timing()
+    inserted = asyncio.run(_import("work_orders", data, targets, timing)).inserted
+    print(f"{inserted:,} work orders in {timing.seconds:.2f}s, COPY of the file {copy_s:.2f}s",
+          flush=True)  # fmt: skip
+    return {
+        "work_orders_per_s": f"{rows / timing.seconds:.0f}",
+        "work_orders_copy_ratio": f"{copy_s / timing.seconds:.3f}",
+        "work_orders": str(rows),
+    }
 
 
 def _cpu(stack: LocalStack) -> dict[str, float]:
@@ -185,7 +227,7 @@ def _measure(url: str, args: argparse.Namespace) -> dict[str, str]:
         unchanged = asyncio.run(_import("telemetry", data, targets, again)).unchanged
         print(f"again: {unchanged:,} unchanged in {again.seconds:.2f}s", flush=True)
         ingestor_rss = rss_mb(stack.children["ingestor"].pid)
-        figures = work_orders_phase(targets, args)
+        figures = work_orders_phase(url, targets, args.work_orders)
     median: Callable[[list[float]], float] = statistics.median
     imported = sorted(imports, key=lambda t: t.seconds)[len(imports) // 2]
     print("CPU per round: " + ", ".join(f"{k} {v:.2f}s" for k, v in cpu.items()))
@@ -212,6 +254,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int,
                         default=int(os.environ.get("BENCH_IMPORT_ROWS", "1000000")))  # fmt: skip
     parser.add_argument("--devices", type=int, default=500)
+    parser.add_argument("--work-orders", type=int,
+                        default=int(os.environ.get("BENCH_IMPORT_WORK_ORDERS", "100000")))  # fmt: skip
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     started = time.monotonic()
