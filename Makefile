@@ -7,11 +7,13 @@ STAMP := $(VENV)/.installed
 PROTO_SRC := $(shell find protos -name '*.proto')
 
 .PHONY: help install protos protos-check lint typecheck test test-unit test-integration test-e2e \
-        run migrate import seed backends bench-intake bench-ingest bench-alert bench-sla bench-import clean
+        test-timescaledb run migrate import seed backends bench-intake bench-ingest bench-alert \
+        bench-sla bench-import clean
 
 help:
 	@echo "make run          start the whole system (installs, migrates, seeds demo data)"
 	@echo "make test         lint, type-check and run unit, integration and e2e tests"
+	@echo "make test-timescaledb  the tests against MAINT_TEST_PG_URL, a server with TimescaleDB"
 	@echo "make bench-intake benchmark ticket creation against a bare FastAPI echo"
 	@echo "make protos       regenerate Python code from protos/"
 
@@ -55,6 +57,13 @@ test-e2e: $(STAMP) backends
 	$(BIN)/pytest -q tests/e2e
 
 test: $(STAMP) backends protos-check lint typecheck
+	$(BIN)/pytest -q tests
+
+# The whole suite against the TimescaleDB server MAINT_TEST_PG_URL names (its `postgres`
+# database, e.g. postgresql://postgres@127.0.0.1:5433/postgres). It installs nothing: the
+# server must already have TimescaleDB installed and preloaded, or this stops at once.
+test-timescaledb: $(STAMP) backends
+	$(BIN)/python -m tests.support.timescaledb
 	$(BIN)/pytest -q tests
 
 import: $(STAMP)
