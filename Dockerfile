@@ -4,10 +4,8 @@
 #   docker run IMAGE sensors_sim run --broker mqtt://broker:1883
 # docker-compose.yml and k8s/ set the command, the listen address (<PREFIX>_HOST=0.0.0.0)
 # and HEALTHCHECK_URL per process.
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
-
 # Build stage: a virtualenv with the project and its dependencies (all from wheels).
-FROM ${PYTHON_IMAGE} AS build
+FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
@@ -24,7 +22,7 @@ RUN /opt/venv/bin/pip install --no-compile . httpx==0.28.1 \
     && /opt/venv/bin/python -m pip uninstall --quiet --yes pip
 
 # Final stage: the slim base, the virtualenv and nothing else (no compilers, no caches).
-FROM ${PYTHON_IMAGE}
+FROM python:3.11-slim-bookworm
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin app

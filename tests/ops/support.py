@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,8 @@ _GRAFANA_VARIABLE = re.compile(r"\$\{?\w+\}?")
 
 
 def tool(name: str) -> str:
-    """The path of program `name` (CHECKOV_BIN overrides checkov's), or fail saying how to
-    install it."""
+    """The path of program `name`: in the running virtualenv, or on PATH (CHECKOV_BIN, then
+    .venv/checkov, for checkov); fail saying how to install it if there is none."""
     if name == "checkov":
         for candidate in (
             os.environ.get("CHECKOV_BIN", ""),
@@ -51,7 +52,8 @@ def tool(name: str) -> str:
         ):
             if candidate and Path(candidate).is_file():
                 return candidate
-    found = shutil.which(name)
+    beside = Path(sys.executable).parent / name  # installed into the virtualenv
+    found = str(beside) if beside.is_file() else shutil.which(name)
     if not found:
         pytest.fail(f"{name} is not installed: run `make ops-tools`")
     return found

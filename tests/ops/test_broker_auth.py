@@ -96,6 +96,8 @@ class Client:
         self.dropped = threading.Event()
         self.refused: ReasonCode | None = None
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+        # Refused or dropped clients retry; a short wait lets them stop quickly.
+        self.client.reconnect_delay_set(min_delay=0.05, max_delay=0.05)  # type: ignore[arg-type]
         if username:
             self.client.username_pw_set(username, password)
         self.client.on_connect = self._on_connect
