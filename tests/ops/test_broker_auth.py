@@ -16,6 +16,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
@@ -32,7 +33,7 @@ def _settings(text: str) -> set[str]:
     return {line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")}
 
 
-def test_compose_broker_keeps_the_settings_of_mosquitto_conf() -> None:
+def test_compose_and_dev_brokers_keep_the_settings_of_mosquitto_conf() -> None:
     wanted = {
         s
         for s in _settings((ROOT / "config" / "mosquitto.conf").read_text())
@@ -40,6 +41,9 @@ def test_compose_broker_keeps_the_settings_of_mosquitto_conf() -> None:
     }
     assert wanted
     assert wanted <= _settings((CONFIG / "compose.conf").read_text())
+    dev = yaml.safe_load_all((ROOT / "k8s" / "overlays" / "dev" / "mosquitto.yaml").read_text())
+    (config_map,) = [d for d in dev if d["kind"] == "ConfigMap"]
+    assert wanted <= _settings(config_map["data"]["mosquitto.conf"])
 
 
 @pytest.fixture(scope="module")
