@@ -295,9 +295,21 @@ OPERATIONS = Dashboard(
                         (_rate("sla_ticket_events_total"), "sla: events followed"),
                         (_rate("notification_events_total"), "notification: events followed"),
                         (_rate("dispatch_decisions_total"), "dispatch: routing decisions"),
+                        (_rate("analytics_ticket_events_total"), "analytics: events followed"),
                     ),
                     "ops",
                     description="No lag gauge yet: a follower whose line drops to zero while intake writes has stopped (EventFollowerStalled).",
+                ),
+                Panel(
+                    "Analytics follower lag",
+                    (
+                        (
+                            "max(analytics_follower_lag_seconds)",
+                            "age of the last live event counted",
+                        ),
+                    ),
+                    "s",
+                    description="Set as each live event is counted: it stays put while nothing comes.",
                 ),
                 Panel(
                     "Follower work: dispatch decision p99, SLA timer lateness p99",
@@ -318,7 +330,7 @@ OPERATIONS = Dashboard(
 SERVICE_LEVEL = Dashboard(
     uid="maint-service-level",
     title="Maintenance platform / Service level",
-    description="SLA compliance, tickets at risk and breached, reminders and escalations.",
+    description="SLA compliance, tickets at risk and breached, backlog and satisfaction by site.",
     tags=("maintenance", "service-level"),
     rows=(
         Row(
@@ -348,7 +360,7 @@ SERVICE_LEVEL = Dashboard(
             "Compliance",
             (
                 Panel(
-                    "Clocks met in time (share, last 24 h)",
+                    "Clocks met late, share of clocks met (last 24 h)",
                     (
                         (
                             'sum by (target) (increase(sla_time_to_breach_seconds_bucket{le="0.0"}[1d]))'
@@ -395,6 +407,43 @@ SERVICE_LEVEL = Dashboard(
                             "offers unclaimed",
                         ),
                     ),
+                ),
+            ),
+        ),
+        Row(
+            "By site (analytics)",
+            (
+                Panel(
+                    "Backlog: open tickets by site and priority",
+                    (
+                        (
+                            "max by (site, priority) (analytics_backlog_tickets)",
+                            "{{site}} {{priority}}",
+                        ),
+                    ),
+                ),
+                Panel(
+                    "SLA met, last 24 h (share of clocks decided)",
+                    (("max by (site, target) (analytics_sla_met_ratio)", "{{site}} {{target}}"),),
+                    "percentunit",
+                ),
+                Panel(
+                    "Open tickets at risk by site",
+                    (("max by (site, target) (analytics_tickets_at_risk)", "{{site}} {{target}}"),),
+                ),
+                Panel(
+                    "Satisfaction, mean stars of the last 30 days",
+                    (("max by (site) (analytics_satisfaction_mean)", "{{site}}"),),
+                ),
+                Panel(
+                    "Sensor alert to ticket (p50, p99)",
+                    (
+                        (_quantile(0.5, "analytics_alert_to_ticket_seconds"), "p50"),
+                        (_quantile(0.99, "analytics_alert_to_ticket_seconds"), "p99"),
+                    ),
+                    "s",
+                    width=24,
+                    description="Response and handling times by team, technician, category and building are in GET /v1/analytics/kpis.",
                 ),
             ),
         ),

@@ -35,6 +35,10 @@ SCRAPE_SERIES = {
     "scrape_samples_post_metric_relabeling",
     "scrape_series_added",
 }
+#: Processes being built beside this one (metric prefix -> process): what rules and
+#: dashboards read of theirs is checked as soon as they run in the e2e system, and skipped,
+#: saying so, until then.
+COMING = {"analytics_": "analytics", "predictor_": "predictor"}
 #: The sample names each metric type exposes, from its family name.
 SUFFIXES = {
     "counter": ("_total", "_created"),
@@ -91,11 +95,18 @@ _QUERIES = rule_expressions() + dashboard_expressions()
 @pytest.mark.parametrize(("where", "expr"), _QUERIES, ids=[where for where, _expr in _QUERIES])
 def test_metric_is_exported(where: str, expr: str, exported: dict[str, set[str]]) -> None:
     known = set().union(*exported.values()) | SCRAPE_SERIES | recorded_names()
+    waiting: set[str] = set()
     for name, job in selectors(expr):
+        coming = next((p for prefix, p in COMING.items() if name.startswith(prefix)), "")
+        if coming and coming not in exported:
+            waiting.add(coming)
+            continue
         assert name in known, f"{where}: no process exports {name}"
         if job and name not in SCRAPE_SERIES:
             assert job in exported, f"{where}: {name}{{job={job!r}}}: there is no process {job}"
             assert name in exported[job], f"{where}: {job} does not export {name}"
+    if waiting:
+        pytest.skip(f"{where}: reads {', '.join(sorted(waiting))}, not part of the system yet")
 
 
 def test_dashboards_and_rules_are_found() -> None:

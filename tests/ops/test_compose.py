@@ -36,6 +36,9 @@ def test_compose_runs_every_process_like_the_launcher() -> None:
     services = _config()["services"]
     assert isinstance(services, dict)
     for process in PROCESSES:
+        assert process.name in services, (
+            f"{process.name} runs under `make run` but docker-compose.yml has no service for it"
+        )
         service = services[process.name]
         assert service["command"] == [process.module, *process.args], process.name
         env = service["environment"]
