@@ -46,7 +46,7 @@ ops-generate: $(OPS_STAMP)
 	$(BIN)/python config/generate.py
 
 test-ops: ops-tools
-	$(BIN)/mypy config/generate.py tests/ops
+	$(BIN)/mypy config/generate.py config/container/healthcheck.py tests/ops
 	$(BIN)/pytest -q tests/ops
 
 observe:
@@ -76,7 +76,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP) $(OPS_STAMP)
-	$(BIN)/mypy services tests bench sensors_sim config/generate.py
+	$(BIN)/mypy services tests bench sensors_sim config/generate.py config/container/healthcheck.py
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
