@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
+from pathlib import Path
 
 import yaml
 
@@ -72,3 +73,19 @@ def test_the_image_carries_the_simulator_dependency_pinned_like_pyproject() -> N
     pin = next(d for d in dev if d.startswith("httpx=="))
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(rf"pip install .* {re.escape(pin)}\b", dockerfile), pin
+
+
+def test_every_file_compose_mounts_exists() -> None:
+    """Bind mounts name files of this repository (a typo would mount an empty folder)."""
+    services = _config()["services"]
+    assert isinstance(services, dict)
+    mounted = [
+        str(volume).split(":")[0]
+        for service in services.values()
+        for volume in service.get("volumes", [])
+        if str(volume).startswith("/")
+    ]
+    assert len(mounted) >= 8
+    for source in mounted:
+        assert Path(source).exists(), source
+        assert Path(source).resolve().is_relative_to(ROOT), source
