@@ -14,6 +14,7 @@ from services.dispatch.settings import DispatchSettings
 from services.gateway.settings import GatewaySettings
 from services.ingestor.settings import IngestorSettings
 from services.intake.settings import IntakeSettings
+from services.launcher.stack import PROCESSES
 from services.notification.settings import NotificationSettings
 from services.sla.settings import SlaSettings
 from tests.ops.support import PROMETHEUS, ROOT, RULES, run, tool
@@ -98,3 +99,13 @@ def test_targets_are_the_processes_ports(folder: str) -> None:
         groups = yaml.safe_load((PROMETHEUS / folder / f"{job}.yml").read_text())
         host = "127.0.0.1" if folder == "targets" else job
         assert groups == [{"targets": [f"{host}:{port}"]}], (folder, job)
+
+
+def test_service_down_rules_cover_every_process() -> None:
+    """A process added to the launcher must be added to the service-down rules too."""
+    rules = {str(rule["alert"]): str(rule["expr"]) for rule in _alerts()}
+    for process in PROCESSES:
+        assert re.search(rf'job=~"[^"]*\b{process.name}\b', rules["ServiceInstanceDown"]), (
+            process.name
+        )
+        assert f'absent(up{{job="{process.name}"}})' in rules["ServiceDown"], process.name
