@@ -93,7 +93,7 @@ test: $(STAMP) backends ops-tools protos-check lint typecheck
 # The whole suite against the TimescaleDB server MAINT_TEST_PG_URL names (its `postgres`
 # database, e.g. postgresql://postgres@127.0.0.1:5433/postgres). It installs nothing: the
 # server must already have TimescaleDB installed and preloaded, or this stops at once.
-test-timescaledb: $(STAMP) backends
+test-timescaledb: $(STAMP) backends ops-tools
 	$(BIN)/python -m tests.support.timescaledb
 	$(BIN)/pytest -q tests
 
