@@ -3,8 +3,10 @@
 Each event is handled in a transaction that also moves the cursor, so after a crash the
 consumer resumes exactly after the last event it handled: nothing is lost, nothing is
 handled twice. Imported history (`TicketEvent.imported`: work orders from another system,
-backfills) is passed over: nobody is routed, timed or told about work done long ago. Passing over costs no transaction; the cursor moves past such
-events with the next handled one, or every `_SKIPPED_PER_SAVE` of them.
+backfills) is passed over unless the consumer asks for it (`with_imported`: analytics
+counts it): nobody is routed, timed or told about work done long ago. Passing over costs
+no transaction; the cursor moves past such events with the next handled one, or every
+`_SKIPPED_PER_SAVE` of them.
 """
 
 from __future__ import annotations
@@ -61,12 +63,14 @@ async def follow_ticket_events(
     consumer: str,
     handle: EventHandler,
     retry_s: float = 1.0,
+    with_imported: bool = False,
 ) -> None:
     """Run forever: replay from the stored cursor, then follow live; start again after any
     failure (intake or the database going away, or a handler failing on an event).
 
     `schema` must have the table `event_cursor (consumer text primary key, cursor text,
-    updated_at timestamptz)`.
+    updated_at timestamptz)`. With `with_imported`, imported events are handled like any
+    other; without it they are passed over.
     """
     while True:
         try:
@@ -75,7 +79,7 @@ async def follow_ticket_events(
             skipped = 0
             async for reply in stream:
                 event = reply.event
-                if event.imported:
+                if event.imported and not with_imported:
                     skipped += 1
                     if skipped % _SKIPPED_PER_SAVE == 0:
                         async with pool.connection() as conn, conn.transaction():
