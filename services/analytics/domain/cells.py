@@ -1,0 +1,144 @@
+"""What reports group by and filter on, and the cells of a report as drill-down tokens.
+
+A *cell* is one figure of one group in one bucket (for example: tickets raised in building
+A in March). Reports hand out each cell as an opaque token; resolving the token lists
+exactly the tickets the figure counts. The token carries the whole question (site, dates,
+group, filters, figure), so it needs no server-side state and is checked again on use.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from services.analytics.domain.errors import InvalidInput
+
+__all__ = [
+    "FIGURES",
+    "KEYS",
+    "PLACE",
+    "Cell",
+    "Dimension",
+    "Filters",
+    "Group",
+    "decode_cell",
+    "encode_cell",
+    "group_keys",
+]
+
+
+class Dimension(StrEnum):
+    SITE = "site"
+    BUILDING = "building"
+    FLOOR = "floor"
+    UNIT = "unit"
+    ASSET = "asset"
+    KIND = "kind"
+    CATEGORY = "category"
+    PRIORITY = "priority"
+    SOURCE = "source"
+    TEAM = "team"
+    TECHNICIAN = "technician"
+
+
+#: The keys a dimension groups by: a floor is a floor of a building, a unit one of a floor.
+KEYS: dict[Dimension, tuple[str, ...]] = {
+    **{d: (d.value,) for d in Dimension},
+    Dimension.FLOOR: ("building", "floor"),
+    Dimension.UNIT: ("building", "floor", "unit"),
+}
+#: A hidden key for recurring problems: the asset, else the unit, else the floor.
+PLACE = "place"
+_ALL_KEYS = frozenset(k for keys in KEYS.values() for k in keys) | {PLACE}
+
+#: The figures a cell can list the tickets of.
+FIGURES = (
+    "raised", "resolved", "cancelled", "reopened", "backlog",
+    "sla_respond_evaluated", "sla_respond_breached", "sla_respond_escalated",
+    "sla_resolve_evaluated", "sla_resolve_breached", "sla_resolve_escalated",
+    "first_time_fixed", "reopened_resolved", "rated",
+)  # fmt: skip
+
+#: A group: (key, value) pairs in the report's key order.
+Group = tuple[tuple[str, str], ...]
+_MAX_TOKEN = 4000
+
+
+def group_keys(dimensions: list[Dimension]) -> tuple[str, ...]:
+    """The keys to group by, in order and each once."""
+    keys: list[str] = []
+    for dimension in dimensions:
+        keys += [k for k in KEYS[dimension] if k not in keys]
+    return tuple(keys)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Narrowing by ticket facts; an empty tuple does not narrow."""
+
+    kinds: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.kinds or self.categories or self.priorities or self.sources)
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One figure of one group in one bucket [start, end) of local dates at a site."""
+
+    site: str
+    start: date
+    end: date
+    figure: str
+    group: Group = ()
+    filters: Filters = Filters()
+
+
+def encode_cell(cell: Cell) -> str:
+    """The cell as an opaque URL-safe token."""
+    f = cell.filters
+    doc = {
+        "v": 1, "s": cell.site, "a": cell.start.isoformat(), "b": cell.end.isoformat(),
+        "f": cell.figure, "g": [list(kv) for kv in cell.group],
+        "k": list(f.kinds), "c": list(f.categories), "p": list(f.priorities), "o": list(f.sources),
+    }  # fmt: skip
+    raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("not a list of strings")
+    return tuple(value)
+
+
+def decode_cell(token: str) -> Cell:
+    """The cell a token stands for; InvalidInput for anything a report did not hand out."""
+    if not token or len(token) > _MAX_TOKEN:
+        raise InvalidInput("not an analytics cell")
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        doc = json.loads(raw)
+        if doc.get("v") != 1 or doc["f"] not in FIGURES or not isinstance(doc["s"], str):
+            raise ValueError("unknown version, figure or site")
+        group = tuple((str(k), str(v)) for k, v in doc["g"])
+        if any(k not in _ALL_KEYS for k, _ in group):
+            raise ValueError("unknown key")
+        cell = Cell(
+            site=doc["s"], start=date.fromisoformat(doc["a"]), end=date.fromisoformat(doc["b"]),
+            figure=doc["f"], group=group,
+            filters=Filters(_texts(doc["k"]), _texts(doc["c"]), _texts(doc["p"]), _texts(doc["o"])),
+        )  # fmt: skip
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("not an analytics cell") from None
+    if cell.start >= cell.end:
+        raise InvalidInput("not an analytics cell")
+    return cell
