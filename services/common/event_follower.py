@@ -12,6 +12,7 @@ no transaction; the cursor moves past such events with the next handled one, or 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -24,13 +25,24 @@ from psycopg_pool import AsyncConnectionPool
 if TYPE_CHECKING:
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
 
-__all__ = ["EventHandler", "follow_ticket_events"]
+__all__ = ["EventHandler", "event_payload", "follow_ticket_events"]
 
 log = logging.getLogger(__name__)
 
 _SKIPPED_PER_SAVE = 1_000
 
 EventHandler = Callable[[AsyncConnection[Any], pb.TicketEvent], Awaitable[None]]
+
+
+def event_payload(event: pb.TicketEvent) -> dict[str, Any]:
+    """The event's JSON payload as a dict; empty when it has none or it is malformed."""
+    if not event.payload_json:
+        return {}
+    try:
+        value = json.loads(event.payload_json)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 async def _load_cursor(pool: AsyncConnectionPool, schema: str, consumer: str) -> str:

@@ -1,0 +1,28 @@
+"""The analytics process's settings (env prefix ANALYTICS_, plus DATABASE_URL and LOG_*)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.common.settings import GrpcServiceSettings
+
+__all__ = ["AnalyticsSettings"]
+
+
+class AnalyticsSettings(GrpcServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="ANALYTICS_", frozen=True, extra="ignore")
+
+    grpc_port: int = 50055
+    metrics_port: int = 9105
+    intake_target: str = "127.0.0.1:50051"
+    #: Where dispatch is: it says which team each technician belongs to.
+    dispatch_target: str = "127.0.0.1:50052"
+    #: Timeout of each call to intake or dispatch.
+    rpc_timeout_s: float = Field(default=10.0, gt=0)
+    #: How long dispatch's answer (technician -> team) is kept.
+    teams_ttl_s: float = Field(default=60.0, ge=0)
+    #: How often the sites' time zones are compared with intake's.
+    zones_every_s: float = Field(default=60.0, gt=0)
+    #: How often the backlog, SLA, at-risk and satisfaction gauges are counted.
+    gauges_every_s: float = Field(default=15.0, gt=0)
