@@ -21,7 +21,7 @@ from services.analytics.handlers.reports import Reports
 from services.analytics.handlers.sites import SiteZones
 from services.analytics.settings import AnalyticsSettings
 from services.common.db import ping
-from services.common.event_follower import follow_ticket_events
+from services.common.event_follower import follow_ticket_event_batches
 from services.common.leader import follow_as_leader
 from services.common.periodic import every
 from services.common.service import intake_channel, run_main, serve, service_pool
@@ -52,13 +52,13 @@ async def run(settings: AnalyticsSettings) -> None:
         follower = Follower(intake_port, sites, clock)
         gauges = Gauges(pool, clock)
 
-        async def handle(conn: AsyncConnection[Any], event: intake_pb.TicketEvent) -> None:
-            await follower.handle(conn, incoming_from_pb(event))
+        async def handle(conn: AsyncConnection[Any], events: list[intake_pb.TicketEvent]) -> None:
+            await follower.handle(conn, [incoming_from_pb(e) for e in events])
 
         async def follow() -> None:
-            await follow_ticket_events(
+            await follow_ticket_event_batches(
                 tickets, pool, schema="analytics", consumer=CONSUMER, handle=handle,
-                with_imported=True,
+                max_batch=settings.follow_batch, with_imported=True,
             )  # fmt: skip
 
         def register(server: grpc.aio.Server) -> None:

@@ -20,6 +20,8 @@ class AnalyticsSettings(GrpcServiceSettings):
     dispatch_target: str = "127.0.0.1:50052"
     #: Timeout of each call to intake or dispatch.
     rpc_timeout_s: float = Field(default=10.0, gt=0)
+    #: Events handled at most in one transaction while catching up (a replay, an import).
+    follow_batch: int = Field(default=500, ge=1, le=5000)
     #: How long dispatch's answer (technician -> team) is kept.
     teams_ttl_s: float = Field(default=60.0, ge=0)
     #: How often the sites' time zones are compared with intake's.

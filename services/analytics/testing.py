@@ -22,9 +22,9 @@ class FakeIntake:
     def add(self, ticket_id: str, facts: Facts, technician: str = "") -> None:
         self.tickets[ticket_id] = (facts, technician)
 
-    async def ticket_facts(self, ticket_id: str) -> TicketFacts | None:
+    async def ticket_facts(self, ticket_ids: list[str]) -> dict[str, TicketFacts]:
         self.calls += 1
-        return self.tickets.get(ticket_id)
+        return {i: self.tickets[i] for i in ticket_ids if i in self.tickets}
 
     async def time_zone(self, site: str) -> str | None:
         self.calls += 1

@@ -6,7 +6,8 @@ handled twice. Imported history (`TicketEvent.imported`: work orders from anothe
 backfills) is passed over unless the consumer asks for it (`with_imported`: analytics
 counts it): nobody is routed, timed or told about work done long ago. Passing over costs
 no transaction; the cursor moves past such events with the next handled one, or every
-`_SKIPPED_PER_SAVE` of them.
+`_SKIPPED_PER_SAVE` of them. A consumer that writes a lot per event can take events in
+batches (`follow_ticket_event_batches`): one transaction for all that have arrived.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -25,13 +26,21 @@ from psycopg_pool import AsyncConnectionPool
 if TYPE_CHECKING:
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
 
-__all__ = ["EventHandler", "event_payload", "follow_ticket_events"]
+__all__ = [
+    "BatchHandler",
+    "EventHandler",
+    "event_payload",
+    "follow_ticket_event_batches",
+    "follow_ticket_events",
+]
 
 log = logging.getLogger(__name__)
 
 _SKIPPED_PER_SAVE = 1_000
 
 EventHandler = Callable[[AsyncConnection[Any], pb.TicketEvent], Awaitable[None]]
+BatchHandler = Callable[[AsyncConnection[Any], list[pb.TicketEvent]], Awaitable[None]]
+_Queue = asyncio.Queue[pb.TicketEvent | Exception]
 
 
 def event_payload(event: pb.TicketEvent) -> dict[str, Any]:
@@ -82,24 +91,55 @@ async def follow_ticket_events(
 
     `schema` must have the table `event_cursor (consumer text primary key, cursor text,
     updated_at timestamptz)`. With `with_imported`, imported events are handled like any
-    other; without it they are passed over.
+    other; without it they are passed over. Each event has a transaction of its own.
     """
+
+    async def one_by_one(conn: AsyncConnection[Any], events: list[pb.TicketEvent]) -> None:
+        for event in events:
+            await handle(conn, event)
+
+    await follow_ticket_event_batches(
+        intake, pool, schema=schema, consumer=consumer, handle=one_by_one, max_batch=1,
+        retry_s=retry_s, with_imported=with_imported,
+    )  # fmt: skip
+
+
+class _EndOfStream(Exception):
+    """Intake ended the stream (it never does while following)."""
+
+
+async def _read(stream: AsyncIterable[pb.StreamEventsResponse], queue: _Queue) -> None:
+    """Pass the stream's events to `queue`, then how it ended (an exception)."""
+    try:
+        async for reply in stream:
+            await queue.put(reply.event)
+        await queue.put(_EndOfStream())
+    except Exception as exc:  # the consumer raises it after handling what came before
+        await queue.put(exc)
+
+
+async def follow_ticket_event_batches(
+    intake: IntakeServiceAsyncStub,
+    pool: AsyncConnectionPool,
+    *,
+    schema: str,
+    consumer: str,
+    handle: BatchHandler,
+    max_batch: int,
+    retry_s: float = 1.0,
+    with_imported: bool = False,
+) -> None:
+    """Like `follow_ticket_events`, but `handle` takes up to `max_batch` events at once, in
+    one transaction with the cursor: those that arrived while the last batch was handled.
+    Catching up (a replay, an import) goes a batch at a time; live, batches are one event."""
     while True:
+        reader: asyncio.Task[None] | None = None
         try:
             cursor = await _load_cursor(pool, schema, consumer)
             stream = intake.StreamEvents(pb.StreamEventsRequest(after_cursor=cursor, follow=True))
-            skipped = 0
-            async for reply in stream:
-                event = reply.event
-                if event.imported and not with_imported:
-                    skipped += 1
-                    if skipped % _SKIPPED_PER_SAVE == 0:
-                        async with pool.connection() as conn, conn.transaction():
-                            await _save_cursor(conn, schema, consumer, event.cursor)
-                    continue
-                async with pool.connection() as conn, conn.transaction():
-                    await handle(conn, event)
-                    await _save_cursor(conn, schema, consumer, event.cursor)
+            queue: _Queue = asyncio.Queue(maxsize=2 * max_batch)
+            reader = asyncio.create_task(_read(stream, queue))
+            await _consume(queue, pool, schema, consumer, handle, max_batch, with_imported)
         except grpc.aio.AioRpcError as exc:
             log.warning(
                 "%s: event stream broke (%s); resuming in %.1fs", consumer, exc.code().name, retry_s
@@ -108,4 +148,37 @@ async def follow_ticket_events(
             log.exception(
                 "%s: following ticket events failed; resuming in %.1fs", consumer, retry_s
             )
+        finally:
+            if reader is not None:
+                reader.cancel()
+                await asyncio.gather(reader, return_exceptions=True)
         await asyncio.sleep(retry_s)
+
+
+async def _consume(
+    queue: _Queue, pool: AsyncConnectionPool, schema: str, consumer: str, handle: BatchHandler,
+    max_batch: int, with_imported: bool,
+) -> None:  # fmt: skip
+    """Handle batches from `queue` until the stream ends; raises how it ended."""
+    skipped = 0
+    while True:
+        items = [await queue.get()]
+        while (
+            len(items) < max_batch and not queue.empty() and isinstance(items[-1], pb.TicketEvent)
+        ):
+            items.append(queue.get_nowait())
+        events = [e for e in items if isinstance(e, pb.TicketEvent)]
+        ended = next((e for e in items if isinstance(e, Exception)), None)
+        wanted = [e for e in events if with_imported or not e.imported]
+        if wanted:
+            async with pool.connection() as conn, conn.transaction():
+                await handle(conn, wanted)
+                await _save_cursor(conn, schema, consumer, events[-1].cursor)
+        elif events:
+            skipped += len(events)
+            if skipped >= _SKIPPED_PER_SAVE:
+                skipped = 0
+                async with pool.connection() as conn, conn.transaction():
+                    await _save_cursor(conn, schema, consumer, events[-1].cursor)
+        if ended is not None:
+            raise ended

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -56,26 +57,44 @@ class Feed:
         self.reports = Reports(pool, self.sites, self.teams, lambda: NOW)
         self._ids = itertools.count(1)
 
+    def make(
+        self, ticket_id: str, kind: str, at: datetime, status: str = "", *,
+        system: bool = False, imported: bool = False, **payload: Any,
+    ) -> IncomingEvent:  # fmt: skip
+        """The next event of the log (ids in order)."""
+        event = Event(next(self._ids), kind, at, status, system, imported, payload)
+        return IncomingEvent(ticket_id, event)
+
+    async def apply(self, batch: list[IncomingEvent]) -> Counter[str]:
+        """Apply a batch of events in one transaction; returns what the follower did."""
+        async with self.pool.connection() as conn, conn.transaction():
+            return await self.follower.handle(conn, batch)
+
     async def event(
         self, ticket_id: str, kind: str, at: datetime, status: str = "", *,
         system: bool = False, imported: bool = False, **payload: Any,
     ) -> str:  # fmt: skip
         """Apply one event; returns what the follower did."""
-        event = Event(next(self._ids), kind, at, status, system, imported, payload)
-        async with self.pool.connection() as conn, conn.transaction():
-            return await self.follower.handle(conn, IncomingEvent(ticket_id, event))
+        made = self.make(ticket_id, kind, at, status, system=system, imported=imported, **payload)
+        return next(iter(await self.apply([made])))
 
-    async def raise_ticket(
-        self, at: datetime, *, site: str = "berlin", building: str = "A", floor: str = "1",
-        unit: str = "", asset: str = "", kind: str = "repair", category: str = "plumbing",
-        priority: str = "P3", source: str = "tenant", imported: bool = False,
-        alerted_at: datetime | None = None,
+    def register(
+        self, *, site: str = "berlin", building: str = "A", floor: str = "1", unit: str = "",
+        asset: str = "", kind: str = "repair", category: str = "plumbing", priority: str = "P3",
+        source: str = "tenant", alerted_at: datetime | None = None,
     ) -> str:  # fmt: skip
-        """A new ticket, created at `at`; returns its id."""
+        """A new ticket's facts, known to intake; returns its id."""
         ticket_id = str(uuid.uuid4())
         facts = Facts(f"T{ticket_id[:6]}", site, building, floor, unit, asset, kind, category,
                       priority, source, alerted_at=alerted_at)  # fmt: skip
         self.intake.add(ticket_id, facts)
+        return ticket_id
+
+    async def raise_ticket(
+        self, at: datetime, *, imported: bool = False, **facts: Any
+    ) -> str:  # fmt: skip
+        """A new ticket, created at `at` (facts as `register` takes them); returns its id."""
+        ticket_id = self.register(**facts)
         outcome = await self.event(ticket_id, "created", at, "submitted", imported=imported)
         assert outcome == "created"
         return ticket_id

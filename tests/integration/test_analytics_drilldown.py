@@ -4,8 +4,9 @@ facts give the same figures.
 
 A few hundred tickets with random lifecycles (reopenings, pauses, cancellations, ratings,
 SLA events, imported history) around Berlin's change of clocks, some raised exactly at
-local midnight, go through the real follower into real PostgreSQL; then reports of many
-shapes are read both ways and every one of their cells is resolved.
+local midnight, go through the real follower into real PostgreSQL, their events in log
+order in batches of 1 to 40 (as the follower takes them); then reports of many shapes are
+read both ways and every one of their cells is resolved.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest_asyncio
 
 from services.analytics.domain.cells import FIGURES, Dimension, Filters
 from services.analytics.domain.periods import Bucketing
+from services.analytics.handlers.follow import IncomingEvent
 from services.analytics.handlers.reports import KpiReport, Scope
 from services.common.db import create_pool
 from tests.integration.analytics_feed import ADMIN, Feed, analytics_database
@@ -74,25 +76,28 @@ def _plan(rng: random.Random) -> list[Step]:
     return plan
 
 
-async def _one_ticket(feed: Feed, rng: random.Random) -> None:
+def _one_ticket(feed: Feed, rng: random.Random) -> list[IncomingEvent]:
+    """A ticket's events up to the cutoff (its creation first)."""
     imported = rng.random() < 0.15
     at = _when(rng)
-    ticket = await feed.raise_ticket(
-        at, building=rng.choice("ABC"), floor=rng.choice(("1", "2", "B1")),
+    ticket = feed.register(
+        building=rng.choice("ABC"), floor=rng.choice(("1", "2", "B1")),
         unit=rng.choice(("", "", "U1", "U2")), asset=rng.choice(("", "", "", "pump-1")),
         kind=rng.choice(("repair", "complaint", "maintenance")),
         category=rng.choice(("plumbing", "electrical", "hvac")),
         priority=rng.choice(("P1", "P2", "P3")),
         source="import" if imported else rng.choice(("tenant", "staff", "sensor")),
-        imported=imported,
         alerted_at=at - rng.randrange(0, 600) * timedelta(seconds=1) if rng.random() < 0.2 else None,
     )  # fmt: skip
+    events = [feed.make(ticket, "created", at, "submitted", imported=imported)]
     for kind, status, payload in _plan(rng):
         at += rng.choice((0 * M, 5 * M, 2 * H, 20 * H, 3 * 24 * H))
         if at >= CUTOFF:
-            return
+            break
         system = bool(payload.pop("system", False))
-        await feed.event(ticket, kind, at, status, system=system, imported=imported, **payload)
+        events.append(feed.make(ticket, kind, at, status, system=system, imported=imported,
+                                **payload))  # fmt: skip
+    return events
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +113,13 @@ async def feed(url: str) -> AsyncIterator[Feed]:
     fed = Feed(pool, {"berlin": "Europe/Berlin"})
     fed.teams.by_site["berlin"] = {"tech1": "wet", "tech2": "wet", "tech3": "dry"}
     rng = random.Random(20260329)
-    for _ in range(260):
-        await _one_ticket(fed, rng)
+    log = sorted((e for _ in range(260) for e in _one_ticket(fed, rng)),
+                 key=lambda i: (i.event.at, i.event.id))  # fmt: skip
+    # The log in batches of 1 to 40 events, as the follower takes them (many tickets in one).
+    while log:
+        size = rng.choice((1, 1, 1, 5, 40))
+        await fed.apply(log[:size])
+        log = log[size:]
     try:
         yield fed
     finally:

@@ -218,7 +218,7 @@ async def test_a_corrected_import_moves_its_figures(feed: Feed) -> None:
     payload: dict[str, Any] = {"opened_at": "2026-03-20T08:00:00+00:00", "accepted_at": None,
                "resolved_at": "2026-04-20T08:00:00+00:00", "closed_at": None, "stars": 2}  # fmt: skip
     assert await feed.event(t5, "import_corrected", z("2026-06-01 00:00"), "resolved",
-                            imported=True, **payload) == "applied"  # fmt: skip
+                            imported=True, **payload) == "corrected"  # fmt: skip
     rows = by_bucket((await feed.reports.kpis(ADMIN, MARCH_TO_MAY, [], Bucketing.MONTH)).rows)
     march = rows[date(2026, 3, 1)].figures
     assert (march.raised, march.resolved) == (3, 1)

@@ -26,11 +26,13 @@ ALERTED_AT = "alerted_at"
 
 #: A ticket's facts and its current technician ('' when unassigned).
 TicketFacts = tuple[Facts, str]
+#: Tickets asked for per call (intake's largest page).
+_PAGE = 200
 
 
 class IntakePort(Protocol):
-    async def ticket_facts(self, ticket_id: str) -> TicketFacts | None:
-        """The ticket's facts and technician, or None when intake has no such ticket."""
+    async def ticket_facts(self, ticket_ids: list[str]) -> dict[str, TicketFacts]:
+        """The facts and technician of each ticket intake has, by id."""
 
     async def time_zone(self, site: str) -> str | None:
         """The site's IANA time zone, or None when intake has no such site."""
@@ -72,16 +74,17 @@ class GrpcIntake:
         self._places = places
         self._timeout_s = timeout_s
 
-    async def ticket_facts(self, ticket_id: str) -> TicketFacts | None:
-        try:
-            reply = await self._tickets.GetTicket(
-                pb.GetTicketRequest(actor=ACTOR, ticket_id=ticket_id), timeout=self._timeout_s
-            )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
-                return None
-            raise
-        return facts_from_pb(reply.ticket), reply.ticket.assignee
+    async def ticket_facts(self, ticket_ids: list[str]) -> dict[str, TicketFacts]:
+        found: dict[str, TicketFacts] = {}
+        for i in range(0, len(ticket_ids), _PAGE):
+            ids = ticket_ids[i : i + _PAGE]
+            reply = await self._tickets.ListTickets(
+                pb.ListTicketsRequest(actor=ACTOR, filter=pb.TicketFilter(ids=ids),
+                                      page_size=len(ids)),
+                timeout=self._timeout_s,
+            )  # fmt: skip
+            found.update({t.id: (facts_from_pb(t), t.assignee) for t in reply.tickets})
+        return found
 
     async def time_zone(self, site: str) -> str | None:
         try:

@@ -64,14 +64,12 @@ def _state_of(row: dict[str, Any]) -> TicketState:
                        spans=_spans_from_db(row["open_spans"]), **state)  # fmt: skip
 
 
-_INSERT = (
-    f"INSERT INTO analytics.tickets ({', '.join(COLUMNS)}) VALUES"
-    f" ({', '.join(['%s'] * len(COLUMNS))})"
+_UPSERT = (
+    f"INSERT INTO analytics.tickets ({', '.join(COLUMNS)}) VALUES {{values}}"
+    " ON CONFLICT (ticket_id) DO UPDATE SET"
+    f" {', '.join(f'{c} = EXCLUDED.{c}' for c in COLUMNS[1:])}, updated_at = now()"
 )
-_UPDATE = (
-    f"UPDATE analytics.tickets SET {', '.join(f'{c} = %s' for c in COLUMNS[1:])},"
-    " updated_at = now() WHERE ticket_id = %s"
-)
+_ROW = f"({', '.join(['%s'] * len(COLUMNS))})"
 
 
 class TicketRepository:
@@ -80,23 +78,24 @@ class TicketRepository:
     def __init__(self, conn: AsyncConnection[Any]) -> None:
         self._conn = conn
 
-    async def get(self, ticket_id: str, lock: bool = False) -> TicketState | None:
-        """The ticket's state; with `lock`, its row stays locked until the transaction ends."""
-        suffix = " FOR UPDATE" if lock else ""
+    async def get(self, ticket_ids: list[str], lock: bool = False) -> dict[str, TicketState]:
+        """The tickets' states by id (those known); with `lock`, their rows stay locked
+        until the transaction ends."""
+        suffix = " ORDER BY ticket_id FOR UPDATE" if lock else ""
         async with self._conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(
-                f"SELECT {_READ} FROM analytics.tickets WHERE ticket_id = %s{suffix}",
-                (ticket_id,),
+                f"SELECT {_READ} FROM analytics.tickets WHERE ticket_id = ANY(%s::uuid[]){suffix}",
+                (ticket_ids,),
             )
-            row = await cur.fetchone()
-        return _state_of(row) if row else None
+            rows = await cur.fetchall()
+        return {str(row["ticket_id"]): _state_of(row) for row in rows}
 
-    async def insert(self, t: TicketState) -> None:
-        await self._conn.execute(_INSERT, row_of(t))
-
-    async def update(self, t: TicketState) -> None:
-        row = row_of(t)
-        await self._conn.execute(_UPDATE, (*row[1:], row[0]))
+    async def put(self, tickets: list[TicketState]) -> None:
+        """Insert or update the tickets in one statement (so the summaries move once)."""
+        if not tickets:
+            return
+        query = _UPSERT.format(values=", ".join([_ROW] * len(tickets)))
+        await self._conn.execute(query.encode(), [v for t in tickets for v in row_of(t)])
 
 
 class SiteRepository:

@@ -29,17 +29,22 @@ class SiteZones:
         self._intake = intake
         self._known: dict[str, str] = {}
 
-    async def ensure(self, conn: AsyncConnection[Any], site: str) -> None:
-        """Make sure `site` has a stored zone, inside the caller's transaction: intake is
+    async def ensure(self, conn: AsyncConnection[Any], sites: set[str]) -> None:
+        """Make sure each site has a stored zone, inside the caller's transaction: intake is
         asked before anything is written, so no write waits on it."""
-        if site in self._known:
-            return
-        zone = await self._intake.time_zone(site)
-        if zone is None:
-            log.warning("intake knows no site %r; counting its tickets in %s", site, _FALLBACK)
-            zone = _FALLBACK
-        await SiteRepository(conn).put(site, zone)
-        self._known[site] = zone
+        zones = {}
+        for site in sorted(sites - set(self._known)):
+            zone = await self._intake.time_zone(site)
+            if zone is None:
+                log.warning("intake knows no site %r; counting its tickets in %s", site, _FALLBACK)
+            zones[site] = zone or _FALLBACK
+        await self._store(conn, zones)
+
+    async def _store(self, conn: AsyncConnection[Any], zones: dict[str, str]) -> None:
+        repo = SiteRepository(conn)
+        for site, zone in zones.items():
+            await repo.put(site, zone)
+        self._known.update(zones)
 
     async def zone(self, site: str) -> str:
         """The site's zone; NotFound when neither this service nor intake knows the site."""
@@ -52,7 +57,7 @@ class SiteZones:
             if zone is None:
                 raise NotFound(f"no site {site[:64]!r}")
             async with self._pool.connection() as conn, conn.transaction():
-                await self.ensure(conn, site)
+                await self._store(conn, {site: zone})
         return self._known[site]
 
     async def refresh(self) -> int:
