@@ -41,7 +41,7 @@ def _listed(client: httpx.Client, url: str) -> tuple[list[str], int]:
     ids: list[str] = []
     cursor = ""
     while True:
-        more = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+        more: dict[str, str | int] = {"limit": 200, **({"cursor": cursor} if cursor else {})}
         page = ok(client.get(httpx.URL(url).copy_merge_params(more)))
         ids += [t["id"] for t in page["items"]]
         cursor = page["next_cursor"] or ""

@@ -66,10 +66,10 @@ async def _cursor(pool: AsyncConnectionPool) -> str:
 
 
 async def _until(done: Any, task: asyncio.Task[None]) -> None:
-    """Wait until `done()`, then stop the follower."""
+    """Wait until `await done()`, then stop the follower."""
     deadline = time.monotonic() + 10
     try:
-        while not done():
+        while not await done():
             assert time.monotonic() < deadline, "the follower did not get there"
             await asyncio.sleep(0.01)
     finally:
@@ -87,10 +87,13 @@ async def test_batches_hold_what_arrived_imported_included(pool: AsyncConnection
         Stream(), pool, schema="analytics", consumer="test", handle=handle,  # type: ignore[arg-type]
         max_batch=4, with_imported=True,
     ))  # fmt: skip
-    await _until(lambda: sum(map(len, batches)) == 10, task)
+
+    async def done() -> bool:  # the last batch handed over, and its transaction committed
+        return await _cursor(pool) == "1.10"
+
+    await _until(done, task)
     assert [n for batch in batches for n in batch] == list(range(1, 11))
     assert all(len(batch) <= 4 for batch in batches)
-    assert await _cursor(pool) == "1.10"
 
 
 async def test_one_event_at_a_time_without_imported_history(pool: AsyncConnectionPool) -> None:
@@ -102,14 +105,20 @@ async def test_one_event_at_a_time_without_imported_history(pool: AsyncConnectio
     task = asyncio.create_task(follow_ticket_events(
         Stream(), pool, schema="analytics", consumer="test", handle=handle,  # type: ignore[arg-type]
     ))  # fmt: skip
-    await _until(lambda: seen and seen[-1] == 10, task)
+
+    async def done() -> bool:
+        return await _cursor(pool) == "1.10"
+
+    await _until(done, task)
     assert seen == [1, 2, 5, 6, 7, 9, 10]
 
 
 async def test_a_failed_batch_is_handed_again_from_the_stored_cursor(
     pool: AsyncConnectionPool,
 ) -> None:
-    stream, batches, failed = Stream(), [], []
+    stream = Stream()
+    batches: list[list[int]] = []
+    failed: list[bool] = []
 
     async def handle(conn: Any, events: list[pb.TicketEvent]) -> None:
         if 6 in [e.id for e in events] and not failed:
@@ -121,6 +130,10 @@ async def test_a_failed_batch_is_handed_again_from_the_stored_cursor(
         stream, pool, schema="analytics", consumer="test", handle=handle,  # type: ignore[arg-type]
         max_batch=1, retry_s=0.01,
     ))  # fmt: skip
-    await _until(lambda: batches and batches[-1] == [10], task)
+
+    async def done() -> bool:
+        return await _cursor(pool) == "1.10"
+
+    await _until(done, task)
     assert [n for batch in batches for n in batch] == [1, 2, 5, 6, 7, 9, 10]
     assert stream.asked[:2] == ["", "1.5"]

@@ -27,6 +27,7 @@ __all__ = [
     "Group",
     "decode_cell",
     "encode_cell",
+    "encode_cells",
     "group_keys",
 ]
 
@@ -102,16 +103,23 @@ class Cell:
     filters: Filters = Filters()
 
 
-def encode_cell(cell: Cell) -> str:
-    """The cell as an opaque URL-safe token."""
+def encode_cells(cell: Cell, figures: tuple[str, ...]) -> dict[str, str]:
+    """Tokens of the cells of `figures` sharing everything else with `cell`: the figure,
+    then a dot, then the rest as URL-safe base64 of JSON (encoded once for them all)."""
     f = cell.filters
     doc = {
         "v": 1, "s": cell.site, "a": cell.start.isoformat(), "b": cell.end.isoformat(),
-        "f": cell.figure, "g": [list(kv) for kv in cell.group],
+        "g": [list(kv) for kv in cell.group],
         "k": list(f.kinds), "c": list(f.categories), "p": list(f.priorities), "o": list(f.sources),
     }  # fmt: skip
     raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    rest = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return {figure: f"{figure}.{rest}" for figure in figures}
+
+
+def encode_cell(cell: Cell) -> str:
+    """The cell as an opaque URL-safe token."""
+    return encode_cells(cell, (cell.figure,))[cell.figure]
 
 
 def _texts(value: object) -> tuple[str, ...]:
@@ -122,19 +130,19 @@ def _texts(value: object) -> tuple[str, ...]:
 
 def decode_cell(token: str) -> Cell:
     """The cell a token stands for; InvalidInput for anything a report did not hand out."""
-    if not token or len(token) > _MAX_TOKEN:
+    figure, _, rest = token.partition(".")
+    if not rest or len(token) > _MAX_TOKEN or figure not in FIGURES:
         raise InvalidInput("not an analytics cell")
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        doc = json.loads(raw)
-        if doc.get("v") != 1 or doc["f"] not in FIGURES or not isinstance(doc["s"], str):
-            raise ValueError("unknown version, figure or site")
+        doc = json.loads(base64.urlsafe_b64decode(rest + "=" * (-len(rest) % 4)))
+        if doc.get("v") != 1 or not isinstance(doc["s"], str):
+            raise ValueError("unknown version or site")
         group = tuple((str(k), str(v)) for k, v in doc["g"])
         if any(k not in _ALL_KEYS for k, _ in group):
             raise ValueError("unknown key")
         cell = Cell(
             site=doc["s"], start=date.fromisoformat(doc["a"]), end=date.fromisoformat(doc["b"]),
-            figure=doc["f"], group=group,
+            figure=figure, group=group,
             filters=Filters(_texts(doc["k"]), _texts(doc["c"]), _texts(doc["p"]), _texts(doc["o"])),
         )  # fmt: skip
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError):

@@ -192,10 +192,6 @@ class TicketState:
         times += [end for _, end in self.spans]
         return max(t for t in times if t is not None)
 
-    def working(self) -> bool:
-        """Does handling time run now: accepted, in work and not paused?"""
-        return self.accepted_at is not None and self.status in _WORKING and not self.paused
-
 
 def open_ticket(ticket_id: str, facts: Facts, created: Event) -> TicketState:
     """The ticket as its `created` event leaves it."""
@@ -276,13 +272,17 @@ def apply_event(t: TicketState, e: Event) -> TicketState:
     changes = _CHANGES[e.type](t, e) if e.type in _CHANGES else {}
     if e.type in _RESPONSES and not e.by_system and t.accepted_at is None:
         changes["accepted_at"] = e.at
-    after = replace(t, **changes, status=e.to_status or t.status)
-    if t.work_since is not None and not after.working():
-        worked = (e.at - t.work_since).total_seconds()
-        return replace(after, work_s=t.work_s + max(0.0, worked), work_since=None)
-    if t.work_since is None and after.working():
-        return replace(after, work_since=e.at)
-    return after
+    status = e.to_status or t.status
+    working = (
+        changes.get("accepted_at", t.accepted_at) is not None
+        and status in _WORKING and not changes.get("paused", t.paused)
+    )  # fmt: skip
+    if t.work_since is not None and not working:
+        worked = max(0.0, (e.at - t.work_since).total_seconds())
+        changes.update(work_s=t.work_s + worked, work_since=None)
+    elif t.work_since is None and working:
+        changes["work_since"] = e.at
+    return replace(t, **changes, status=status) if changes or status != t.status else t
 
 
 def _when(payload: Mapping[str, Any], key: str) -> datetime | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -10,7 +10,7 @@ from maintenance.analytics.v1 import analytics_pb2 as pb
 
 from services.analytics.domain.cells import Dimension, Filters
 from services.analytics.domain.errors import InvalidInput
-from services.analytics.domain.figures import DurationStats
+from services.analytics.domain.figures import DurationStats, Figures
 from services.analytics.domain.periods import Bucketing
 from services.analytics.handlers.reports import HeatCell, KpiRow, ProblemRow, Scope, Viewer
 from services.common.protoenum import code_of
@@ -27,6 +27,7 @@ __all__ = [
 
 _DURATIONS = ("response_time", "dispatch_time", "handling_time", "resolve_time",
               "alert_to_ticket", "alert_to_assignment")  # fmt: skip
+_FIGURES = tuple(f.name for f in fields(Figures))
 
 
 def viewer_from_pb(caller: pb.Caller) -> Viewer:
@@ -62,9 +63,9 @@ def _stats(s: DurationStats) -> pb.DurationStats:
 
 
 def kpi_row_to_pb(row: KpiRow) -> pb.KpiRow:
-    figures = asdict(row.figures)
+    figures = {name: getattr(row.figures, name) for name in _FIGURES}
     for name in _DURATIONS:
-        figures[name] = _stats(getattr(row.figures, name))
+        figures[name] = _stats(figures[name])
     return pb.KpiRow(
         group=[pb.GroupValue(key=k, value=v) for k, v in row.group],
         bucket_start=row.bucket.start.isoformat(),

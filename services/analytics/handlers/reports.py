@@ -27,6 +27,7 @@ from services.analytics.domain.cells import (
     Group,
     decode_cell,
     encode_cell,
+    encode_cells,
     group_keys,
 )
 from services.analytics.domain.errors import Forbidden, InvalidInput
@@ -238,10 +239,8 @@ class Reports:
                 created_s += m.counts["opened_created_s"]
                 if not _has_figures(m, backlog):
                     continue
-                tokens = {
-                    f: encode_cell(Cell(scope.site, bucket.start, bucket.end, f, group, scope.filters))
-                    for f in FIGURES
-                }  # fmt: skip
+                cell = Cell(scope.site, bucket.start, bucket.end, "raised", group, scope.filters)
+                tokens = encode_cells(cell, FIGURES)
                 figures = finalize(m, backlog, created_s, ends[index - 1])
                 rows.append(KpiRow(group, bucket, figures, tokens))
                 if len(rows) > _MAX_ROWS:
