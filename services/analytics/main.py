@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import grpc
@@ -74,4 +75,6 @@ async def run(settings: AnalyticsSettings) -> None:
 
 
 def main() -> None:
-    run_main(AnalyticsSettings(), "analytics", run)
+    settings = AnalyticsSettings()
+    os.nice(settings.nice)
+    run_main(settings, "analytics", run)

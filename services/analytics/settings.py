@@ -15,6 +15,9 @@ class AnalyticsSettings(GrpcServiceSettings):
 
     grpc_port: int = 50055
     metrics_port: int = 9105
+    #: One connection follows, the others answer reports and count gauges.
+    pool_min: int = 1
+    pool_max: int = 4
     intake_target: str = "127.0.0.1:50051"
     #: Where dispatch is: it says which team each technician belongs to.
     dispatch_target: str = "127.0.0.1:50052"
@@ -26,5 +29,8 @@ class AnalyticsSettings(GrpcServiceSettings):
     teams_ttl_s: float = Field(default=60.0, ge=0)
     #: How often the sites' time zones are compared with intake's.
     zones_every_s: float = Field(default=60.0, gt=0)
+    #: The process's CPU niceness (0-19): a read model gives way to the services that act
+    #: on live tickets when the cores are busy (catching up after an import, say).
+    nice: int = Field(default=10, ge=0, le=19)
     #: How often the backlog, SLA, at-risk and satisfaction gauges are counted.
     gauges_every_s: float = Field(default=15.0, gt=0)
