@@ -25,7 +25,7 @@ from services.analytics.domain.cells import (
 )
 from services.analytics.domain.errors import InvalidInput
 from services.analytics.domain.figures import Measures, finalize
-from services.analytics.domain.histogram import BUCKETS, PER_DECADE, bounds, percentile, split_slots
+from services.analytics.domain.histogram import BUCKETS, PER_DECADE, bounds, quantiles, split_slots
 from services.analytics.domain.periods import (
     Bucket,
     Bucketing,
@@ -65,18 +65,20 @@ def test_percentiles_from_buckets_are_within_one_bucket_width(seed: int) -> None
     rng = random.Random(seed)
     values = sorted(rng.lognormvariate(math.log(3600), 1.5) for _ in range(rng.randint(1, 3000)))
     counts = Counter(bucket_of(v) for v in values)
-    for q in (0.5, 0.9):
+    qs = (0.1, 0.5, 0.9, 0.99)
+    for q, estimate in zip(qs, quantiles(counts, qs), strict=True):
         exact = values[min(len(values) - 1, math.ceil(q * len(values)) - 1)]
-        estimate = percentile(counts, q)
         assert estimate is not None
         assert abs(estimate / exact - 1) <= 10 ** (1 / PER_DECADE) - 1 + 1e-9
 
 
 def test_percentile_edges() -> None:
-    assert percentile({}, 0.5) is None
-    assert percentile({0: 4}, 0.5) == pytest.approx(0.5)  # linear inside [0, 1 s)
-    assert percentile({BUCKETS - 1: 1}, 0.9) == pytest.approx(10**7.5)
-    assert percentile({1: 1, 21: 1}, 0.5) == pytest.approx(10 ** (1 / 20))  # end of bucket 1
+    assert quantiles({}, (0.5, 0.9)) == [None, None]
+    assert quantiles({0: 4, 3: 0}, (0.5,)) == [pytest.approx(0.5)]  # linear inside [0, 1 s)
+    assert quantiles({BUCKETS - 1: 1}, (0.9,)) == [pytest.approx(10**7.5)]
+    assert quantiles({1: 1, 21: 1}, (0.5,)) == [pytest.approx(10 ** (1 / 20))]  # end of bucket 1
+    assert quantiles({1: 1, 21: 1}, (0.5, 0.75)) == [pytest.approx(10 ** (1 / 20)),
+                                                      pytest.approx(10**1.025)]  # fmt: skip
     assert split_slots({3: 1, BUCKETS + 3: 2, 5 * BUCKETS: 1, 99 * BUCKETS: 7})[:2] == [
         {3: 1}, {3: 2},
     ]  # fmt: skip
@@ -188,13 +190,18 @@ def test_anything_else_is_not_a_cell(junk: str) -> None:
 
 @pytest.mark.parametrize(
     "doc",
-    ['{"v":2}', '[]', '{"v":1,"s":"demo","a":"2026-01-02","b":"2026-01-01","f":"raised","g":[],'
-     '"k":[],"c":[],"p":[],"o":[]}',
-     '{"v":1,"s":"demo","a":"2026-01-01","b":"2026-01-02","f":"raised","g":[["password","x"]],'
-     '"k":[],"c":[],"p":[],"o":[]}',
-     '{"v":1,"s":"demo","a":"2026-01-01","b":"2026-01-02","f":"drop table","g":[],'
-     '"k":[],"c":[],"p":[],"o":[]}'],
+    ['[2]', '{}', '[1,"demo","2026-01-02","2026-01-01",[],[],[],[],[]]',
+     '[1,"demo","2026-01-01","2026-01-02",[["password","x"]],[],[],[],[]]',
+     '[1,"demo","2026-01-01","2026-01-02",[],[],[],[],[3]]',
+     '[1,"demo","2026-01-01","2026-01-02",[],[],[],[]]'],
 )  # fmt: skip
 def test_forged_cells_are_refused(doc: str) -> None:
     with pytest.raises(InvalidInput):
-        decode_cell(base64.urlsafe_b64encode(doc.encode()).decode())
+        decode_cell("raised." + base64.urlsafe_b64encode(doc.encode()).decode())
+    with pytest.raises(InvalidInput):
+        decode_cell(
+            "drop_table."
+            + encode_cell(Cell("demo", date(2026, 1, 1), date(2026, 2, 1), "raised")).partition(
+                "."
+            )[2]
+        )

@@ -67,6 +67,7 @@ FIGURES = (
 #: A group: (key, value) pairs in the report's key order.
 Group = tuple[tuple[str, str], ...]
 _MAX_TOKEN = 4000
+_VERSION = 1
 
 
 def group_keys(dimensions: list[Dimension]) -> tuple[str, ...]:
@@ -105,13 +106,10 @@ class Cell:
 
 def encode_cells(cell: Cell, figures: tuple[str, ...]) -> dict[str, str]:
     """Tokens of the cells of `figures` sharing everything else with `cell`: the figure,
-    then a dot, then the rest as URL-safe base64 of JSON (encoded once for them all)."""
+    then a dot, then the rest as URL-safe base64 of a JSON array (encoded once for all)."""
     f = cell.filters
-    doc = {
-        "v": 1, "s": cell.site, "a": cell.start.isoformat(), "b": cell.end.isoformat(),
-        "g": [list(kv) for kv in cell.group],
-        "k": list(f.kinds), "c": list(f.categories), "p": list(f.priorities), "o": list(f.sources),
-    }  # fmt: skip
+    doc = [_VERSION, cell.site, cell.start.isoformat(), cell.end.isoformat(),
+           [list(kv) for kv in cell.group], f.kinds, f.categories, f.priorities, f.sources]  # fmt: skip
     raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
     rest = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     return {figure: f"{figure}.{rest}" for figure in figures}
@@ -135,15 +133,16 @@ def decode_cell(token: str) -> Cell:
         raise InvalidInput("not an analytics cell")
     try:
         doc = json.loads(base64.urlsafe_b64decode(rest + "=" * (-len(rest) % 4)))
-        if doc.get("v") != 1 or not isinstance(doc["s"], str):
+        version, site, start, end, pairs, kinds, categories, priorities, sources = doc
+        if version != _VERSION or not isinstance(site, str):
             raise ValueError("unknown version or site")
-        group = tuple((str(k), str(v)) for k, v in doc["g"])
+        group = tuple((str(k), str(v)) for k, v in pairs)
         if any(k not in _ALL_KEYS for k, _ in group):
             raise ValueError("unknown key")
         cell = Cell(
-            site=doc["s"], start=date.fromisoformat(doc["a"]), end=date.fromisoformat(doc["b"]),
+            site=site, start=date.fromisoformat(start), end=date.fromisoformat(end),
             figure=figure, group=group,
-            filters=Filters(_texts(doc["k"]), _texts(doc["c"]), _texts(doc["p"]), _texts(doc["o"])),
+            filters=Filters(_texts(kinds), _texts(categories), _texts(priorities), _texts(sources)),
         )  # fmt: skip
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput("not an analytics cell") from None

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.analytics.domain.histogram import MEASURES, percentile, split_slots
+from services.analytics.domain.histogram import MEASURES, quantiles, split_slots
 
 __all__ = ["COUNTS", "DurationStats", "Figures", "Measures", "finalize"]
 
@@ -90,12 +90,9 @@ def _share(part: int, whole: int) -> float | None:
 
 def _stats(m: Measures, index: int, counts: dict[int, int]) -> DurationStats:
     n = m.n[index]
-    return DurationStats(
-        count=n,
-        mean_s=m.sums[index] / n if n > 0 else None,
-        p50_s=percentile(counts, 0.5),
-        p90_s=percentile(counts, 0.9),
-    )
+    p50, p90 = quantiles(counts, (0.5, 0.9))
+    return DurationStats(count=n, mean_s=m.sums[index] / n if n > 0 else None, p50_s=p50,
+                         p90_s=p90)  # fmt: skip
 
 
 def finalize(m: Measures, backlog: int, backlog_created_s: int, backlog_at: datetime) -> Figures:

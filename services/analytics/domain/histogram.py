@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["BUCKETS", "MEASURES", "PER_DECADE", "bounds", "percentile", "split_slots"]
+__all__ = ["BUCKETS", "MEASURES", "PER_DECADE", "bounds", "quantiles", "split_slots"]
 
 #: The durations kept as histograms, in slot order.
 MEASURES = ("response", "dispatch", "handling", "resolve", "alert_to_ticket", "alert_to_assignment")
@@ -45,23 +45,25 @@ def split_slots(slots: Mapping[int, int]) -> list[dict[int, int]]:
     return found
 
 
-def percentile(counts: Mapping[int, int], q: float) -> float | None:
-    """The `q` quantile (0 < q < 1) of the durations counted per bucket; None when none."""
-    total = sum(counts.values())
+def quantiles(counts: Mapping[int, int], qs: tuple[float, ...]) -> list[float | None]:
+    """The quantiles `qs` (ascending, each 0 < q < 1) of the durations counted per bucket;
+    None when none were counted."""
+    ordered = sorted((bucket, n) for bucket, n in counts.items() if n > 0)
+    total = sum(n for _, n in ordered)
     if total <= 0:
-        return None
-    target = q * total
-    seen = 0
-    for bucket in sorted(counts):
-        count = counts[bucket]
-        if count <= 0:
+        return [None] * len(qs)
+    found: list[float | None] = []
+    index, seen = 0, 0
+    for q in qs:
+        target = q * total
+        while index < len(ordered) - 1 and seen + ordered[index][1] < target:
+            seen += ordered[index][1]
+            index += 1
+        bucket, n = ordered[index]
+        low, high = bounds(bucket)
+        if high is None:
+            found.append(low)
             continue
-        if seen + count >= target:
-            low, high = bounds(bucket)
-            if high is None:
-                return low
-            share = (target - seen) / count
-            return low + share * (high - low) if bucket == 0 else low * (high / low) ** share
-        seen += count
-    low, _ = bounds(max(counts))
-    return low
+        share = min(1.0, max(0.0, (target - seen) / n))
+        found.append(low + share * (high - low) if bucket == 0 else low * (high / low) ** share)
+    return found
