@@ -23,7 +23,7 @@ from services.analytics.domain.cells import PLACE, Filters, Group
 from services.analytics.domain.figures import COUNTS, Measures
 from services.analytics.domain.histogram import MEASURES
 
-__all__ = ["FactQuery", "Problem", "ReportRepository", "Values"]
+__all__ = ["MEASURED", "FactQuery", "Problem", "ReportRepository", "Values"]
 
 #: The SQL for each grouping key, over `analytics.tickets AS t` (and `tm`, the teams).
 _KEY_SQL = {
@@ -54,6 +54,12 @@ _SUMMARY_SUMS = ", ".join(
     [f"sum({c})" for c in COUNTS] + [f"sum({m}_n), sum({m}_sum)" for m in MEASURES]
 )
 _SLOTS = ", ".join(f"analytics.hist_slot({i}, {m}_s)" for i, m in enumerate(MEASURES))
+#: The columns `analytics.ticket_measures` takes, in its order (migration 0001).
+MEASURED = ("created_at", "resolved_at", "cancelled_at", "first_reopened_at", "open_spans",
+            "sla_respond", "sla_resolve", "respond_escalated", "resolve_escalated",
+            "first_time_fix", "reopens", "source", "stars", "response_s", "dispatch_s",
+            "handling_s", "resolve_s", "alert_to_ticket_s", "alert_to_assignment_s")  # fmt: skip
+_MEASURES_OF_T = f"analytics.ticket_measures({', '.join(f't.{c}' for c in MEASURED)})"
 #: The values of a group's keys, in key order.
 Values = tuple[str, ...]
 
@@ -120,7 +126,7 @@ class FactQuery:
             f"(SELECT {keys}t.ticket_id, t.created_at,"
             " analytics.local_day(x.at, %(zone)s) AS day, x.*"
             f" FROM analytics.tickets AS t{join}"
-            f" CROSS JOIN LATERAL analytics.ticket_measures(t) AS x WHERE {where}) AS m",
+            f" CROSS JOIN LATERAL {_MEASURES_OF_T} AS x WHERE {where}) AS m",
             params,
         )
 

@@ -99,7 +99,17 @@ RETURN CASE WHEN seconds IS NULL THEN NULL
 -- escalations, response, dispatch and alert latencies. Resolution-day figures: resolved,
 -- first-time fix, reopened, ratings, handling and resolve time. Cancellations and first
 -- reopenings on their days. The backlog: +1 where an open span starts, -1 where it ends.
-CREATE FUNCTION ticket_measures(t analytics.tickets)
+-- It takes the ticket's columns one by one (`MEASURED` in reports_repo.py names them):
+-- a whole row would be taken apart again for every field read.
+CREATE FUNCTION ticket_measures(
+    created_at timestamptz, resolved_at timestamptz, cancelled_at timestamptz,
+    first_reopened_at timestamptz, open_spans tstzmultirange, sla_respond text,
+    sla_resolve text, respond_escalated boolean, resolve_escalated boolean,
+    first_time_fix boolean, reopens integer, source text, stars smallint,
+    response_s double precision, dispatch_s double precision, handling_s double precision,
+    resolve_s double precision, alert_to_ticket_s double precision,
+    alert_to_assignment_s double precision
+)
 RETURNS TABLE (
     at timestamptz, raised integer, resolved integer, cancelled integer, reopened integer,
     opened integer, opened_created_s bigint,
@@ -112,35 +122,30 @@ RETURNS TABLE (
     alert_to_assignment_s double precision
 )
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT t.created_at, 1, 0, 0, 0, 0, 0::bigint,
-           (t.sla_respond IS NOT NULL)::integer,
-           (t.sla_respond IS NOT DISTINCT FROM 'breached')::integer,
-           t.respond_escalated::integer,
-           (t.sla_resolve IS NOT NULL)::integer,
-           (t.sla_resolve IS NOT DISTINCT FROM 'breached')::integer,
-           t.resolve_escalated::integer,
+    SELECT $1, 1, 0, 0, 0, 0, 0::bigint,
+           ($6 IS NOT NULL)::integer, ($6 IS NOT DISTINCT FROM 'breached')::integer, $8::integer,
+           ($7 IS NOT NULL)::integer, ($7 IS NOT DISTINCT FROM 'breached')::integer, $9::integer,
            0, 0, 0, 0, 0, 0,
-           t.response_s, t.dispatch_s, NULL::double precision, NULL::double precision,
-           t.alert_to_ticket_s, t.alert_to_assignment_s
+           $14, $15, NULL::double precision, NULL::double precision, $18, $19
     UNION ALL
-    SELECT t.resolved_at, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-           coalesce(t.first_time_fix, false)::integer, (t.reopens > 0)::integer,
-           (t.source = 'tenant' OR t.stars IS NOT NULL)::integer, (t.stars IS NOT NULL)::integer,
-           coalesce(t.stars, 0), (coalesce(t.stars, 0) >= 4)::integer,
-           NULL, NULL, t.handling_s, t.resolve_s, NULL, NULL
-    WHERE t.resolved_at IS NOT NULL
+    SELECT $2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+           coalesce($10, false)::integer, ($11 > 0)::integer,
+           ($12 = 'tenant' OR $13 IS NOT NULL)::integer, ($13 IS NOT NULL)::integer,
+           coalesce($13, 0), (coalesce($13, 0) >= 4)::integer,
+           NULL, NULL, $16, $17, NULL, NULL
+    WHERE $2 IS NOT NULL
     UNION ALL
-    SELECT t.cancelled_at, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    SELECT $3, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
            NULL, NULL, NULL, NULL, NULL, NULL
-    WHERE t.cancelled_at IS NOT NULL
+    WHERE $3 IS NOT NULL
     UNION ALL
-    SELECT t.first_reopened_at, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    SELECT $4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
            NULL, NULL, NULL, NULL, NULL, NULL
-    WHERE t.first_reopened_at IS NOT NULL
+    WHERE $4 IS NOT NULL
     UNION ALL
-    SELECT b.at, 0, 0, 0, 0, b.delta, b.delta * floor(extract(epoch FROM t.created_at))::bigint,
+    SELECT b.at, 0, 0, 0, 0, b.delta, b.delta * floor(extract(epoch FROM $1))::bigint,
            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL
-    FROM unnest(t.open_spans) AS s
+    FROM unnest($5) AS s
     CROSS JOIN LATERAL (VALUES (lower(s), 1), (upper(s), -1)) AS b (at, delta)
     WHERE b.at IS NOT NULL
 $$;
@@ -209,130 +214,118 @@ CREATE TABLE heat_cells (
     PRIMARY KEY (site, month, building, floor, kind, category, source)
 );
 
--- A ticket's measures (times `sign`) in the summary cells they fall in, one row per
--- dimension; `slots` are the histogram slots of its durations.
-CREATE FUNCTION ticket_cells(t analytics.tickets, sign integer)
-RETURNS TABLE (
-    site text, month date, dim text, value text, sign integer,
-    raised integer, resolved integer, cancelled integer, reopened integer, opened integer,
-    opened_created_s bigint, sla_respond_n integer, sla_respond_breached integer,
-    sla_respond_escalated integer, sla_resolve_n integer, sla_resolve_breached integer,
-    sla_resolve_escalated integer, first_time_fixed integer, reopened_resolved integer,
-    rateable integer, rated integer, stars_sum integer, stars_high integer,
-    response_n integer, response_sum double precision, dispatch_n integer,
-    dispatch_sum double precision, handling_n integer, handling_sum double precision,
-    resolve_n integer, resolve_sum double precision, alert_to_ticket_n integer,
-    alert_to_ticket_sum double precision, alert_to_assignment_n integer,
-    alert_to_assignment_sum double precision, slots integer[]
-)
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT t.site, analytics.local_month(m.at, z.time_zone), d.dim, d.value, sign,
-           sign * m.raised, sign * m.resolved, sign * m.cancelled, sign * m.reopened,
-           sign * m.opened, sign * m.opened_created_s, sign * m.sla_respond_n,
-           sign * m.sla_respond_breached, sign * m.sla_respond_escalated,
-           sign * m.sla_resolve_n, sign * m.sla_resolve_breached, sign * m.sla_resolve_escalated,
-           sign * m.first_time_fixed, sign * m.reopened_resolved, sign * m.rateable,
-           sign * m.rated, sign * m.stars_sum, sign * m.stars_high,
-           sign * (m.response_s IS NOT NULL)::integer, sign * coalesce(m.response_s, 0),
-           sign * (m.dispatch_s IS NOT NULL)::integer, sign * coalesce(m.dispatch_s, 0),
-           sign * (m.handling_s IS NOT NULL)::integer, sign * coalesce(m.handling_s, 0),
-           sign * (m.resolve_s IS NOT NULL)::integer, sign * coalesce(m.resolve_s, 0),
-           sign * (m.alert_to_ticket_s IS NOT NULL)::integer,
-           sign * coalesce(m.alert_to_ticket_s, 0),
-           sign * (m.alert_to_assignment_s IS NOT NULL)::integer,
-           sign * coalesce(m.alert_to_assignment_s, 0),
-           array_remove(ARRAY[
-               analytics.hist_slot(0, m.response_s), analytics.hist_slot(1, m.dispatch_s),
-               analytics.hist_slot(2, m.handling_s), analytics.hist_slot(3, m.resolve_s),
-               analytics.hist_slot(4, m.alert_to_ticket_s),
-               analytics.hist_slot(5, m.alert_to_assignment_s)], NULL)
-    FROM analytics.ticket_measures(t) AS m
-    JOIN analytics.sites AS z ON z.site = t.site
-    CROSS JOIN LATERAL (VALUES ('', ''), ('building', t.building), ('kind', t.kind),
-                               ('category', t.category), ('priority', t.priority),
-                               ('source', t.source), ('technician', t.technician)) AS d (dim, value)
-$$;
-
--- The tickets a statement changed, as they were (sign -1) and as they are (sign 1).
-CREATE FUNCTION signed(removed analytics.tickets[], added analytics.tickets[])
-RETURNS TABLE (t analytics.tickets, sign integer)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT r, -1 FROM unnest(removed) AS r UNION ALL SELECT a, 1 FROM unnest(added) AS a
-$$;
-
--- Moves the summaries by what `removed` tickets counted (taken away) and what `added`
--- ones count (added): the old and new versions of the rows a statement changed.
+-- Moves the summaries by what the `removed` rows counted (taken away) and what the `added`
+-- rows count (added): the old and new versions of the rows a statement changed. Every
+-- measure row of theirs goes, times its sign, into the cell of its site, month and each
+-- dimension ('' is the whole site), its durations into their histogram slots, and, for
+-- raising, into the heat map: one statement, the measure rows computed once.
 CREATE FUNCTION count_changes(removed analytics.tickets[], added analytics.tickets[])
 RETURNS void
 LANGUAGE plpgsql AS $fn$
 BEGIN
-    INSERT INTO analytics.kpi_cells AS k (
-        site, dim, value, month, raised, resolved, cancelled, reopened, opened,
-        opened_created_s, sla_respond_n, sla_respond_breached, sla_respond_escalated,
-        sla_resolve_n, sla_resolve_breached, sla_resolve_escalated, first_time_fixed,
-        reopened_resolved, rateable, rated, stars_sum, stars_high, response_n,
-        response_sum, dispatch_n, dispatch_sum, handling_n, handling_sum, resolve_n,
-        resolve_sum, alert_to_ticket_n, alert_to_ticket_sum, alert_to_assignment_n,
-        alert_to_assignment_sum)
-    SELECT c.site, c.dim, c.value, c.month, sum(c.raised), sum(c.resolved),
-           sum(c.cancelled), sum(c.reopened), sum(c.opened), sum(c.opened_created_s),
-           sum(c.sla_respond_n), sum(c.sla_respond_breached), sum(c.sla_respond_escalated),
-           sum(c.sla_resolve_n), sum(c.sla_resolve_breached), sum(c.sla_resolve_escalated),
-           sum(c.first_time_fixed), sum(c.reopened_resolved), sum(c.rateable),
-           sum(c.rated), sum(c.stars_sum), sum(c.stars_high), sum(c.response_n),
-           sum(c.response_sum), sum(c.dispatch_n), sum(c.dispatch_sum), sum(c.handling_n),
-           sum(c.handling_sum), sum(c.resolve_n), sum(c.resolve_sum),
-           sum(c.alert_to_ticket_n), sum(c.alert_to_ticket_sum),
-           sum(c.alert_to_assignment_n), sum(c.alert_to_assignment_sum)
-    FROM analytics.signed(removed, added) AS x
-    CROSS JOIN LATERAL analytics.ticket_cells(x.t, x.sign) AS c
-    GROUP BY c.site, c.dim, c.value, c.month
-    ON CONFLICT (site, dim, value, month) DO UPDATE SET
-        raised = k.raised + EXCLUDED.raised, resolved = k.resolved + EXCLUDED.resolved,
-        cancelled = k.cancelled + EXCLUDED.cancelled,
-        reopened = k.reopened + EXCLUDED.reopened, opened = k.opened + EXCLUDED.opened,
-        opened_created_s = k.opened_created_s + EXCLUDED.opened_created_s,
-        sla_respond_n = k.sla_respond_n + EXCLUDED.sla_respond_n,
-        sla_respond_breached = k.sla_respond_breached + EXCLUDED.sla_respond_breached,
-        sla_respond_escalated = k.sla_respond_escalated + EXCLUDED.sla_respond_escalated,
-        sla_resolve_n = k.sla_resolve_n + EXCLUDED.sla_resolve_n,
-        sla_resolve_breached = k.sla_resolve_breached + EXCLUDED.sla_resolve_breached,
-        sla_resolve_escalated = k.sla_resolve_escalated + EXCLUDED.sla_resolve_escalated,
-        first_time_fixed = k.first_time_fixed + EXCLUDED.first_time_fixed,
-        reopened_resolved = k.reopened_resolved + EXCLUDED.reopened_resolved,
-        rateable = k.rateable + EXCLUDED.rateable, rated = k.rated + EXCLUDED.rated,
-        stars_sum = k.stars_sum + EXCLUDED.stars_sum,
-        stars_high = k.stars_high + EXCLUDED.stars_high,
-        response_n = k.response_n + EXCLUDED.response_n,
-        response_sum = k.response_sum + EXCLUDED.response_sum,
-        dispatch_n = k.dispatch_n + EXCLUDED.dispatch_n,
-        dispatch_sum = k.dispatch_sum + EXCLUDED.dispatch_sum,
-        handling_n = k.handling_n + EXCLUDED.handling_n,
-        handling_sum = k.handling_sum + EXCLUDED.handling_sum,
-        resolve_n = k.resolve_n + EXCLUDED.resolve_n,
-        resolve_sum = k.resolve_sum + EXCLUDED.resolve_sum,
-        alert_to_ticket_n = k.alert_to_ticket_n + EXCLUDED.alert_to_ticket_n,
-        alert_to_ticket_sum = k.alert_to_ticket_sum + EXCLUDED.alert_to_ticket_sum,
-        alert_to_assignment_n = k.alert_to_assignment_n + EXCLUDED.alert_to_assignment_n,
-        alert_to_assignment_sum = k.alert_to_assignment_sum + EXCLUDED.alert_to_assignment_sum;
-    INSERT INTO analytics.kpi_hist AS h (site, dim, value, month, slot, n)
-    SELECT c.site, c.dim, c.value, c.month, s.slot, sum(c.sign)
-    FROM analytics.signed(removed, added) AS x
-    CROSS JOIN LATERAL analytics.ticket_cells(x.t, x.sign) AS c
-    CROSS JOIN LATERAL unnest(c.slots) AS s (slot)
-    GROUP BY c.site, c.dim, c.value, c.month, s.slot
-    HAVING sum(c.sign) <> 0
-    ON CONFLICT (site, dim, value, month, slot) DO UPDATE SET n = h.n + EXCLUDED.n;
+    WITH x AS (
+        SELECT -1 AS sign, r.* FROM unnest(removed) AS r
+        UNION ALL
+        SELECT 1 AS sign, a.* FROM unnest(added) AS a
+    ), m AS MATERIALIZED (
+        SELECT x.sign, x.site, analytics.local_month(t.at, z.time_zone) AS month, x.building,
+               x.floor, x.kind, x.category, x.priority, x.source, x.technician, t.*,
+               array_remove(ARRAY[
+                   analytics.hist_slot(0, t.response_s), analytics.hist_slot(1, t.dispatch_s),
+                   analytics.hist_slot(2, t.handling_s), analytics.hist_slot(3, t.resolve_s),
+                   analytics.hist_slot(4, t.alert_to_ticket_s),
+                   analytics.hist_slot(5, t.alert_to_assignment_s)], NULL) AS slots
+        FROM x
+        JOIN analytics.sites AS z ON z.site = x.site
+        CROSS JOIN LATERAL analytics.ticket_measures(
+            x.created_at, x.resolved_at, x.cancelled_at, x.first_reopened_at, x.open_spans,
+            x.sla_respond, x.sla_resolve, x.respond_escalated, x.resolve_escalated,
+            x.first_time_fix, x.reopens, x.source, x.stars, x.response_s, x.dispatch_s,
+            x.handling_s, x.resolve_s, x.alert_to_ticket_s, x.alert_to_assignment_s) AS t
+    ), c AS MATERIALIZED (
+        SELECT m.sign, m.site, m.month, d.dim, d.value, m.raised, m.resolved, m.cancelled,
+               m.reopened, m.opened, m.opened_created_s, m.sla_respond_n,
+               m.sla_respond_breached, m.sla_respond_escalated, m.sla_resolve_n,
+               m.sla_resolve_breached, m.sla_resolve_escalated, m.first_time_fixed,
+               m.reopened_resolved, m.rateable, m.rated, m.stars_sum, m.stars_high,
+               m.response_s, m.dispatch_s, m.handling_s, m.resolve_s, m.alert_to_ticket_s,
+               m.alert_to_assignment_s, m.slots
+        FROM m CROSS JOIN LATERAL (VALUES ('', ''), ('building', m.building), ('kind', m.kind),
+                                          ('category', m.category), ('priority', m.priority),
+                                          ('source', m.source), ('technician', m.technician))
+                                  AS d (dim, value)
+    ), kpi AS (
+        INSERT INTO analytics.kpi_cells AS k (
+            site, dim, value, month, raised, resolved, cancelled, reopened, opened,
+            opened_created_s, sla_respond_n, sla_respond_breached, sla_respond_escalated,
+            sla_resolve_n, sla_resolve_breached, sla_resolve_escalated, first_time_fixed,
+            reopened_resolved, rateable, rated, stars_sum, stars_high, response_n,
+            response_sum, dispatch_n, dispatch_sum, handling_n, handling_sum, resolve_n,
+            resolve_sum, alert_to_ticket_n, alert_to_ticket_sum, alert_to_assignment_n,
+            alert_to_assignment_sum)
+        SELECT site, dim, value, month, sum(sign * raised), sum(sign * resolved),
+               sum(sign * cancelled), sum(sign * reopened), sum(sign * opened),
+               sum(sign * opened_created_s), sum(sign * sla_respond_n),
+               sum(sign * sla_respond_breached), sum(sign * sla_respond_escalated),
+               sum(sign * sla_resolve_n), sum(sign * sla_resolve_breached),
+               sum(sign * sla_resolve_escalated), sum(sign * first_time_fixed),
+               sum(sign * reopened_resolved), sum(sign * rateable), sum(sign * rated),
+               sum(sign * stars_sum), sum(sign * stars_high),
+               coalesce(sum(sign) FILTER (WHERE response_s IS NOT NULL), 0),
+               coalesce(sum(sign * response_s), 0),
+               coalesce(sum(sign) FILTER (WHERE dispatch_s IS NOT NULL), 0),
+               coalesce(sum(sign * dispatch_s), 0),
+               coalesce(sum(sign) FILTER (WHERE handling_s IS NOT NULL), 0),
+               coalesce(sum(sign * handling_s), 0),
+               coalesce(sum(sign) FILTER (WHERE resolve_s IS NOT NULL), 0),
+               coalesce(sum(sign * resolve_s), 0),
+               coalesce(sum(sign) FILTER (WHERE alert_to_ticket_s IS NOT NULL), 0),
+               coalesce(sum(sign * alert_to_ticket_s), 0),
+               coalesce(sum(sign) FILTER (WHERE alert_to_assignment_s IS NOT NULL), 0),
+               coalesce(sum(sign * alert_to_assignment_s), 0)
+        FROM c GROUP BY site, dim, value, month
+        ON CONFLICT (site, dim, value, month) DO UPDATE SET
+            raised = k.raised + EXCLUDED.raised, resolved = k.resolved + EXCLUDED.resolved,
+            cancelled = k.cancelled + EXCLUDED.cancelled,
+            reopened = k.reopened + EXCLUDED.reopened, opened = k.opened + EXCLUDED.opened,
+            opened_created_s = k.opened_created_s + EXCLUDED.opened_created_s,
+            sla_respond_n = k.sla_respond_n + EXCLUDED.sla_respond_n,
+            sla_respond_breached = k.sla_respond_breached + EXCLUDED.sla_respond_breached,
+            sla_respond_escalated = k.sla_respond_escalated + EXCLUDED.sla_respond_escalated,
+            sla_resolve_n = k.sla_resolve_n + EXCLUDED.sla_resolve_n,
+            sla_resolve_breached = k.sla_resolve_breached + EXCLUDED.sla_resolve_breached,
+            sla_resolve_escalated = k.sla_resolve_escalated + EXCLUDED.sla_resolve_escalated,
+            first_time_fixed = k.first_time_fixed + EXCLUDED.first_time_fixed,
+            reopened_resolved = k.reopened_resolved + EXCLUDED.reopened_resolved,
+            rateable = k.rateable + EXCLUDED.rateable, rated = k.rated + EXCLUDED.rated,
+            stars_sum = k.stars_sum + EXCLUDED.stars_sum,
+            stars_high = k.stars_high + EXCLUDED.stars_high,
+            response_n = k.response_n + EXCLUDED.response_n,
+            response_sum = k.response_sum + EXCLUDED.response_sum,
+            dispatch_n = k.dispatch_n + EXCLUDED.dispatch_n,
+            dispatch_sum = k.dispatch_sum + EXCLUDED.dispatch_sum,
+            handling_n = k.handling_n + EXCLUDED.handling_n,
+            handling_sum = k.handling_sum + EXCLUDED.handling_sum,
+            resolve_n = k.resolve_n + EXCLUDED.resolve_n,
+            resolve_sum = k.resolve_sum + EXCLUDED.resolve_sum,
+            alert_to_ticket_n = k.alert_to_ticket_n + EXCLUDED.alert_to_ticket_n,
+            alert_to_ticket_sum = k.alert_to_ticket_sum + EXCLUDED.alert_to_ticket_sum,
+            alert_to_assignment_n = k.alert_to_assignment_n + EXCLUDED.alert_to_assignment_n,
+            alert_to_assignment_sum = k.alert_to_assignment_sum + EXCLUDED.alert_to_assignment_sum
+    ), hist AS (
+        INSERT INTO analytics.kpi_hist AS h (site, dim, value, month, slot, n)
+        SELECT c.site, c.dim, c.value, c.month, s.slot, sum(c.sign)
+        FROM c CROSS JOIN LATERAL unnest(c.slots) AS s (slot)
+        GROUP BY c.site, c.dim, c.value, c.month, s.slot
+        HAVING sum(c.sign) <> 0
+        ON CONFLICT (site, dim, value, month, slot) DO UPDATE SET n = h.n + EXCLUDED.n
+    )
     INSERT INTO analytics.heat_cells AS h (site, month, building, floor, kind, category, source,
                                            raised)
-    SELECT (x.t).site, analytics.local_month(m.at, z.time_zone), (x.t).building,
-           (x.t).floor, (x.t).kind, (x.t).category, (x.t).source, sum(x.sign * m.raised)
-    FROM analytics.signed(removed, added) AS x
-    CROSS JOIN LATERAL analytics.ticket_measures(x.t) AS m
-    JOIN analytics.sites AS z ON z.site = (x.t).site
-    WHERE m.raised <> 0
-    GROUP BY 1, 2, 3, 4, 5, 6, 7
-    HAVING sum(x.sign * m.raised) <> 0
+    SELECT site, month, building, floor, kind, category, source, sum(sign * raised)
+    FROM m WHERE raised <> 0
+    GROUP BY site, month, building, floor, kind, category, source
+    HAVING sum(sign * raised) <> 0
     ON CONFLICT (site, month, building, floor, kind, category, source)
     DO UPDATE SET raised = h.raised + EXCLUDED.raised;
 END
