@@ -7,12 +7,14 @@ STAMP := $(VENV)/.installed
 PROTO_SRC := $(shell find protos -name '*.proto')
 
 .PHONY: help install protos protos-check lint typecheck test test-unit test-integration test-e2e \
-        run migrate import seed backends bench-intake bench-ingest bench-alert bench-sla clean
+        run migrate import seed backends bench-intake bench-ingest bench-alert bench-sla \
+        bench-analytics clean
 
 help:
 	@echo "make run          start the whole system (installs, migrates, seeds demo data)"
 	@echo "make test         lint, type-check and run unit, integration and e2e tests"
 	@echo "make bench-intake benchmark ticket creation against a bare FastAPI echo"
+	@echo "make bench-analytics  KPI reports over a million tickets (ARGS=\"--tickets 10000\" for less)"
 	@echo "make protos       regenerate Python code from protos/"
 
 $(STAMP): pyproject.toml
@@ -77,6 +79,9 @@ bench-alert: $(STAMP) backends
 
 bench-sla: $(STAMP) backends
 	$(BIN)/python -m bench.sla
+
+bench-analytics: $(STAMP) backends
+	$(BIN)/python -m bench.analytics $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var
