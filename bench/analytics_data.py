@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -70,7 +70,7 @@ def _history(
 def _ticket(rng: random.Random, n: int, site: str, start: datetime, span_s: float,
             now: datetime) -> tuple[TicketState, list[tuple[Any, ...]]]:  # fmt: skip
     """One ticket's final state, and its raw event rows."""
-    ticket_id = str(uuid.UUID(int=rng.getrandbits(128) | 1 << 127 >> 0))
+    ticket_id = str(uuid.UUID(int=rng.getrandbits(128)))
     created = start + timedelta(seconds=rng.random() * span_s)
     building, floor = rng.choice(BUILDINGS), str(rng.randint(1, 15))
     source = rng.choice(_SOURCES)
@@ -95,44 +95,54 @@ def _ticket(rng: random.Random, n: int, site: str, start: datetime, span_s: floa
     return state, raw
 
 
-def _chunks(count: int, chunk: int, seed: int, site: str, start: datetime,
-            now: datetime) -> Iterator[tuple[list[TicketState], list[tuple[Any, ...]]]]:  # fmt: skip
-    rng = random.Random(seed)
+def _chunk(first: int, count: int, seed: int, site: str, start: datetime,
+           now: datetime) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:  # fmt: skip
+    """Rows of tickets `first`..`first + count - 1` and of their raw events (its own random
+    stream per chunk, so chunks can be made in parallel and alike in every run)."""
+    rng = random.Random(f"{seed}:{first}")
     span_s = (now - start).total_seconds()
-    for first in range(0, count, chunk):
-        states, raw = [], []
-        for n in range(first, min(count, first + chunk)):
-            state, events = _ticket(rng, n, site, start, span_s, now)
-            states.append(state)
-            raw += events
-        yield states, raw
+    rows: list[tuple[Any, ...]] = []
+    raw: list[tuple[Any, ...]] = []
+    for n in range(first, first + count):
+        state, events = _ticket(rng, n, site, start, span_s, now)
+        rows.append(row_of(state))
+        raw += events
+    return rows, raw
 
 
 def load(url: str, count: int, site: str, zone: str, start: datetime, now: datetime,
-         seed: int = 1, chunk: int = 50_000) -> int:  # fmt: skip
+         seed: int = 1, chunk: int = 25_000) -> int:  # fmt: skip
     """Write `count` tickets raised between `start` and `now` at `site`, and their raw
-    events; returns how many raw events."""
+    events; returns how many raw events. Chunks are made in a child process while the
+    last one is written."""
     events = 0
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True) as conn, ProcessPoolExecutor(1) as maker:
         conn.execute("INSERT INTO analytics.sites (site, time_zone) VALUES (%s, %s)"
                      " ON CONFLICT (site) DO NOTHING", (site, zone))  # fmt: skip
         conn.execute("CREATE SCHEMA IF NOT EXISTS bench_raw")
         conn.execute(f"CREATE TABLE IF NOT EXISTS {RAW_TABLE} (ticket_id uuid, site text,"
                      " building text, type text, at timestamptz)")  # fmt: skip
-        for states, raw in _chunks(count, chunk, seed, site, start, now):
+        firsts = list(range(0, count, chunk))
+        coming = [maker.submit(_chunk, f, min(chunk, count - f), seed, site, start, now)
+                  for f in firsts[:2]]  # fmt: skip
+        for index in range(len(firsts)):
+            rows, raw = coming[index].result()
+            if index + 2 < len(firsts):
+                f = firsts[index + 2]
+                coming.append(
+                    maker.submit(_chunk, f, min(chunk, count - f), seed, site, start, now)
+                )
             with conn.cursor().copy(
                 f"COPY analytics.tickets ({', '.join(COLUMNS)}) FROM STDIN"
             ) as copy:
-                for state in states:
-                    copy.write_row(row_of(state))
-            with conn.cursor().copy(f"COPY {RAW_TABLE} FROM STDIN") as copy:
-                for row in raw:
+                for row in rows:
                     copy.write_row(row)
+            with conn.cursor().copy(f"COPY {RAW_TABLE} FROM STDIN") as copy:
+                for event in raw:
+                    copy.write_row(event)
             events += len(raw)
         conn.execute(f"CREATE INDEX ON {RAW_TABLE} (site, at)")
-        conn.execute(f"VACUUM ANALYZE {RAW_TABLE}")
-        conn.execute("VACUUM ANALYZE analytics.tickets")
-        conn.execute("VACUUM ANALYZE analytics.kpi_cells")
-        conn.execute("VACUUM ANALYZE analytics.kpi_hist")
-        conn.execute("VACUUM ANALYZE analytics.heat_cells")
+        for table in (RAW_TABLE, "analytics.tickets", "analytics.kpi_cells",
+                      "analytics.heat_cells"):  # fmt: skip
+            conn.execute(f"VACUUM ANALYZE {table}")
     return events

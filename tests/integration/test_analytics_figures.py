@@ -5,6 +5,7 @@ sides of a change of clocks, put it on different days or months."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -15,6 +16,7 @@ import pytest_asyncio
 
 from services.analytics.domain.cells import Dimension, Filters
 from services.analytics.domain.errors import Forbidden, InvalidInput, NotFound
+from services.analytics.domain.histogram import BUCKETS, SLOTS
 from services.analytics.domain.periods import Bucketing
 from services.analytics.handlers.reports import KpiRow, Scope, Viewer
 from services.common.db import create_pool
@@ -40,8 +42,7 @@ async def feed(url: str) -> AsyncIterator[Feed]:
     await pool.open(wait=True, timeout=10)
     async with pool.connection() as conn:
         await conn.execute(
-            "TRUNCATE analytics.tickets, analytics.kpi_cells, analytics.kpi_hist,"
-            " analytics.heat_cells, analytics.sites"
+            "TRUNCATE analytics.tickets, analytics.kpi_cells, analytics.heat_cells, analytics.sites"
         )
     try:
         yield Feed(pool, ZONES)
@@ -224,3 +225,20 @@ async def test_a_corrected_import_moves_its_figures(feed: Feed) -> None:
     assert (march.raised, march.resolved) == (3, 1)
     assert rows[date(2026, 4, 1)].figures.rated == 1
     assert rows[date(2026, 4, 1)].figures.satisfaction_mean == 2.0
+
+
+async def test_sql_histograms_are_laid_out_as_the_domain_reads_them(feed: Feed) -> None:
+    values = [0.0, 0.5, 1.5, 59.0, 3601.0, 86400 * 3.3, 10**7.6, 1e9]
+    async with feed.pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT m, s, analytics.hist_slot(m, s) FROM generate_series(0, 5) AS m,"
+            " unnest(%s::float8[]) AS s",
+            (values,),
+        )
+        for measure, seconds, slot in await cur.fetchall():
+            bucket = (
+                0 if seconds < 1 else min(BUCKETS - 1, 1 + math.floor(20 * math.log10(seconds)))
+            )
+            assert slot == measure * BUCKETS + bucket
+        cur = await conn.execute("SELECT cardinality(analytics.hist_of(ARRAY[0, 911], 1))")
+        assert await cur.fetchone() == (SLOTS,)

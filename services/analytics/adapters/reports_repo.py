@@ -1,7 +1,7 @@
 """The queries behind reports.
 
 Two sources give the same additive measures per (group, bucket): the monthly summaries
-(`kpi_cells`, `kpi_hist`, `heat_cells`), for whole months of one dimension, and the
+(`kpi_cells`, `heat_cells`), for whole months of one dimension, and the
 per-ticket facts through `analytics.ticket_measures`, for anything else. Bucket 0 of a
 result stands for everything before the period (only its backlog deltas matter). The
 tickets behind a cell are read from the facts with the same function, so a cell lists
@@ -10,7 +10,6 @@ exactly the tickets its figure counts.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,7 +20,7 @@ from psycopg.rows import dict_row
 
 from services.analytics.domain.cells import PLACE, Filters, Group
 from services.analytics.domain.figures import COUNTS, Measures
-from services.analytics.domain.histogram import MEASURES
+from services.analytics.domain.histogram import MEASURES, SLOTS, add
 
 __all__ = ["MEASURED", "FactQuery", "Problem", "ReportRepository", "Values"]
 
@@ -178,8 +177,11 @@ class ReportRepository:
             f" WHERE m.day >= %(start)s AND m.day < %(end)s GROUP BY {grouping}, s.slot",
             params,
         ):
-            key = (tuple(row[: len(q.keys)]), int(row[len(q.keys)]))
-            found.setdefault(key, Measures()).slots[int(row[-2])] += int(row[-1])
+            measures = found.setdefault(
+                (tuple(row[: len(q.keys)]), int(row[len(q.keys)])), Measures()
+            )
+            measures.hist = measures.hist or [0] * SLOTS
+            measures.hist[int(row[-2])] += int(row[-1])
         return found
 
     async def summary_cells(
@@ -197,16 +199,14 @@ class ReportRepository:
             params,
         ):
             found[(str(row[0]), int(row[1]))] = _measures(row[2:])
-        for value, index, slots, counts in await self._all(
-            "SELECT value, b, array_agg(slot), array_agg(n) FROM ("
-            f" SELECT value, {bucket} AS b, slot, sum(n) AS n FROM analytics.kpi_hist"
-            " WHERE site = %(site)s AND dim = %(dim)s AND month >= %(start)s"
-            " AND month < %(end)s GROUP BY 1, 2, 3 HAVING sum(n) <> 0) AS h GROUP BY 1, 2",
+        for value, index, hist in await self._all(
+            f"SELECT value, {bucket}, hist FROM analytics.kpi_cells WHERE site = %(site)s"
+            " AND dim = %(dim)s AND month >= %(start)s AND month < %(end)s"
+            " AND hist IS NOT NULL",
             params,
         ):
-            found.setdefault((str(value), int(index)), Measures()).slots.update(
-                Counter(dict(zip(slots, counts, strict=True)))
-            )
+            measures = found.setdefault((str(value), int(index)), Measures())
+            measures.hist = add(measures.hist, hist)
         return found
 
     async def summary_heat(

@@ -12,7 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.analytics.domain.histogram import MEASURES, quantiles, split_slots
+from services.analytics.domain import histogram
+from services.analytics.domain.histogram import BUCKETS, MEASURES, quantiles
 
 __all__ = ["COUNTS", "DurationStats", "Figures", "Measures", "finalize"]
 
@@ -28,18 +29,18 @@ COUNTS = (
 @dataclass(slots=True)
 class Measures:
     """What a cell adds up: `counts` by COUNTS name, per duration measure (MEASURES order)
-    how many and their sum, and the histogram slots (see `histogram`)."""
+    how many and their sum, and their histogram (see `histogram`; None when empty)."""
 
     counts: Counter[str] = field(default_factory=Counter)
     n: list[int] = field(default_factory=lambda: [0] * len(MEASURES))
     sums: list[float] = field(default_factory=lambda: [0.0] * len(MEASURES))
-    slots: Counter[int] = field(default_factory=Counter)
+    hist: list[int] | None = None
 
     def add(self, other: Measures) -> None:
         self.counts.update(other.counts)
         self.n = [a + b for a, b in zip(self.n, other.n, strict=True)]
         self.sums = [a + b for a, b in zip(self.sums, other.sums, strict=True)]
-        self.slots.update(other.slots)
+        self.hist = histogram.add(self.hist, other.hist)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +89,9 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole > 0 else None
 
 
-def _stats(m: Measures, index: int, counts: dict[int, int]) -> DurationStats:
+def _stats(m: Measures, index: int) -> DurationStats:
     n = m.n[index]
+    counts = m.hist[index * BUCKETS : (index + 1) * BUCKETS] if m.hist and n else []
     p50, p90 = quantiles(counts, (0.5, 0.9))
     return DurationStats(count=n, mean_s=m.sums[index] / n if n > 0 else None, p50_s=p50,
                          p90_s=p90)  # fmt: skip
@@ -99,8 +101,7 @@ def finalize(m: Measures, backlog: int, backlog_created_s: int, backlog_at: date
     """The figures of a cell with measures `m`, whose backlog at `backlog_at` (the end of
     its bucket) is `backlog` tickets raised on average at epoch `backlog_created_s / backlog`."""
     c = m.counts
-    hist = split_slots(m.slots)
-    stats = [_stats(m, i, hist[i]) for i in range(len(MEASURES))]
+    stats = [_stats(m, i) for i in range(len(MEASURES))]
     age = backlog_at.timestamp() - backlog_created_s / backlog if backlog > 0 else None
     respond_n, resolve_n = c["sla_respond_n"], c["sla_resolve_n"]
     return Figures(

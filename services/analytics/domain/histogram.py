@@ -7,21 +7,25 @@ than the last; bucket 151 holds everything longer. A percentile is interpolated 
 bucket (geometrically; linearly in bucket 0), so it is off by at most one bucket width
 (12.2 %) and usually by far less; means are exact (sums are kept beside the counts).
 
-The same bucket numbers are computed in SQL by `analytics.hist_slot` (migration 0001): a
-*slot* is `measure index * BUCKETS + bucket`, so one table holds every measure's counts.
+A histogram is a list of `SLOTS` counts, every measure's buckets one after the other: the
+*slot* of bucket b of measure m is `m * BUCKETS + b`, as SQL computes it
+(`analytics.hist_slot`, migration 0001, whose arrays hold slot s at index s + 1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from bisect import bisect_left
+from collections.abc import Sequence
+from itertools import accumulate
 
-__all__ = ["BUCKETS", "MEASURES", "PER_DECADE", "bounds", "quantiles", "split_slots"]
+__all__ = ["BUCKETS", "MEASURES", "PER_DECADE", "SLOTS", "add", "bounds", "quantiles"]
 
 #: The durations kept as histograms, in slot order.
 MEASURES = ("response", "dispatch", "handling", "resolve", "alert_to_ticket", "alert_to_assignment")
 PER_DECADE = 20
 #: Buckets per measure.
 BUCKETS = 152
+SLOTS = len(MEASURES) * BUCKETS
 _LAST = BUCKETS - 1
 
 
@@ -35,35 +39,31 @@ def bounds(bucket: int) -> tuple[float, float | None]:
     return low, None if bucket == _LAST else 10 ** (bucket / PER_DECADE)
 
 
-def split_slots(slots: Mapping[int, int]) -> list[dict[int, int]]:
-    """Per measure (in MEASURES order), its bucket counts from a slot -> count mapping."""
-    found: list[dict[int, int]] = [{} for _ in MEASURES]
-    for slot, count in slots.items():
-        measure, bucket = divmod(slot, BUCKETS)
-        if count and 0 <= measure < len(MEASURES):
-            found[measure][bucket] = found[measure].get(bucket, 0) + count
-    return found
+def add(a: list[int] | None, b: Sequence[int] | None) -> list[int] | None:
+    """The sum of two histograms (None is an empty one)."""
+    if b is None:
+        return a
+    if a is None:
+        return list(b)
+    return [x + y for x, y in zip(a, b, strict=True)]
 
 
-def quantiles(counts: Mapping[int, int], qs: tuple[float, ...]) -> list[float | None]:
-    """The quantiles `qs` (ascending, each 0 < q < 1) of the durations counted per bucket;
-    None when none were counted."""
-    ordered = sorted((bucket, n) for bucket, n in counts.items() if n > 0)
-    total = sum(n for _, n in ordered)
+def quantiles(counts: Sequence[int], qs: tuple[float, ...]) -> list[float | None]:
+    """The quantiles `qs` (each 0 < q < 1) of the durations counted per bucket of one
+    measure (`counts[b]` in bucket b); None when none were counted."""
+    cumulative = list(accumulate(counts))
+    total = cumulative[-1] if cumulative else 0
     if total <= 0:
         return [None] * len(qs)
     found: list[float | None] = []
-    index, seen = 0, 0
     for q in qs:
         target = q * total
-        while index < len(ordered) - 1 and seen + ordered[index][1] < target:
-            seen += ordered[index][1]
-            index += 1
-        bucket, n = ordered[index]
+        bucket = min(bisect_left(cumulative, target), len(cumulative) - 1)
         low, high = bounds(bucket)
         if high is None:
             found.append(low)
             continue
-        share = min(1.0, max(0.0, (target - seen) / n))
+        before = cumulative[bucket - 1] if bucket else 0
+        share = min(1.0, max(0.0, (target - before) / max(1, counts[bucket])))
         found.append(low + share * (high - low) if bucket == 0 else low * (high / low) ** share)
     return found

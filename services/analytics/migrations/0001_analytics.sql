@@ -87,7 +87,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN date_trunc('month', at AT TIME ZONE zone)::date;
 
 -- Histogram slot of a duration (services/analytics/domain/histogram.py): 152 buckets per
--- measure; [0, 1 s), then twenty to a decade from 1 s to 10^7.5 s, then the rest.
+-- measure (6 of them); [0, 1 s), then twenty to a decade from 1 s to 10^7.5 s, then the rest.
 CREATE FUNCTION hist_slot(measure integer, seconds double precision) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN seconds IS NULL THEN NULL
@@ -187,19 +187,35 @@ CREATE TABLE kpi_cells (
     alert_to_ticket_sum      double precision NOT NULL DEFAULT 0,
     alert_to_assignment_n    integer NOT NULL DEFAULT 0,
     alert_to_assignment_sum  double precision NOT NULL DEFAULT 0,
+    -- How many durations fell in each histogram slot (hist_slot + 1), or NULL for none.
+    hist                     integer[],
     PRIMARY KEY (site, dim, value, month)
 );
 
--- Duration histograms of the same cells: how many durations fell in each slot.
-CREATE TABLE kpi_hist (
-    site   text NOT NULL,
-    dim    text NOT NULL,
-    value  text NOT NULL,
-    month  date NOT NULL,
-    slot   integer NOT NULL,
-    n      integer NOT NULL,
-    PRIMARY KEY (site, dim, value, month, slot)
-);
+-- Histograms as arrays of 6 x 152 counts: `hist_of` makes one from slots (each with a sign),
+-- `hist_add` adds two.
+CREATE FUNCTION hist_step(state integer[], slots integer[], sign integer) RETURNS integer[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+DECLARE
+    slot integer;
+BEGIN
+    IF cardinality(slots) > 0 THEN
+        state := coalesce(state, array_fill(0, ARRAY[912]));
+        FOREACH slot IN ARRAY slots LOOP
+            state[slot + 1] := state[slot + 1] + sign;
+        END LOOP;
+    END IF;
+    RETURN state;
+END
+$fn$;
+
+CREATE AGGREGATE hist_of(integer[], integer) (SFUNC = hist_step, STYPE = integer[]);
+
+CREATE FUNCTION hist_add(a integer[], b integer[]) RETURNS integer[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN a IS NULL THEN b WHEN b IS NULL THEN a
+            ELSE (SELECT array_agg(x + y ORDER BY i) FROM unnest(a, b) WITH ORDINALITY AS u (x, y, i))
+       END;
 
 -- Tickets raised per month, building, floor, kind, category and source: the heat map.
 CREATE TABLE heat_cells (
@@ -217,7 +233,7 @@ CREATE TABLE heat_cells (
 -- Moves the summaries by what the `removed` rows counted (taken away) and what the `added`
 -- rows count (added): the old and new versions of the rows a statement changed. Every
 -- measure row of theirs goes, times its sign, into the cell of its site, month and each
--- dimension ('' is the whole site), its durations into their histogram slots, and, for
+-- dimension ('' is the whole site), its durations into the cell's histogram, and, for
 -- raising, into the heat map: one statement, the measure rows computed once.
 CREATE FUNCTION count_changes(removed analytics.tickets[], added analytics.tickets[])
 RETURNS void
@@ -262,7 +278,7 @@ BEGIN
             reopened_resolved, rateable, rated, stars_sum, stars_high, response_n,
             response_sum, dispatch_n, dispatch_sum, handling_n, handling_sum, resolve_n,
             resolve_sum, alert_to_ticket_n, alert_to_ticket_sum, alert_to_assignment_n,
-            alert_to_assignment_sum)
+            alert_to_assignment_sum, hist)
         SELECT site, dim, value, month, sum(sign * raised), sum(sign * resolved),
                sum(sign * cancelled), sum(sign * reopened), sum(sign * opened),
                sum(sign * opened_created_s), sum(sign * sla_respond_n),
@@ -282,7 +298,7 @@ BEGIN
                coalesce(sum(sign) FILTER (WHERE alert_to_ticket_s IS NOT NULL), 0),
                coalesce(sum(sign * alert_to_ticket_s), 0),
                coalesce(sum(sign) FILTER (WHERE alert_to_assignment_s IS NOT NULL), 0),
-               coalesce(sum(sign * alert_to_assignment_s), 0)
+               coalesce(sum(sign * alert_to_assignment_s), 0), analytics.hist_of(slots, sign)
         FROM c GROUP BY site, dim, value, month
         ON CONFLICT (site, dim, value, month) DO UPDATE SET
             raised = k.raised + EXCLUDED.raised, resolved = k.resolved + EXCLUDED.resolved,
@@ -311,14 +327,8 @@ BEGIN
             alert_to_ticket_n = k.alert_to_ticket_n + EXCLUDED.alert_to_ticket_n,
             alert_to_ticket_sum = k.alert_to_ticket_sum + EXCLUDED.alert_to_ticket_sum,
             alert_to_assignment_n = k.alert_to_assignment_n + EXCLUDED.alert_to_assignment_n,
-            alert_to_assignment_sum = k.alert_to_assignment_sum + EXCLUDED.alert_to_assignment_sum
-    ), hist AS (
-        INSERT INTO analytics.kpi_hist AS h (site, dim, value, month, slot, n)
-        SELECT c.site, c.dim, c.value, c.month, s.slot, sum(c.sign)
-        FROM c CROSS JOIN LATERAL unnest(c.slots) AS s (slot)
-        GROUP BY c.site, c.dim, c.value, c.month, s.slot
-        HAVING sum(c.sign) <> 0
-        ON CONFLICT (site, dim, value, month, slot) DO UPDATE SET n = h.n + EXCLUDED.n
+            alert_to_assignment_sum = k.alert_to_assignment_sum + EXCLUDED.alert_to_assignment_sum,
+            hist = analytics.hist_add(k.hist, EXCLUDED.hist)
     )
     INSERT INTO analytics.heat_cells AS h (site, month, building, floor, kind, category, source,
                                            raised)
@@ -364,7 +374,6 @@ DECLARE
     moved bigint;
 BEGIN
     DELETE FROM analytics.kpi_cells WHERE site = which;
-    DELETE FROM analytics.kpi_hist WHERE site = which;
     DELETE FROM analytics.heat_cells WHERE site = which;
     WITH gone AS (DELETE FROM analytics.tickets WHERE site = which RETURNING *)
     INSERT INTO analytics.tickets SELECT * FROM gone;
