@@ -240,5 +240,7 @@ async def test_sql_histograms_are_laid_out_as_the_domain_reads_them(feed: Feed) 
                 0 if seconds < 1 else min(BUCKETS - 1, 1 + math.floor(20 * math.log10(seconds)))
             )
             assert slot == measure * BUCKETS + bucket
-        cur = await conn.execute("SELECT cardinality(analytics.hist_of(ARRAY[0, 911], 1))")
+        cur = await conn.execute(
+            "SELECT cardinality(analytics.hist_from(ARRAY[0, 911], ARRAY[1, 1]))"
+        )
         assert await cur.fetchone() == (SLOTS,)

@@ -192,24 +192,19 @@ CREATE TABLE kpi_cells (
     PRIMARY KEY (site, dim, value, month)
 );
 
--- Histograms as arrays of 6 x 152 counts: `hist_of` makes one from slots (each with a sign),
--- `hist_add` adds two.
-CREATE FUNCTION hist_step(state integer[], slots integer[], sign integer) RETURNS integer[]
+-- Histograms as arrays of 6 x 152 counts: `hist_from` makes one from its non-zero slots and
+-- their counts, `hist_add` adds two.
+CREATE FUNCTION hist_from(slots integer[], counts integer[]) RETURNS integer[]
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
 DECLARE
-    slot integer;
+    hist integer[] := array_fill(0, ARRAY[912]);
 BEGIN
-    IF cardinality(slots) > 0 THEN
-        state := coalesce(state, array_fill(0, ARRAY[912]));
-        FOREACH slot IN ARRAY slots LOOP
-            state[slot + 1] := state[slot + 1] + sign;
-        END LOOP;
-    END IF;
-    RETURN state;
+    FOR i IN 1 .. cardinality(slots) LOOP
+        hist[slots[i] + 1] := counts[i];
+    END LOOP;
+    RETURN hist;
 END
 $fn$;
-
-CREATE AGGREGATE hist_of(integer[], integer) (SFUNC = hist_step, STYPE = integer[]);
 
 CREATE FUNCTION hist_add(a integer[], b integer[]) RETURNS integer[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -230,20 +225,14 @@ CREATE TABLE heat_cells (
     PRIMARY KEY (site, month, building, floor, kind, category, source)
 );
 
--- Moves the summaries by what the `removed` rows counted (taken away) and what the `added`
--- rows count (added): the old and new versions of the rows a statement changed. Every
--- measure row of theirs goes, times its sign, into the cell of its site, month and each
--- dimension ('' is the whole site), its durations into the cell's histogram, and, for
--- raising, into the heat map: one statement, the measure rows computed once.
-CREATE FUNCTION count_changes(removed analytics.tickets[], added analytics.tickets[])
-RETURNS void
-LANGUAGE plpgsql AS $fn$
-BEGIN
-    WITH x AS (
-        SELECT -1 AS sign, r.* FROM unnest(removed) AS r
-        UNION ALL
-        SELECT 1 AS sign, a.* FROM unnest(added) AS a
-    ), m AS MATERIALIZED (
+-- The statement that moves the summaries by what the rows of `changed` count, times their
+-- `sign` (-1 for the old version of a changed row, 1 for the new one): every measure row of
+-- theirs goes into the cell of its site, month and each dimension ('' is the whole site),
+-- its durations into that cell's histogram, and, for raising, into the heat map; the
+-- measure rows are computed once.
+CREATE FUNCTION count_changes(changed text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$ SELECT format($q$
+    WITH x AS (%s), m AS MATERIALIZED (
         SELECT x.sign, x.site, analytics.local_month(t.at, z.time_zone) AS month, x.building,
                x.floor, x.kind, x.category, x.priority, x.source, x.technician, t.*,
                array_remove(ARRAY[
@@ -270,6 +259,12 @@ BEGIN
                                           ('category', m.category), ('priority', m.priority),
                                           ('source', m.source), ('technician', m.technician))
                                   AS d (dim, value)
+    ), h AS (
+        SELECT site, dim, value, month, analytics.hist_from(array_agg(slot), array_agg(n)) AS hist
+        FROM (SELECT c.site, c.dim, c.value, c.month, s.slot, sum(c.sign)::integer AS n
+              FROM c CROSS JOIN LATERAL unnest(c.slots) AS s (slot)
+              GROUP BY c.site, c.dim, c.value, c.month, s.slot HAVING sum(c.sign) <> 0) AS counted
+        GROUP BY site, dim, value, month
     ), kpi AS (
         INSERT INTO analytics.kpi_cells AS k (
             site, dim, value, month, raised, resolved, cancelled, reopened, opened,
@@ -279,6 +274,7 @@ BEGIN
             response_sum, dispatch_n, dispatch_sum, handling_n, handling_sum, resolve_n,
             resolve_sum, alert_to_ticket_n, alert_to_ticket_sum, alert_to_assignment_n,
             alert_to_assignment_sum, hist)
+        SELECT sums.*, h.hist FROM (
         SELECT site, dim, value, month, sum(sign * raised), sum(sign * resolved),
                sum(sign * cancelled), sum(sign * reopened), sum(sign * opened),
                sum(sign * opened_created_s), sum(sign * sla_respond_n),
@@ -298,8 +294,8 @@ BEGIN
                coalesce(sum(sign) FILTER (WHERE alert_to_ticket_s IS NOT NULL), 0),
                coalesce(sum(sign * alert_to_ticket_s), 0),
                coalesce(sum(sign) FILTER (WHERE alert_to_assignment_s IS NOT NULL), 0),
-               coalesce(sum(sign * alert_to_assignment_s), 0), analytics.hist_of(slots, sign)
-        FROM c GROUP BY site, dim, value, month
+               coalesce(sum(sign * alert_to_assignment_s), 0)
+        FROM c GROUP BY site, dim, value, month) AS sums LEFT JOIN h USING (site, dim, value, month)
         ON CONFLICT (site, dim, value, month) DO UPDATE SET
             raised = k.raised + EXCLUDED.raised, resolved = k.resolved + EXCLUDED.resolved,
             cancelled = k.cancelled + EXCLUDED.cancelled,
@@ -337,25 +333,33 @@ BEGIN
     GROUP BY site, month, building, floor, kind, category, source
     HAVING sum(sign * raised) <> 0
     ON CONFLICT (site, month, building, floor, kind, category, source)
-    DO UPDATE SET raised = h.raised + EXCLUDED.raised;
-END
-$fn$;
+    DO UPDATE SET raised = h.raised + EXCLUDED.raised
+$q$, changed) $fn$;
 
--- Keeps the summaries in step with the tickets, in the statement that changed them: one
--- call per statement, whatever the number of rows (a COPY of many tickets included).
+-- Keep the summaries in step with the tickets, in the statement that changed them: one
+-- call per statement, whatever the number of rows (a COPY of many tickets included). The
+-- planner cannot know how few measure rows a ticket has (it guesses hundreds) and would
+-- sort millions of rows on disk to group a large COPY's changes; grouping by hashing, in
+-- memory, is what fits.
 CREATE FUNCTION tickets_inserted() RETURNS trigger
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql
+SET enable_sort = off
+SET work_mem = '64MB'
+AS $fn$
 BEGIN
-    PERFORM analytics.count_changes('{}', ARRAY(SELECT ROW(n.*)::analytics.tickets FROM new_rows AS n));
+    EXECUTE analytics.count_changes('SELECT 1 AS sign, n.* FROM new_rows AS n');
     RETURN NULL;
 END
 $fn$;
 
 CREATE FUNCTION tickets_updated() RETURNS trigger
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql
+SET enable_sort = off
+SET work_mem = '64MB'
+AS $fn$
 BEGIN
-    PERFORM analytics.count_changes(ARRAY(SELECT ROW(o.*)::analytics.tickets FROM old_rows AS o),
-                                    ARRAY(SELECT ROW(n.*)::analytics.tickets FROM new_rows AS n));
+    EXECUTE analytics.count_changes('SELECT -1 AS sign, o.* FROM old_rows AS o'
+                                    ' UNION ALL SELECT 1 AS sign, n.* FROM new_rows AS n');
     RETURN NULL;
 END
 $fn$;
