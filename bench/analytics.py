@@ -193,6 +193,7 @@ def _measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
+    """Parse the options, measure in a database of its own, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=200, help="report runs for p50/p99")

@@ -75,6 +75,7 @@ async def run(settings: AnalyticsSettings) -> None:
 
 
 def main() -> None:
+    """Settings from the environment, then serve."""
     settings = AnalyticsSettings()
     os.nice(settings.nice)
     run_main(settings, "analytics", run)

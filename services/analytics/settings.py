@@ -11,6 +11,8 @@ __all__ = ["AnalyticsSettings"]
 
 
 class AnalyticsSettings(GrpcServiceSettings):
+    """Where analytics listens and finds intake and dispatch, and how it follows."""
+
     model_config = SettingsConfigDict(env_prefix="ANALYTICS_", frozen=True, extra="ignore")
 
     grpc_port: int = 50055

@@ -14,6 +14,8 @@ __all__ = ["GrpcTeams", "TeamsPort"]
 
 
 class TeamsPort(Protocol):
+    """What analytics asks of dispatch; `services/analytics/testing.FakeTeams` is its double."""
+
     async def teams(self, site: str) -> dict[str, str]:
         """Technician username -> team code at `site`; raises when dispatch is away."""
 

@@ -31,6 +31,8 @@ _PAGE = 200
 
 
 class IntakePort(Protocol):
+    """What analytics asks of intake; `services/analytics/testing.FakeIntake` is its double."""
+
     async def ticket_facts(self, ticket_ids: list[str]) -> dict[str, TicketFacts]:
         """The facts and technician of each ticket intake has, by id."""
 

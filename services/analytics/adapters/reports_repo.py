@@ -132,6 +132,8 @@ class FactQuery:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
+    """A place or asset with tickets of one category again and again."""
+
     place: str
     building: str
     floor: str

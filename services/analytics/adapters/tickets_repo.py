@@ -105,6 +105,7 @@ class SiteRepository:
         self._conn = conn
 
     async def zones(self) -> dict[str, str]:
+        """Every stored site's zone."""
         cur = await self._conn.execute("SELECT site, time_zone FROM analytics.sites")
         return {str(site): str(zone) for site, zone in await cur.fetchall()}
 

@@ -33,6 +33,8 @@ __all__ = [
 
 
 class Dimension(StrEnum):
+    """What a report groups by."""
+
     SITE = "site"
     BUILDING = "building"
     FLOOR = "floor"
@@ -89,6 +91,7 @@ class Filters:
 
     @property
     def empty(self) -> bool:
+        """True when nothing narrows."""
         return not (self.kinds or self.categories or self.priorities or self.sources)
 
 

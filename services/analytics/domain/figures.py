@@ -37,6 +37,7 @@ class Measures:
     hist: list[int] | None = None
 
     def add(self, other: Measures) -> None:
+        """Add another cell's measures to these."""
         self.counts.update(other.counts)
         self.n = [a + b for a, b in zip(self.n, other.n, strict=True)]
         self.sums = [a + b for a, b in zip(self.sums, other.sums, strict=True)]
@@ -45,6 +46,8 @@ class Measures:
 
 @dataclass(frozen=True, slots=True)
 class DurationStats:
+    """How many durations were counted, their mean, median and 90th percentile (seconds)."""
+
     count: int
     mean_s: float | None
     p50_s: float | None

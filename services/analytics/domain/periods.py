@@ -35,6 +35,8 @@ MAX_BUCKETS = 1200
 
 
 class Bucketing(StrEnum):
+    """How a period is cut (NONE: one bucket for the whole period)."""
+
     NONE = ""
     DAY = "day"
     WEEK = "week"
@@ -71,6 +73,7 @@ def time_zone(name: str) -> ZoneInfo:
 
 
 def month_start(day: date) -> date:
+    """The first of `day`'s month."""
     return day.replace(day=1)
 
 

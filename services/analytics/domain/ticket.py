@@ -46,6 +46,8 @@ _TARGETS = ("respond", "resolve")
 
 
 class Outcome(StrEnum):
+    """How an SLA clock ended."""
+
     MET = "met"
     BREACHED = "breached"
 
@@ -164,6 +166,7 @@ class TicketState:
 
     @property
     def sla_resolve(self) -> Outcome | None:
+        """Breached, met (resolved without a breach), or not known (yet)."""
         if self.imported:
             return None
         if self.resolve_breached_at is not None:
@@ -180,6 +183,7 @@ class TicketState:
 
     @property
     def is_open(self) -> bool:
+        """Inside an open span now (raised or reopened, not resolved or cancelled since)."""
         return bool(self.spans) and self.spans[-1][1] is None
 
     @property

@@ -31,10 +31,12 @@ _FIGURES = tuple(f.name for f in fields(Figures))
 
 
 def viewer_from_pb(caller: pb.Caller) -> Viewer:
+    """Who asks, as the handlers take it."""
     return Viewer(caller.username, caller.role, caller.site)
 
 
 def scope_from_pb(scope: pb.Scope) -> Scope:
+    """The site, period and narrowing of a report."""
     filters = Filters(
         tuple(scope.kinds), tuple(scope.categories), tuple(scope.priorities), tuple(scope.sources)
     )
@@ -42,6 +44,7 @@ def scope_from_pb(scope: pb.Scope) -> Scope:
 
 
 def dimensions_from_pb(numbers: list[int]) -> list[Dimension]:
+    """The dimensions to group by; INVALID_ARGUMENT for one unknown."""
     found = []
     for number in numbers:
         code = code_of(pb.Dimension, "DIMENSION_", number)
@@ -52,6 +55,7 @@ def dimensions_from_pb(numbers: list[int]) -> list[Dimension]:
 
 
 def bucketing_from_pb(number: int) -> Bucketing:
+    """How to cut the period; unspecified is not at all."""
     code = code_of(pb.Bucket, "BUCKET_", number)
     if number and not code:
         raise InvalidInput(f"unknown bucket {number}")
@@ -63,6 +67,7 @@ def _stats(s: DurationStats) -> pb.DurationStats:
 
 
 def kpi_row_to_pb(row: KpiRow) -> pb.KpiRow:
+    """One report row with all its figures and cells."""
     figures = {name: getattr(row.figures, name) for name in _FIGURES}
     for name in _DURATIONS:
         figures[name] = _stats(figures[name])
@@ -76,6 +81,7 @@ def kpi_row_to_pb(row: KpiRow) -> pb.KpiRow:
 
 
 def heat_cell_to_pb(cell: HeatCell) -> pb.HeatCell:
+    """One cell of the heat map."""
     return pb.HeatCell(building=cell.building, floor=cell.floor, unit=cell.unit,
                        count=cell.count, cell=cell.cell)  # fmt: skip
 
@@ -87,6 +93,7 @@ def _ts(value: datetime) -> Timestamp:
 
 
 def problem_to_pb(row: ProblemRow) -> pb.Problem:
+    """One recurring problem."""
     p = row.problem
     return pb.Problem(
         rank=row.rank, building=p.building, floor=p.floor, unit=p.unit, asset=p.asset,

@@ -24,6 +24,8 @@ _rpc = translate_errors({
 
 
 class AnalyticsServicer(pb_grpc.AnalyticsServiceServicer):
+    """AnalyticsService: reports for the gateway and other services."""
+
     def __init__(self, reports: Reports) -> None:
         self._reports = reports
 

@@ -41,6 +41,8 @@ _NEEDS_FACTS = frozenset({"created", "import_corrected"})
 
 @dataclass(frozen=True, slots=True)
 class IncomingEvent:
+    """A ticket event from intake's log, for the ticket it belongs to."""
+
     ticket_id: str
     event: Event
 

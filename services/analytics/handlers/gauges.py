@@ -34,6 +34,7 @@ class Gauges:
         self._clock = clock
 
     async def refresh(self) -> None:
+        """Count every gauge again from the facts."""
         now = self._clock()
         sla_met: list[tuple[Any, ...]] = []
         at_risk: list[tuple[Any, ...]] = []

@@ -81,6 +81,8 @@ class Scope:
 
 @dataclass(frozen=True, slots=True)
 class KpiRow:
+    """One group in one bucket: its figures, and a cell token per figure."""
+
     group: Group
     bucket: Bucket
     figures: Figures
@@ -90,6 +92,8 @@ class KpiRow:
 
 @dataclass(frozen=True, slots=True)
 class KpiReport:
+    """A KPI report's rows, in the site's time zone."""
+
     rows: list[KpiRow]
     time_zone: str
     #: "summaries" or "tickets".
@@ -98,6 +102,8 @@ class KpiReport:
 
 @dataclass(frozen=True, slots=True)
 class HeatCell:
+    """Tickets raised at one floor (or unit), and their cell token."""
+
     building: str
     floor: str
     unit: str
@@ -107,12 +113,16 @@ class HeatCell:
 
 @dataclass(frozen=True, slots=True)
 class HeatMap:
+    """A heat map's cells, in the site's time zone."""
+
     cells: list[HeatCell]
     time_zone: str
 
 
 @dataclass(frozen=True, slots=True)
 class ProblemRow:
+    """A recurring problem, its rank and the cell of its tickets."""
+
     rank: int
     problem: Problem
     cell: str
@@ -184,6 +194,7 @@ class Reports:
     async def kpis(
         self, viewer: Viewer, scope: Scope, dimensions: list[Dimension], bucketing: Bucketing
     ) -> KpiReport:
+        """KPIs of the scope's tickets grouped by `dimensions` (none: the whole site) in the period's buckets."""
         zone, period = await self._open(viewer, scope)
         cuts = buckets(period, bucketing)
         keys = group_keys(dimensions)

@@ -98,6 +98,8 @@ class KpiRowOut(BaseModel):
 
 
 class KpiReport(BaseModel):
+    """A KPI report: its rows, the site's time zone and where they were read from."""
+
     site: str
     time_zone: str
     #: "summaries" or "tickets": where the figures were read from.
@@ -106,6 +108,8 @@ class KpiReport(BaseModel):
 
 
 class HeatCellOut(BaseModel):
+    """Tickets raised at one floor (or unit)."""
+
     building: str
     floor: str
     #: Set in the map of one building (floor x unit).
@@ -115,12 +119,16 @@ class HeatCellOut(BaseModel):
 
 
 class Heatmap(BaseModel):
+    """Tickets raised per building and floor, or per floor and unit of one building."""
+
     site: str
     time_zone: str
     cells: list[HeatCellOut]
 
 
 class ProblemOut(BaseModel):
+    """A place or asset with tickets of one category again and again."""
+
     rank: int
     #: The place the tickets were at: an asset when they named one, else a unit, else a floor.
     place: dict[str, str]
@@ -134,6 +142,8 @@ class ProblemOut(BaseModel):
 
 
 class ProblemList(BaseModel):
+    """Recurring problems, most tickets first."""
+
     items: list[ProblemOut]
 
 
@@ -158,6 +168,7 @@ _NOT_FIGURES = frozenset({"group", "bucket_start", "bucket_end", "cells"})
 
 
 def kpi_row_out(row: pb.KpiRow, bucketed: bool) -> KpiRowOut:
+    """A report row as the REST API shows it (`bucket` null without bucketing)."""
     urls = {figure: tickets_url(cell) for figure, cell in sorted(row.cells.items())}
     return KpiRowOut(
         group={g.key: g.value for g in row.group},
@@ -170,11 +181,13 @@ def kpi_row_out(row: pb.KpiRow, bucketed: bool) -> KpiRowOut:
 
 
 def heat_cell_out(cell: pb.HeatCell) -> HeatCellOut:
+    """A heat-map cell as the REST API shows it."""
     return HeatCellOut(building=cell.building, floor=cell.floor, unit=cell.unit or None,
                        count=cell.count, tickets_url=tickets_url(cell.cell))  # fmt: skip
 
 
 def problem_out(p: pb.Problem) -> ProblemOut:
+    """A recurring problem as the REST API shows it."""
     place = {k: v for k, v in (("building", p.building), ("floor", p.floor), ("unit", p.unit),
                                ("asset", p.asset)) if v}  # fmt: skip
     return ProblemOut(
