@@ -8,13 +8,14 @@ PROTO_SRC := $(shell find protos -name '*.proto')
 
 .PHONY: help install protos protos-check lint typecheck test test-unit test-integration test-e2e \
         test-timescaledb run migrate import seed backends bench-intake bench-ingest bench-alert \
-        bench-sla bench-import clean ops-tools ops-generate test-ops observe
+        bench-sla bench-import bench-analytics clean ops-tools ops-generate test-ops observe
 
 help:
 	@echo "make run          start the whole system (installs, migrates, seeds demo data)"
 	@echo "make test         lint, type-check and run unit, integration and e2e tests"
 	@echo "make test-timescaledb  the tests against MAINT_TEST_PG_URL, a server with TimescaleDB"
 	@echo "make bench-intake benchmark ticket creation against a bare FastAPI echo"
+	@echo "make bench-analytics  KPI reports over a million tickets (ARGS=\"--tickets 10000\" for less)"
 	@echo "make protos       regenerate Python code from protos/"
 	@echo "make observe      Prometheus on 127.0.0.1:9090 against a running 'make run'"
 	@echo "make test-ops     check Prometheus rules, dashboards, compose, Dockerfile and k8s/"
@@ -120,6 +121,9 @@ bench-sla: $(STAMP) backends
 
 bench-import: $(STAMP) backends
 	$(BIN)/python -m bench.import_bench
+
+bench-analytics: $(STAMP) backends
+	$(BIN)/python -m bench.analytics $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var

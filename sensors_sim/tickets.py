@@ -142,7 +142,7 @@ def sensor_ticket(
         requester_role=pb.ROLE_SYSTEM,
         channel=pb.CHANNEL_SENSOR,
         device_id=device.device_id,
-        attributes={"alert_type": alert.type},
+        attributes={"alert_type": alert.type, "alerted_at": alert.time.isoformat()},
         created_at=_ts(alert.time),
         steps=_until(steps, end),
     )  # fmt: skip

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from services.gateway.adapters.backends import Backends
 from services.gateway.adapters.import_jobs import ImportJobs
 from services.gateway.entrypoint import (
+    analytics_routes,
     asset_routes,
     attachment_routes,
     auth_routes,
@@ -52,6 +53,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 "notification": settings.notification_target,
                 "sla": settings.sla_target,
                 "dispatch": settings.dispatch_target,
+                "analytics": settings.analytics_target,
             },
             settings.max_upload_bytes + 1024 * 1024,
         )
@@ -86,6 +88,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         sla_routes,
         dispatch_routes,
         import_routes,
+        analytics_routes,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -34,6 +34,7 @@ PROCESSES = (
     Process("notification", "services.notification"),
     Process("sla", "services.sla"),
     Process("dispatch", "services.dispatch"),
+    Process("analytics", "services.analytics"),
     Process("ingestor", "services.ingestor"),
     Process("gateway", "services.gateway"),
 )
@@ -51,6 +52,7 @@ def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]
     gateway's base URL. `extra` adds or overrides variables (MQTT_URL among them)."""
     intake_port, ingestor_port, gateway_port = free_port(), free_port(), free_port()
     notification_port, sla_port, dispatch_port = free_port(), free_port(), free_port()
+    analytics_port = free_port()
     env = {
         "DATABASE_URL": database_url,
         "INTAKE_GRPC_PORT": str(intake_port),
@@ -73,6 +75,11 @@ def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]
         "DISPATCH_METRICS_PORT": str(free_port()),
         "DISPATCH_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "GATEWAY_DISPATCH_TARGET": f"127.0.0.1:{dispatch_port}",
+        "ANALYTICS_GRPC_PORT": str(analytics_port),
+        "ANALYTICS_METRICS_PORT": str(free_port()),
+        "ANALYTICS_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
+        "ANALYTICS_DISPATCH_TARGET": f"127.0.0.1:{dispatch_port}",
+        "GATEWAY_ANALYTICS_TARGET": f"127.0.0.1:{analytics_port}",
         **extra,
     }
     return env, f"http://127.0.0.1:{gateway_port}"

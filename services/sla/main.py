@@ -11,10 +11,10 @@ from psycopg import AsyncConnection
 
 from services.common.db import ping
 from services.common.event_follower import follow_ticket_events
+from services.common.leader import follow_as_leader
 from services.common.periodic import every
 from services.common.service import intake_stub, run_main, serve, service_pool
 from services.sla.adapters.intake_client import GrpcIntake
-from services.sla.adapters.leader import follow_as_leader
 from services.sla.defaults import seed_defaults
 from services.sla.entrypoint.events import incoming_from_pb
 from services.sla.entrypoint.servicer import SlaServicer
@@ -26,6 +26,8 @@ from services.sla.settings import SlaSettings
 __all__ = ["main", "run"]
 
 SERVICE_NAME = "maintenance.sla.v1.SlaService"
+#: The advisory lock one SLA replica holds while it follows the event log ("sla").
+FOLLOWER_LOCK = 0x736C61
 
 
 async def run(settings: SlaSettings) -> None:
@@ -52,7 +54,7 @@ async def run(settings: SlaSettings) -> None:
         async def start_following() -> None:
             if settings.seed_defaults:
                 await seed_defaults(pool)
-            await follow_as_leader(pool, follow)
+            await follow_as_leader(pool, FOLLOWER_LOCK, follow)
 
         def register(server: grpc.aio.Server) -> None:
             sla_pb2_grpc.add_SlaServiceServicer_to_server(

@@ -71,7 +71,9 @@ def test_ten_thousand_closed_work_orders_wake_no_follower(
     assert done.returncode == 0, done.stderr[-2000:]
     assert summary(done)["inserted"] == "10000"
     # A live ticket raised after the import: once it is routed and announced, every
-    # follower has read past the imported history.
+    # follower has read past the imported history (six followers, analytics among them,
+    # each read the 60,000 imported events through intake's one stream process: give them
+    # a minute on two busy cores).
     live = ok(login("tenant1").post("/v1/tickets", json={
         "kind": "repair", "category": "plumbing", "title": "After the import",
         "location": {"site": "demo", "building": "A", "floor": "3", "unit": "A-301"}}))  # fmt: skip

@@ -545,6 +545,15 @@ async def test_list_filters(handlers: IntakeHandlers, clock: Clock) -> None:
     assert await ids(created_before=edge) == [t[1], t[0]]
     assert await ids(created_after=edge, created_before=current[t[4]].created_at) == [t[3], t[2]]
 
+    # By id (a drill-down from a figure): newest first, other filters still apply.
+    assert await ids(ids=(t[0], t[4], t[6])) == [t[6], t[4], t[0]]
+    assert await ids(ids=(t[0], t[4]), statuses=("in_progress",)) == [t[4]]
+    assert await ids(ids=(str(UUID(int=7)),)) == []
+    with pytest.raises(InvalidInput):
+        await ids(ids=("not-a-uuid",))
+    with pytest.raises(InvalidInput):
+        await ids(ids=tuple(str(UUID(int=n)) for n in range(1001)))
+
 
 async def test_cursor_pagination(handlers: IntakeHandlers, clock: Clock) -> None:
     base = clock.now

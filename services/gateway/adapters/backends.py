@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from maintenance.analytics.v1 import analytics_pb2_grpc
 from maintenance.dispatch.v1 import dispatch_pb2_grpc
 from maintenance.ingestor.v1 import ingestor_pb2_grpc
 from maintenance.intake.v1 import (
@@ -62,6 +63,7 @@ class Backends:
         )
         self.sla = sla_pb2_grpc.SlaServiceStub(channels["sla"].channel)
         self.dispatch = dispatch_pb2_grpc.DispatchServiceStub(channels["dispatch"].channel)
+        self.analytics = analytics_pb2_grpc.AnalyticsServiceStub(channels["analytics"].channel)
 
     async def not_ready(self) -> list[str]:
         """Names of the services that are not serving right now."""

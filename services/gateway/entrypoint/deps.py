@@ -14,6 +14,7 @@ from services.common.protoenum import number_of
 from services.gateway.entrypoint.security import Principal, bearer_token
 
 if TYPE_CHECKING:
+    from maintenance.analytics.v1.analytics_pb2_grpc import AnalyticsServiceAsyncStub
     from maintenance.dispatch.v1.dispatch_pb2_grpc import DispatchServiceAsyncStub
     from maintenance.ingestor.v1.ingestor_pb2_grpc import DeviceServiceAsyncStub
     from maintenance.intake.v1.assets_pb2_grpc import AssetServiceAsyncStub
@@ -46,6 +47,7 @@ class Call:
     places: PlaceServiceAsyncStub
     assets: AssetServiceAsyncStub
     users: UserServiceAsyncStub
+    analytics: AnalyticsServiceAsyncStub
     opts: CallOptions
 
     def require(self, *roles: str) -> None:
@@ -83,6 +85,7 @@ async def _caller(request: Request, token: Annotated[str | None, Depends(bearer_
         backends.places,
         backends.assets,
         backends.users,
+        backends.analytics,
         _options(request),
     )
 

@@ -175,6 +175,8 @@ class TicketList(BaseModel):
     items: list[TicketOut]
     #: Pass as `cursor` to get the next page; null on the last page.
     next_cursor: str | None
+    #: How many tickets the whole list holds, where it is known (an analytics drill-down).
+    total: int | None = None
 
 
 class EventOut(BaseModel):

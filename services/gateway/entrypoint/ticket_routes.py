@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Response, status
 from google.protobuf.timestamp_pb2 import Timestamp
+from maintenance.analytics.v1 import analytics_pb2
 from maintenance.intake.v1 import intake_pb2 as pb
 
 from services.common.protoenum import number_of
-from services.gateway.entrypoint.deps import Caller
+from services.gateway.entrypoint.analytics_routes import analytics_caller
+from services.gateway.entrypoint.deps import Call, Caller
 from services.gateway.entrypoint.schemas import (
     ActionCode,
     EventList,
@@ -105,8 +107,21 @@ async def list_tickets(
     created_before: Annotated[datetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str, Query(max_length=200)] = "",
+    analytics_cell: Annotated[
+        str,
+        Query(
+            max_length=4000,
+            description="Exactly the tickets an analytics figure counts (its `tickets_url`); no other filter goes with it",
+        ),
+    ] = "",
 ) -> TicketList:
     """Repeat a filter to match any of its values (`?status=submitted&status=accepted`)."""
+    if analytics_cell:
+        narrowed = [status_, kind, category, priority, site, building, floor, assignee,
+                    requester, source, device_id, asset_id, created_after, created_before]  # fmt: skip
+        if any(narrowed):
+            raise HTTPException(422, "analytics_cell lists a figure's tickets; add no other filter")
+        return await _cell_tickets(caller, analytics_cell, limit, cursor)
     flt = pb.TicketFilter(
         statuses=_enum_list(pb.TicketStatus, "TICKET_STATUS_", list(status_ or [])),  # type: ignore[arg-type]
         kinds=_enum_list(pb.TicketKind, "TICKET_KIND_", list(kind or [])),  # type: ignore[arg-type]
@@ -123,6 +138,29 @@ async def list_tickets(
     return TicketList(
         items=[ticket_out(t) for t in await with_sla(caller, reply.tickets)],
         next_cursor=reply.next_page_token or None,
+    )
+
+
+async def _cell_tickets(caller: Call, cell: str, limit: int, cursor: str) -> TicketList:
+    """The tickets behind an analytics figure, newest first, a page at a time."""
+    cells = await caller.analytics.ListCellTickets(
+        analytics_pb2.ListCellTicketsRequest(
+            caller=analytics_caller(caller), cell=cell, page_size=limit, page_token=cursor
+        ),
+        **caller.opts,
+    )
+    tickets: list[pb.Ticket] = []
+    if cells.ticket_ids:
+        reply = await caller.intake.ListTickets(
+            pb.ListTicketsRequest(actor=caller.actor(), filter=pb.TicketFilter(
+                ids=list(cells.ticket_ids)), page_size=len(cells.ticket_ids)),
+            **caller.opts,
+        )  # fmt: skip
+        tickets = list(reply.tickets)
+    return TicketList(
+        items=[ticket_out(t) for t in await with_sla(caller, tickets)],
+        next_cursor=cells.next_page_token or None,
+        total=cells.total,
     )
 
 

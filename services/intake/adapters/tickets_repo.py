@@ -56,6 +56,8 @@ class TicketFilter:
     asset: str = ""
     created_after: datetime | None = None
     created_before: datetime | None = None
+    #: Only these ticket ids (UUIDs).
+    ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +221,13 @@ def _where(flt: TicketFilter) -> tuple[list[sql.Composable], list[Any]]:
     if flt.created_before:
         clauses.append(sql.SQL("created_at < %s"))
         params.append(flt.created_before)
+    if flt.ids:
+        try:
+            ids = [UUID(i) for i in flt.ids]
+        except ValueError:
+            raise InvalidInput("ticket ids must be UUIDs") from None
+        clauses.append(sql.SQL("id = ANY(%s)"))
+        params.append(ids)
     return clauses, params
 
 

@@ -141,6 +141,7 @@ def filter_from_pb(flt: pb.TicketFilter) -> TicketFilter:
         created_before=from_timestamp(flt.created_before)
         if flt.HasField("created_before")
         else None,
+        ids=tuple(flt.ids),
     )
 
 

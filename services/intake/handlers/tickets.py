@@ -26,6 +26,7 @@ __all__ = ["TicketHandlers"]
 log = logging.getLogger(__name__)
 
 _MAX_PAGE = 200
+_MAX_IDS = 1000
 _DEFAULT_PAGE = 50
 
 
@@ -83,6 +84,8 @@ class TicketHandlers(HandlersBase):
         self, actor: Actor, flt: TicketFilter, page_size: int, page_token: str
     ) -> tuple[list[TicketView], str]:
         """A page of the tickets the actor may see, newest first."""
+        if len(flt.ids) > _MAX_IDS:
+            raise InvalidInput(f"at most {_MAX_IDS} ticket ids at once")
         if actor.role is Role.TENANT:
             flt = replace(flt, requester=actor.username)
         scope = site_scope(actor)

@@ -1,1 +1,1 @@
-"""The SLA service's SQL repositories, its client of intake and the follower lock."""
+"""The SLA service's SQL repositories and its client of intake."""

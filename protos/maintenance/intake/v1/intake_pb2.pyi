@@ -717,6 +717,7 @@ class TicketFilter(_message.Message):
     CREATED_BEFORE_FIELD_NUMBER: _builtins.int
     REQUESTER_FIELD_NUMBER: _builtins.int
     ASSET_FIELD_NUMBER: _builtins.int
+    IDS_FIELD_NUMBER: _builtins.int
     site: _builtins.str
     building: _builtins.str
     floor: _builtins.str
@@ -738,6 +739,10 @@ class TicketFilter(_message.Message):
     def created_after(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def created_before(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only these tickets (their ids; at most 1,000): a drill-down from a figure to its tickets."""
+
     def __init__(
         self,
         *,
@@ -755,10 +760,11 @@ class TicketFilter(_message.Message):
         created_before: _timestamp_pb2.Timestamp | None = ...,
         requester: _builtins.str = ...,
         asset: _builtins.str = ...,
+        ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_after", b"created_after", "created_before", b"created_before"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["asset", b"asset", "assignee", b"assignee", "building", b"building", "categories", b"categories", "created_after", b"created_after", "created_before", b"created_before", "device_id", b"device_id", "floor", b"floor", "kinds", b"kinds", "priorities", b"priorities", "requester", b"requester", "site", b"site", "source", b"source", "statuses", b"statuses"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["asset", b"asset", "assignee", b"assignee", "building", b"building", "categories", b"categories", "created_after", b"created_after", "created_before", b"created_before", "device_id", b"device_id", "floor", b"floor", "ids", b"ids", "kinds", b"kinds", "priorities", b"priorities", "requester", b"requester", "site", b"site", "source", b"source", "statuses", b"statuses"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,5 +1,5 @@
-"""One SLA replica at a time follows the event log: it holds a PostgreSQL session advisory
-lock while it follows, and the others stand by (all of them work timers)."""
+"""One replica at a time follows the event log: it holds a PostgreSQL session advisory lock
+while it follows, and the others stand by (taking over when the holder's session ends)."""
 
 from __future__ import annotations
 
@@ -13,24 +13,26 @@ __all__ = ["follow_as_leader"]
 
 log = logging.getLogger(__name__)
 
-_FOLLOWER_LOCK = 0x736C61  # "sla"
-
 
 async def follow_as_leader(
-    pool: AsyncConnectionPool, follow: Callable[[], Awaitable[None]]
+    pool: AsyncConnectionPool,
+    lock_key: int,
+    follow: Callable[[], Awaitable[None]],
+    retry_s: float = 5.0,
 ) -> None:
-    """Follow while holding the follower lock; stand by while another replica holds it."""
+    """Run `follow` while holding the advisory lock `lock_key`; stand by while another
+    replica holds it."""
     while True:
         try:
             async with pool.connection() as conn:
-                cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (_FOLLOWER_LOCK,))
+                cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key,))
                 row = await cur.fetchone()
                 if row and row[0]:
                     log.info("following intake's ticket events")
                     try:
                         await follow()
                     finally:
-                        await conn.execute("SELECT pg_advisory_unlock(%s)", (_FOLLOWER_LOCK,))
+                        await conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key,))
         except Exception:
             log.exception("following ticket events failed; will try again")
-        await asyncio.sleep(5.0)
+        await asyncio.sleep(retry_s)

@@ -1,0 +1,45 @@
+"""Test doubles of the analytics service's ports: intake and dispatch, in memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from services.analytics.adapters.intake_client import TicketFacts
+from services.analytics.domain.ticket import Facts
+
+__all__ = ["FakeIntake", "FakeTeams"]
+
+
+@dataclass
+class FakeIntake:
+    """Answers from `tickets` (id -> facts, technician) and `zones` (site -> time zone);
+    counts the calls."""
+
+    tickets: dict[str, TicketFacts] = field(default_factory=dict)
+    zones: dict[str, str] = field(default_factory=dict)
+    calls: int = 0
+
+    def add(self, ticket_id: str, facts: Facts, technician: str = "") -> None:
+        self.tickets[ticket_id] = (facts, technician)
+
+    async def ticket_facts(self, ticket_ids: list[str]) -> dict[str, TicketFacts]:
+        self.calls += 1
+        return {i: self.tickets[i] for i in ticket_ids if i in self.tickets}
+
+    async def time_zone(self, site: str) -> str | None:
+        self.calls += 1
+        return self.zones.get(site)
+
+    async def time_zones(self) -> dict[str, str]:
+        self.calls += 1
+        return dict(self.zones)
+
+
+@dataclass
+class FakeTeams:
+    """Technician -> team per site, from `by_site`."""
+
+    by_site: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    async def teams(self, site: str) -> dict[str, str]:
+        return dict(self.by_site.get(site, {}))
