@@ -43,7 +43,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy services tests bench sensors_sim
+	$(BIN)/mypy services tests bench sensors_sim ml
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
