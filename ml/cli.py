@@ -142,8 +142,8 @@ def _train(args: argparse.Namespace, conn: psycopg.Connection[Any], out: TextIO)
     for level in levels:
         panel = Panel(history, level, Days.for_history(history, as_of))
         model = train(panel, panel.days.index_of_date(as_of), args.horizon_days, _params(args))
-        record = save_model(conn, args.site, model)
-        conn.commit()
+        with conn.transaction():
+            record = save_model(conn, args.site, model)
         out.write(f"{level.value}: model {record.version}, {model.metrics.get('rows', 0):.0f} rows,"
                   f" {model.metrics.get('positives', 0):.0f} failures,"
                   f" {model.metrics.get('train_s', 0):.1f} s\n")  # fmt: skip
@@ -160,8 +160,8 @@ def _predict(args: argparse.Namespace, conn: psycopg.Connection[Any], out: TextI
     panel = Panel(history, level, Days.for_history(history, as_of))
     if record is None:
         model = train(panel, panel.days.index_of_date(as_of), args.horizon_days, _params(args))
-        record = save_model(conn, args.site, model)
-        conn.commit()
+        with conn.transaction():
+            record = save_model(conn, args.site, model)
     else:
         model = load_model(conn, record.version)
     began = time.perf_counter()
@@ -169,8 +169,9 @@ def _predict(args: argparse.Namespace, conn: psycopg.Connection[Any], out: TextI
     elapsed_ms = 1000 * (time.perf_counter() - began)
     run_id = 0
     if not args.no_store:
-        run_id = save_run(conn, args.site, level, args.horizon_days, as_of, record.version, ranked)
-        conn.commit()
+        with conn.transaction():
+            run_id = save_run(conn, args.site, level, args.horizon_days, as_of, record.version,
+                              ranked)  # fmt: skip
     for h in ranked[: args.limit]:
         reasons = "; ".join(r.text_en for r in h.reasons)
         out.write(f"{h.rank:>3} {h.key:<24} {h.probability:6.3f}  {h.action.code:<20} {reasons}\n")
@@ -224,14 +225,15 @@ def _backtest(args: argparse.Namespace, conn: psycopg.Connection[Any], out: Text
     if args.store:
         versions: dict[str, str] = {}
         for model in result.models:
-            record = save_model(conn, args.site, model)
+            with conn.transaction():
+                record = save_model(conn, args.site, model)
             start = model.as_of or model.train_to
             for d in range(args.retrain_days):
                 versions[(start + timedelta(days=d)).isoformat()] = record.version
-        runs = save_backtest(
-            conn, args.site, options.level, args.horizon_days, result.rows, versions
-        )
-        conn.commit()
+        with conn.transaction():
+            runs = save_backtest(
+                conn, args.site, options.level, args.horizon_days, result.rows, versions
+            )
         out.write(f"{runs} backtest runs stored\n")
     out.write(_figures(result.figures()) + "\n")
 
@@ -241,7 +243,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> None:
     args = _parser(MlSettings()).parse_args(argv)
     command = {"train": _train, "predict": _predict, "backtest": _backtest}[args.command]
     try:
-        with psycopg.connect(args.database_url) as conn:
+        with psycopg.connect(args.database_url, autocommit=True) as conn:
             command(args, conn, out)
     except LookupError as exc:
         raise SystemExit(f"ml {args.command}: {exc.args[0]}") from None

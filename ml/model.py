@@ -203,7 +203,9 @@ def train(panel: Panel, as_of: int, horizon_days: int, params: TrainParams,
         as_of=panel.days.date_of(as_of),
     )  # fmt: skip
     positives = int(y.sum())
-    model.metrics.update(rows=float(len(y)), positives=float(positives))
+    known = panel.history.tickets["created_at"] < pd.Timestamp(cut)
+    model.metrics.update(rows=float(len(y)), positives=float(positives),
+                         history_tickets=float(known.sum()))  # fmt: skip
     if positives < 2 or positives == len(y):
         model.slope, model.intercept = _platt(np.zeros(len(y)), y)
         model.metrics["train_s"] = time.perf_counter() - began

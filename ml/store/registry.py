@@ -18,7 +18,9 @@ from ml.predict import Hotspot
 
 __all__ = [
     "ModelRecord",
+    "RunRecord",
     "latest_model",
+    "latest_run",
     "load_model",
     "save_backtest",
     "save_model",
@@ -134,3 +136,22 @@ def save_backtest(conn: Connection, site: str, level: Level, horizon_days: int,
                 copy.write_row((int(row[0]), key, int(rank), float(p)))
         runs += 1
     return runs
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    as_of: date
+    model_version: str
+    created_at: datetime
+
+
+def latest_run(conn: Connection, site: str, level: Level, horizon_days: int,
+               kind: str = "live") -> RunRecord | None:  # fmt: skip
+    row = conn.execute(
+        "SELECT id, as_of, model_version, created_at FROM predictor.prediction_runs"
+        " WHERE site = %s AND level = %s AND horizon_days = %s AND kind = %s"
+        " ORDER BY as_of DESC, id DESC LIMIT 1",
+        (site, level.value, horizon_days, kind),
+    ).fetchone()
+    return RunRecord(int(row[0]), row[1], str(row[2]), row[3]) if row else None

@@ -256,7 +256,12 @@ def _events(conn: Connection, channel: grpc.Channel, t: Targets, counts: SyncCou
 
 def sync(conn: Connection, targets: Targets, sites: bool = True) -> SyncCounts:
     """Catch the read model up with intake and the ingestor (one sync at a time per
-    database: a second waits for the first). Raises grpc.RpcError or psycopg.Error."""
+    database: a second waits for the first). `conn` must be in autocommit mode: each step
+    is a short transaction of its own, because an open writing transaction anywhere on the
+    server holds back intake's event log for every follower. Raises grpc.RpcError or
+    psycopg.Error."""
+    if not conn.autocommit:
+        raise ValueError("sync needs an autocommit connection")
     counts = SyncCounts()
     conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK,))
     try:

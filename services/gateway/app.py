@@ -15,6 +15,7 @@ from services.gateway.entrypoint import (
     auth_routes,
     device_routes,
     dispatch_routes,
+    hotspot_routes,
     import_routes,
     notification_routes,
     ops_routes,
@@ -52,6 +53,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 "notification": settings.notification_target,
                 "sla": settings.sla_target,
                 "dispatch": settings.dispatch_target,
+                "predictor": settings.predictor_target,
             },
             settings.max_upload_bytes + 1024 * 1024,
         )
@@ -86,6 +88,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         sla_routes,
         dispatch_routes,
         import_routes,
+        hotspot_routes,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -35,6 +35,7 @@ PROCESSES = (
     Process("sla", "services.sla"),
     Process("dispatch", "services.dispatch"),
     Process("ingestor", "services.ingestor"),
+    Process("predictor", "services.predictor"),
     Process("gateway", "services.gateway"),
 )
 
@@ -51,6 +52,7 @@ def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]
     gateway's base URL. `extra` adds or overrides variables (MQTT_URL among them)."""
     intake_port, ingestor_port, gateway_port = free_port(), free_port(), free_port()
     notification_port, sla_port, dispatch_port = free_port(), free_port(), free_port()
+    predictor_port = free_port()
     env = {
         "DATABASE_URL": database_url,
         "INTAKE_GRPC_PORT": str(intake_port),
@@ -73,6 +75,11 @@ def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]
         "DISPATCH_METRICS_PORT": str(free_port()),
         "DISPATCH_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "GATEWAY_DISPATCH_TARGET": f"127.0.0.1:{dispatch_port}",
+        "PREDICTOR_GRPC_PORT": str(predictor_port),
+        "PREDICTOR_METRICS_PORT": str(free_port()),
+        "PREDICTOR_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
+        "PREDICTOR_INGESTOR_TARGET": f"127.0.0.1:{ingestor_port}",
+        "GATEWAY_PREDICTOR_TARGET": f"127.0.0.1:{predictor_port}",
         **extra,
     }
     return env, f"http://127.0.0.1:{gateway_port}"
