@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PROTO_SRC := $(shell find protos -name '*.proto')
 
 .PHONY: help install protos protos-check lint typecheck test test-unit test-integration test-e2e \
-        run migrate import seed backends bench-intake bench-ingest bench-alert bench-sla clean
+        run migrate import seed backends bench-intake bench-ingest bench-alert bench-sla bench-hotspots clean
 
 help:
 	@echo "make run          start the whole system (installs, migrates, seeds demo data)"
@@ -77,6 +77,9 @@ bench-alert: $(STAMP) backends
 
 bench-sla: $(STAMP) backends
 	$(BIN)/python -m bench.sla
+
+bench-hotspots: $(STAMP) backends
+	$(BIN)/python -m bench.hotspots $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var
