@@ -70,6 +70,23 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _sync_all(conn: psycopg.Connection[Any], targets: Targets, timeout_s: float = 600.0) -> None:
+    """Sync until the read model holds every ticket intake has. The event log hands out
+    only what committed before the oldest transaction still open anywhere on the server,
+    so on a busy server one sync may end short of the newest events."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        print(f"read model synced: {sync(conn, targets)}", flush=True)
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM intake.tickets), (SELECT count(*) FROM predictor.tickets)"
+        ).fetchone()
+        assert row is not None
+        if row[0] == row[1] or time.monotonic() > deadline:
+            return
+        print(f"{row[0] - row[1]} tickets not yet readable; syncing again", flush=True)
+        time.sleep(2.0)
+
+
 def _at_small_k(result: BacktestResult, k: int) -> dict[str, float]:
     """Precision at a smaller k (below the failures a day), and the PR-AUC lift: the
     rankings' quality where the top k does not hold every failure."""
@@ -220,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
                 figures["backfill_s"] = round(time.perf_counter() - began, 1)
                 with psycopg.connect(url, autocommit=True) as conn:
                     tick = time.perf_counter()
-                    print(f"read model synced: {sync(conn, targets)}", flush=True)
+                    _sync_all(conn, targets)
                     history = load_history(conn, "demo")
                     figures["read_s"] = round(time.perf_counter() - tick, 1)
                 last = (end - timedelta(days=args.horizon_days + 1)).astimezone(SITE_TZ).date()

@@ -5,7 +5,9 @@ event log, imported history included, and the place, asset and device registries
 reads the site's history from it and from the ingestor's data, exactly as the predictor
 service does. Where: `--database-url` (default `DATABASE_URL`), `--intake` (default
 `ML_INTAKE_TARGET` or 127.0.0.1:50051), `--ingestor` (`ML_INGESTOR_TARGET` or
-127.0.0.1:50057); `--no-sync` reads the read model as it is (intake need not run). The
+127.0.0.1:50057); `--no-sync` reads the read model as it is (intake need not run).
+Intake hands out only events older than the oldest transaction open on the server, so a
+ticket committed while a long transaction runs elsewhere arrives at the next sync. The
 schema `predictor` must exist (`make migrate`, or any start of the predictor service).
 The last line of output is key=value figures.
 """

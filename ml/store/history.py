@@ -12,7 +12,7 @@ from ml.history import ASSET_COLUMNS, DEVICE_COLUMNS, PLACE_COLUMNS, TICKET_COLU
 from ml.store.alarms import read_alarms
 from ml.store.telemetry import read_daily
 
-__all__ = ["load_history", "sites"]
+__all__ = ["load_history", "site_facts", "sites"]
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -28,6 +28,20 @@ def _query(
 
 def sites(conn: psycopg.Connection[Any]) -> list[str]:
     return [str(r[0]) for r in conn.execute("SELECT site FROM predictor.sites ORDER BY site")]
+
+
+def site_facts(conn: psycopg.Connection[Any], site: str) -> tuple[str, int]:
+    """(time zone, tickets that count) of a site, cheaply: enough to tell whether a model
+    or a ranking is due without reading the history."""
+    rows = _query(
+        conn,
+        "SELECT s.timezone, (SELECT count(*) FROM predictor.tickets t WHERE t.site = s.site"
+        " AND t.status <> 'cancelled') AS tickets FROM predictor.sites s WHERE s.site = %s",
+        (site,),
+    )
+    if not rows:
+        raise LookupError(f"no site {site!r} in the predictor's read model")
+    return str(rows[0]["timezone"]), int(rows[0]["tickets"])
 
 
 def load_history(conn: psycopg.Connection[Any], site: str, until: datetime | None = None,
