@@ -108,7 +108,8 @@ def _parser(settings: MlSettings) -> argparse.ArgumentParser:
     b.add_argument("--step-days", type=_positive, default=1, help="days between as-of days")
     b.add_argument("--retrain-days", type=_positive, default=7, help="days between trainings")
     b.add_argument("--out", type=Path, default=None, help="CSV of every as-of day's ranking")
-    b.add_argument("--store", action="store_true", help="store the rankings as backtest runs")
+    b.add_argument("--no-store", action="store_true",
+                   help="do not store the rankings (as backtest runs) and their models")  # fmt: skip
     return parser
 
 
@@ -224,7 +225,7 @@ def _backtest(args: argparse.Namespace, conn: psycopg.Connection[Any], out: Text
     if args.out is not None:
         write_rankings(result, args.out)
         out.write(f"rankings in {args.out}\n")
-    if args.store:
+    if not args.no_store:
         versions: dict[str, str] = {}
         for model in result.models:
             with conn.transaction():

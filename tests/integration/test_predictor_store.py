@@ -185,7 +185,7 @@ def test_the_command_line_backtests_and_stores_runs(site: Site, tmp_path: Path) 
     csv_path = tmp_path / "rankings.csv"
     ml_main(["backtest", "--site", "demo", "--from", "2026-05-15", "--to", "2026-05-21",
              "--horizon-days", "7", "--k", "5", "--level", "floor", "--out", str(csv_path),
-             "--store", "--train-days", "40", "--max-iter", "20", "--database-url",
+             "--train-days", "40", "--max-iter", "20", "--database-url",
              site.database_url, "--intake", site.targets.intake, "--ingestor",
              site.targets.ingestor], out)  # fmt: skip
     last = out.getvalue().strip().splitlines()[-1]
