@@ -8,7 +8,11 @@ once it is `retrain_days` old, and ranks every key each day, in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import grpc
 from maintenance.predictor.v1 import predictor_pb2_grpc
@@ -30,8 +34,43 @@ from services.predictor.settings import PredictorSettings
 __all__ = ["main", "run"]
 
 SERVICE_NAME = "maintenance.predictor.v1.PredictorService"
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
+
+
+async def _in_daemon_thread(work: Callable[[], T]) -> T:
+    """`work()` in a daemon thread: a stopping process does not wait for a model being
+    trained (what it has not committed is rolled back; the next leader starts again)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def target() -> None:
+        try:
+            result = work()
+        except BaseException as exc:  # handed to the awaiting task
+            _hand(loop, _set_exception, future, exc)
+            return
+        _hand(loop, _set_result, future, result)
+
+    threading.Thread(target=target, name="predictor-cycle", daemon=True).start()
+    return await future
+
+
+def _hand(loop: asyncio.AbstractEventLoop, setter: Callable[[asyncio.Future[T], Any], None],
+          future: asyncio.Future[T], value: Any) -> None:  # fmt: skip
+    with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+        loop.call_soon_threadsafe(setter, future, value)
+
+
+def _set_result(future: asyncio.Future[T], result: T) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _set_exception(future: asyncio.Future[T], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
 
 
 async def run(settings: PredictorSettings) -> None:
@@ -54,9 +93,9 @@ async def run(settings: PredictorSettings) -> None:
 
         async def cycle() -> bool:
             try:
-                done = await asyncio.to_thread(scheduler.cycle)
+                done = await _in_daemon_thread(scheduler.cycle)
             except asyncio.CancelledError:
-                scheduler.stop()  # the thread finishes the model in hand, then returns
+                scheduler.stop()  # the thread leaves after the model in hand
                 raise
             except Exception:
                 metrics.CYCLES.labels("failed").inc()

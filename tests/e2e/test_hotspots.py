@@ -147,6 +147,9 @@ def test_hotspots_ranked_explained_and_ordered(system: System,
     svg = planner.get("/v1/hotspots/heatmap.svg")
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
     assert "<svg" in svg.text and "hotspot map" in svg.text
+    page = planner.get("/v1/hotspots/report.html", params={"limit": 5})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert PUMP in page.text and "<svg" in page.text and "原因 / reasons" in page.text
     png = planner.get("/v1/hotspots/heatmap.png")
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
 

@@ -5,9 +5,11 @@ hotspot, and a heat map of the floors."""
 from __future__ import annotations
 
 from datetime import date
+from html import escape
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Response, status
+from fastapi.responses import HTMLResponse
 from maintenance.predictor.v1 import predictor_pb2 as pb
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -216,6 +218,55 @@ async def heatmap_png(
     horizon_days: Annotated[int, Query(ge=1, le=90)] = 7,
 ) -> Response:
     return await _heatmap(caller, site, horizon_days, "png")
+
+
+_STYLE = (
+    "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
+    "td,th{border:1px solid #bbb;padding:4px 6px;vertical-align:top;font-size:12px}"
+    "th{background:#eee}@media print{body{margin:0}}"
+)
+
+
+@router.get("/report.html", response_class=HTMLResponse,
+            summary="A printable report: the ranking with its reasons, and the heat map")  # fmt: skip
+async def report(
+    caller: Caller,
+    site: Annotated[str | None, Query(max_length=64)] = None,
+    level: Level = "asset",
+    horizon_days: Annotated[int, Query(ge=1, le=90)] = 7,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> HTMLResponse:
+    chosen = _site(caller, site)
+    ranking = await caller.predictor.ListHotspots(
+        pb.ListHotspotsRequest(actor=caller.actor(), site=chosen, level=level,
+                               horizon_days=horizon_days, limit=limit),
+        **caller.opts,
+    )  # fmt: skip
+    heatmap = await caller.predictor.RenderHeatmap(
+        pb.RenderHeatmapRequest(actor=caller.actor(), site=chosen, horizon_days=horizon_days,
+                                format="svg"),
+        **caller.opts,
+    )  # fmt: skip
+    rows = []
+    for h in ranking.items:
+        place = "/".join(p for p in (h.location.building, h.location.floor, h.location.unit) if p)
+        why = "".join(f"<li>{escape(r.text_zh)}<br>{escape(r.text_en)}</li>" for r in h.reasons)
+        rows.append(
+            f"<tr><td>{h.rank}</td><td>{escape(h.key)}</td><td>{escape(place)}</td>"
+            f"<td>{h.probability:.1%}</td><td><ul>{why}</ul></td>"
+            f"<td>{escape(h.action.text_zh)}<br>{escape(h.action.text_en)}</td></tr>"
+        )
+    title = f"{chosen}：{horizon_days}天内故障风险 / failure risk within {horizon_days} days"
+    html = (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>"
+        f"<p>截至 / as of {escape(ranking.as_of)} · 层级 / level {escape(level)} · 模型 / model"
+        f" {escape(ranking.model_version)}</p><table><tr><th>#</th><th>对象 / key</th>"
+        f"<th>位置 / place</th><th>概率 / probability</th><th>原因 / reasons</th>"
+        f"<th>建议 / action</th></tr>{''.join(rows)}</table>"
+        f"<h2>热点图 / heat map</h2>{heatmap.content.decode()}</body></html>"
+    )
+    return HTMLResponse(html)
 
 
 @router.post("/{hotspot_id}/work-order", status_code=status.HTTP_201_CREATED,
