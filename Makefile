@@ -8,7 +8,7 @@ PROTO_SRC := $(shell find protos -name '*.proto')
 
 .PHONY: help install protos protos-check lint typecheck test test-unit test-integration test-e2e \
         test-timescaledb run migrate import seed backends bench-intake bench-ingest bench-alert \
-        bench-sla bench-import bench-analytics clean ops-tools ops-generate test-ops observe
+        bench-sla bench-import bench-analytics bench-hotspots clean ops-tools ops-generate test-ops observe
 
 help:
 	@echo "make run          start the whole system (installs, migrates, seeds demo data)"
@@ -77,7 +77,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP) $(OPS_STAMP)
-	$(BIN)/mypy services tests bench sensors_sim config/generate.py config/container/healthcheck.py
+	$(BIN)/mypy services tests bench sensors_sim ml config/generate.py config/container/healthcheck.py
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
@@ -124,6 +124,9 @@ bench-import: $(STAMP) backends
 
 bench-analytics: $(STAMP) backends
 	$(BIN)/python -m bench.analytics $(ARGS)
+
+bench-hotspots: $(STAMP) backends
+	$(BIN)/python -m bench.hotspots $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var
