@@ -24,6 +24,8 @@ GRPC_PORTS = {
     "dispatch": 50052,
     "sla": 50053,
     "notification": 50054,
+    "analytics": 50055,
+    "predictor": 50056,
     "ingestor": 50057,
 }
 KUBERNETES_VERSION = "1.30.0"

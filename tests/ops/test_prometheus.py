@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from services.analytics.settings import AnalyticsSettings
 from services.dispatch.settings import DispatchSettings
 from services.gateway.settings import GatewaySettings
 from services.ingestor.settings import IngestorSettings
 from services.intake.settings import IntakeSettings
 from services.launcher.stack import PROCESSES
 from services.notification.settings import NotificationSettings
+from services.predictor.settings import PredictorSettings
 from services.sla.settings import SlaSettings
 from tests.ops.support import PROMETHEUS, ROOT, RULES, run, tool
 
@@ -28,6 +30,8 @@ DEFAULT_PORTS = {
     "sla": SlaSettings.model_fields["metrics_port"].default,
     "notification": NotificationSettings.model_fields["metrics_port"].default,
     "ingestor": IngestorSettings.model_fields["metrics_port"].default,
+    "analytics": AnalyticsSettings.model_fields["metrics_port"].default,
+    "predictor": PredictorSettings.model_fields["metrics_port"].default,
 }
 
 
