@@ -10,7 +10,8 @@ wait_for() {  # port name
   return 1
 }
 
-if ! up 5432; then
+# With MAINT_TEST_PG_URL set the tests use that server instead, which must be up already.
+if [[ -z "${MAINT_TEST_PG_URL:-}" ]] && ! up 5432; then
   echo "starting PostgreSQL"
   if command -v pg_ctlcluster >/dev/null; then
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start

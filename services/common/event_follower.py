@@ -3,10 +3,9 @@
 Each event is handled in a transaction that also moves the cursor, so after a crash the
 consumer resumes exactly after the last event it handled: nothing is lost, nothing is
 handled twice. Imported history (`TicketEvent.imported`: work orders from another system,
-backfills) is passed over unless the consumer asks for it (`with_imported`: analytics
-counts it): nobody is routed, timed or told about work done long ago. Passing over costs
-no transaction; the cursor moves past such events with the next handled one, or every
-`_SKIPPED_PER_SAVE` of them. A consumer that writes a lot per event can take events in
+backfills) is left out by intake unless the consumer asks for it (`with_imported`:
+analytics counts it): nobody is routed, timed or told about work done long ago. A consumer
+that writes a lot per event can take events in
 batches (`follow_ticket_event_batches`): one transaction for all that have arrived.
 """
 
@@ -35,8 +34,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-_SKIPPED_PER_SAVE = 1_000
 
 EventHandler = Callable[[AsyncConnection[Any], pb.TicketEvent], Awaitable[None]]
 BatchHandler = Callable[[AsyncConnection[Any], list[pb.TicketEvent]], Awaitable[None]]
@@ -91,7 +88,7 @@ async def follow_ticket_events(
 
     `schema` must have the table `event_cursor (consumer text primary key, cursor text,
     updated_at timestamptz)`. With `with_imported`, imported events are handled like any
-    other; without it they are passed over. Each event has a transaction of its own.
+    other; without it intake leaves them out. Each event has a transaction of its own.
     """
 
     async def one_by_one(conn: AsyncConnection[Any], events: list[pb.TicketEvent]) -> None:
@@ -136,10 +133,11 @@ async def follow_ticket_event_batches(
         reader: asyncio.Task[None] | None = None
         try:
             cursor = await _load_cursor(pool, schema, consumer)
-            stream = intake.StreamEvents(pb.StreamEventsRequest(after_cursor=cursor, follow=True))
+            stream = intake.StreamEvents(pb.StreamEventsRequest(
+                after_cursor=cursor, follow=True, include_imported=with_imported))  # fmt: skip
             queue: _Queue = asyncio.Queue(maxsize=2 * max_batch)
             reader = asyncio.create_task(_read(stream, queue))
-            await _consume(queue, pool, schema, consumer, handle, max_batch, with_imported)
+            await _consume(queue, pool, schema, consumer, handle, max_batch)
         except grpc.aio.AioRpcError as exc:
             log.warning(
                 "%s: event stream broke (%s); resuming in %.1fs", consumer, exc.code().name, retry_s
@@ -157,10 +155,9 @@ async def follow_ticket_event_batches(
 
 async def _consume(
     queue: _Queue, pool: AsyncConnectionPool, schema: str, consumer: str, handle: BatchHandler,
-    max_batch: int, with_imported: bool,
+    max_batch: int,
 ) -> None:  # fmt: skip
     """Handle batches from `queue` until the stream ends; raises how it ended."""
-    skipped = 0
     while True:
         items = [await queue.get()]
         while (
@@ -169,16 +166,9 @@ async def _consume(
             items.append(queue.get_nowait())
         events = [e for e in items if isinstance(e, pb.TicketEvent)]
         ended = next((e for e in items if isinstance(e, Exception)), None)
-        wanted = [e for e in events if with_imported or not e.imported]
-        if wanted:
+        if events:
             async with pool.connection() as conn, conn.transaction():
-                await handle(conn, wanted)
+                await handle(conn, events)
                 await _save_cursor(conn, schema, consumer, events[-1].cursor)
-        elif events:
-            skipped += len(events)
-            if skipped >= _SKIPPED_PER_SAVE:
-                skipped = 0
-                async with pool.connection() as conn, conn.transaction():
-                    await _save_cursor(conn, schema, consumer, events[-1].cursor)
         if ended is not None:
             raise ended

@@ -58,11 +58,11 @@ def _enable_timescaledb(conn: psycopg.Connection[tuple[object, ...]]) -> None:
     if not offered:
         log.info("TimescaleDB not offered by this server: using plain PostgreSQL tables")
         return
-    preloaded = conn.execute("SELECT current_setting('shared_preload_libraries')").fetchone()
-    if not preloaded or "timescaledb" not in str(preloaded[0]):
-        # Creating it anyway fails and (with TimescaleDB 2.x) ends the session.
-        log.warning("TimescaleDB is installed but not in shared_preload_libraries: using"
-                    " plain PostgreSQL tables")  # fmt: skip
+    # Without the library preloaded, CREATE EXTENSION ends the session (FATAL), not just the
+    # statement: ask first.
+    libraries = conn.execute("SELECT current_setting('shared_preload_libraries')").fetchone()
+    if libraries is None or "timescaledb" not in str(libraries[0]):
+        log.warning("TimescaleDB offered but not in shared_preload_libraries: using plain tables")
         return
     try:
         with conn.transaction():

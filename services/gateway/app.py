@@ -16,6 +16,7 @@ from services.gateway.entrypoint import (
     auth_routes,
     device_routes,
     dispatch_routes,
+    hotspot_routes,
     import_routes,
     notification_routes,
     ops_routes,
@@ -54,6 +55,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 "sla": settings.sla_target,
                 "dispatch": settings.dispatch_target,
                 "analytics": settings.analytics_target,
+                "predictor": settings.predictor_target,
             },
             settings.max_upload_bytes + 1024 * 1024,
         )
@@ -89,6 +91,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         dispatch_routes,
         import_routes,
         analytics_routes,
+        hotspot_routes,
     ):
         app.include_router(module.router)
     app.add_middleware(

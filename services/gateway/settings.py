@@ -25,6 +25,7 @@ class GatewaySettings(ServiceSettings):
     sla_target: str = "127.0.0.1:50053"
     dispatch_target: str = "127.0.0.1:50052"
     analytics_target: str = "127.0.0.1:50055"
+    predictor_target: str = "127.0.0.1:50056"
     rpc_timeout_s: float = 10.0
     jwt_secret: str = Field(default=DEV_JWT_SECRET, min_length=32)
     token_ttl_s: int = 12 * 3600

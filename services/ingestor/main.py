@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import grpc
 from maintenance.ingestor.v1 import ingestor_pb2_grpc
-from maintenance.intake.v1 import intake_pb2_grpc, places_pb2_grpc
+from maintenance.intake.v1 import assets_pb2_grpc, intake_pb2_grpc, places_pb2_grpc
 
 from services.common.db import ping
 from services.common.event_follower import follow_ticket_events
@@ -15,12 +15,14 @@ from services.common.periodic import every
 from services.common.service import intake_channel, run_main, serve, service_pool
 from services.ingestor import metrics
 from services.ingestor.adapters.mqtt_source import MqttSource
-from services.ingestor.adapters.places_client import PlaceChecker
+from services.ingestor.adapters.places_client import AssetSites, PlaceChecker
 from services.ingestor.domain.detection import Detector
 from services.ingestor.entrypoint.events import close_incidents
+from services.ingestor.entrypoint.history_servicer import HistoryServicer
 from services.ingestor.entrypoint.mqtt import MqttIngest
 from services.ingestor.entrypoint.servicer import DeviceServicer
 from services.ingestor.formats import SUBSCRIPTIONS, is_urgent
+from services.ingestor.handlers.history import History
 from services.ingestor.handlers.ingest import Ingest
 from services.ingestor.handlers.outbox import Outbox
 from services.ingestor.handlers.registry import DeviceCache, Registry
@@ -68,6 +70,10 @@ async def run(settings: IngestorSettings) -> None:
         def register(server: grpc.aio.Server) -> None:
             ingestor_pb2_grpc.add_DeviceServiceServicer_to_server(
                 DeviceServicer(Registry(pool, cache, places)), server
+            )
+            assets = AssetSites(assets_pb2_grpc.AssetServiceStub(channel))
+            ingestor_pb2_grpc.add_HistoryServiceServicer_to_server(
+                HistoryServicer(History(pool, cache, places, assets)), server
             )
 
         async def follow() -> None:

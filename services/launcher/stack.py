@@ -36,6 +36,7 @@ PROCESSES = (
     Process("dispatch", "services.dispatch"),
     Process("analytics", "services.analytics"),
     Process("ingestor", "services.ingestor"),
+    Process("predictor", "services.predictor"),
     Process("gateway", "services.gateway"),
 )
 
@@ -53,6 +54,7 @@ def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]
     intake_port, ingestor_port, gateway_port = free_port(), free_port(), free_port()
     notification_port, sla_port, dispatch_port = free_port(), free_port(), free_port()
     analytics_port = free_port()
+    predictor_port = free_port()
     env = {
         "DATABASE_URL": database_url,
         "INTAKE_GRPC_PORT": str(intake_port),
@@ -80,6 +82,11 @@ def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]
         "ANALYTICS_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "ANALYTICS_DISPATCH_TARGET": f"127.0.0.1:{dispatch_port}",
         "GATEWAY_ANALYTICS_TARGET": f"127.0.0.1:{analytics_port}",
+        "PREDICTOR_GRPC_PORT": str(predictor_port),
+        "PREDICTOR_METRICS_PORT": str(free_port()),
+        "PREDICTOR_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
+        "PREDICTOR_INGESTOR_TARGET": f"127.0.0.1:{ingestor_port}",
+        "GATEWAY_PREDICTOR_TARGET": f"127.0.0.1:{predictor_port}",
         **extra,
     }
     return env, f"http://127.0.0.1:{gateway_port}"

@@ -23,6 +23,8 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         INTAKE_AUTO_CLOSE_EVERY_S="0.3",
         INGESTOR_OFFLINE_CHECK_EVERY_S="0.5",
         INGESTOR_REPEAT_EVENT_EVERY_S="0",
+        PREDICTOR_CYCLE_EVERY_S="2",
+        PREDICTOR_MAX_ITER="30",
     ) as running:
         yield running
 

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.e2e.system import System
+
 __all__ = [
     "event_types",
+    "import_file",
     "new_ticket",
     "ok",
     "put_dispatch",
     "raise_ticket",
+    "summary",
     "transition",
     "wait_for",
 ]
@@ -78,3 +86,22 @@ def put_dispatch(
     ok(client.put("/v1/dispatch/technicians", json={"technicians": technicians}))
     ok(client.put("/v1/dispatch/roster", json={"shifts": shifts}))
     ok(client.put("/v1/dispatch/rules", json={"timezone": "Asia/Shanghai", "rules": rules}))
+
+
+def import_file(
+    system: System, *args: str | Path, timeout_s: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`python -m services.importer ARGS...` against the running system."""
+    env = {
+        **os.environ,
+        "IMPORTER_INTAKE_TARGET": f"127.0.0.1:{system.stack.env['INTAKE_GRPC_PORT']}",
+        "IMPORTER_INGESTOR_TARGET": f"127.0.0.1:{system.stack.env['INGESTOR_GRPC_PORT']}",
+    }
+    return subprocess.run([sys.executable, "-m", "services.importer", *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=timeout_s, check=False)  # fmt: skip
+
+
+def summary(done: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    """The importer's last line, `key=value ...`, as a dict."""
+    last = done.stdout.strip().splitlines()[-1]
+    return dict(pair.split("=", 1) for pair in last.split())

@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from bench.database import ADMIN_URL
 from services.common.migrate import migrate
 from services.intake.demo import seed_demo
 from services.launcher.broker import LocalBroker
@@ -30,7 +31,6 @@ __all__ = [
     "running_system",
 ]
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 JWT_SECRET = "e2e-secret-0123456789-0123456789-0123456789"
 #: Settings that make the services look for work often, and retry soon, for tests that
 #: follow a ticket through all of them.

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from openpyxl import Workbook
 
-from tests.e2e.importing import run_importer, summary
+from tests.e2e.helpers import import_file, summary
 from tests.e2e.system import System
 
 Login = Callable[[str], httpx.Client]
@@ -22,10 +22,10 @@ def test_a_places_file_from_chinese_excel_imports_once(
     text = "园区,楼栋,楼层,房号,时区\r\npark9,T1,B1,,Asia/Shanghai\r\npark9,T1,1,T1-101,\r\npark9,T1,1,T1-102,\r\npark9,T1,2,,\r\n"
     path = tmp_path / "places.csv"
     path.write_bytes(text.encode("gb18030"))
-    dry = run_importer(system, "places", path, "--dry-run")
+    dry = import_file(system, "places", path, "--dry-run")
     assert (dry.returncode, summary(dry)["inserted"]) == (0, "4"), dry.stderr
     assert as_user("admin").get("/v1/sites/park9").status_code == 404  # nothing written
-    first = run_importer(system, "places", path)
+    first = import_file(system, "places", path)
     assert first.returncode == 0, first.stderr
     assert {k: summary(first)[k] for k in ("inserted", "unchanged", "rejected")} == {
         "inserted": "4", "unchanged": "0", "rejected": "0"}  # fmt: skip
@@ -33,7 +33,7 @@ def test_a_places_file_from_chinese_excel_imports_once(
     floors = tree["buildings"][0]["floors"]
     assert [f["code"] for f in floors] == ["B1", "1", "2"]
     assert [u["code"] for u in floors[1]["units"]] == ["T1-101", "T1-102"]
-    again = run_importer(system, "places", path)
+    again = import_file(system, "places", path)
     assert (summary(again)["inserted"], summary(again)["unchanged"]) == ("0", "4")
 
 
@@ -43,7 +43,7 @@ def test_a_bad_row_stops_the_import_or_is_set_aside(
     path = tmp_path / "places.csv"
     path.write_text("site;building;floor;unit\npark8;T1;1;T1-101\npark8;T1;1;T1 102\npark8;T2;;\n",
                     encoding="utf-8-sig")  # fmt: skip
-    stopped = run_importer(system, "places", path)
+    stopped = import_file(system, "places", path)
     assert stopped.returncode == 1
     assert (
         "places.csv:3: unit:" in stopped.stderr
@@ -52,14 +52,14 @@ def test_a_bad_row_stops_the_import_or_is_set_aside(
     assert summary(stopped)["inserted"] == "0" and summary(stopped)["rejected"] == "2"
     assert as_user("admin").get("/v1/sites/park8").status_code == 404
     rejects = tmp_path / "rejects.csv"
-    skipped = run_importer(system, "places", path, "--skip-bad", rejects)
+    skipped = import_file(system, "places", path, "--skip-bad", rejects)
     assert skipped.returncode == 1 and summary(skipped)["inserted"] == "1"
     lines = rejects.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("line,column,reason") and len(lines) == 3
     assert as_user("admin").get("/v1/sites/park8").status_code == 200
     unreadable = tmp_path / "empty.csv"
     unreadable.write_bytes(b"")
-    assert run_importer(system, "places", unreadable).returncode == 2
+    assert import_file(system, "places", unreadable).returncode == 2
 
 
 def test_an_assets_workbook_imports_its_equipment_with_components(
@@ -90,20 +90,20 @@ def test_an_assets_workbook_imports_its_equipment_with_components(
     )
     path = tmp_path / "assets.xlsx"
     book.save(path)
-    first = run_importer(system, "assets", path, "--site", "demo")
+    first = import_file(system, "assets", path, "--site", "demo")
     assert first.returncode == 0, first.stderr
     assert summary(first)["inserted"] == "2"
     pump = as_user("admin").get("/v1/assets/pump-B-1-9").json()
     assert (pump["type"], pump["installed_on"], pump["criticality"]) == ("pump", "2016-05-01", 4)
     assert pump["components"] == ["bearing", "motor", "seal"]
-    again = run_importer(system, "assets", path, "--site", "demo")
+    again = import_file(system, "assets", path, "--site", "demo")
     assert (summary(again)["unchanged"], summary(again)["inserted"]) == ("2", "0")
 
     bad = tmp_path / "bad.csv"
     bad.write_text("asset_id,type,site,building,floor,installed_on\n"
                    "pump-Z,pump,demo,Z,1,2016-01-01\nfan-1,fan,demo,A,1,2016-01-01\n"
                    "pump-B-1-9,pump,demo,B,1,someday\n", encoding="utf-8")  # fmt: skip
-    refused = run_importer(system, "assets", bad)
+    refused = import_file(system, "assets", bad)
     assert refused.returncode == 1 and summary(refused)["rejected"] == "3"
     assert "bad.csv:4: installed_on:" in refused.stderr and "bad.csv:3: type:" in refused.stderr
     assert as_user("admin").get("/v1/assets/pump-Z").status_code == 404

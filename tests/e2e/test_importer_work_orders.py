@@ -16,8 +16,7 @@ import pytest
 
 from services.dispatch.demo import seed_demo as seed_dispatch
 from tests.e2e.conftest import signed_in
-from tests.e2e.helpers import ok, wait_for
-from tests.e2e.importing import run_importer, summary
+from tests.e2e.helpers import import_file, ok, summary, wait_for
 from tests.e2e.system import System, running_system
 
 Login = Callable[[str], httpx.Client]
@@ -61,13 +60,14 @@ def _count(system: System, query: str) -> int:
     return int(row[0])
 
 
+@pytest.mark.timeout(600)  # 10,000 work orders imported twice, on a busy machine
 def test_ten_thousand_closed_work_orders_wake_no_follower(
     routed: tuple[System, Login], tmp_path: Path
 ) -> None:
     system, login = routed
     path = tmp_path / "history.csv"
     path.write_text(_history(10_000, datetime(2019, 1, 1, 8, tzinfo=UTC)), encoding="utf-8")
-    done = run_importer(system, "work_orders", path)
+    done = import_file(system, "work_orders", path, timeout_s=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert summary(done)["inserted"] == "10000"
     # A live ticket raised after the import: once it is routed and announced, every
@@ -78,11 +78,11 @@ def test_ten_thousand_closed_work_orders_wake_no_follower(
         "kind": "repair", "category": "plumbing", "title": "After the import",
         "location": {"site": "demo", "building": "A", "floor": "3", "unit": "A-301"}}))  # fmt: skip
     admin = login("admin")
-    wait_for(lambda: ok(admin.get(f"/v1/tickets/{live['id']}"))["assignee"], timeout_s=60)
+    wait_for(lambda: ok(admin.get(f"/v1/tickets/{live['id']}"))["assignee"], timeout_s=90)
     wait_for(lambda: _count(system, "SELECT count(*) FROM notification.deliveries WHERE"
                             f" ticket_id = '{live['id']}'")
              + _count(system, "SELECT count(*) FROM notification.inbox WHERE"
-                      f" ticket_id = '{live['id']}'"), timeout_s=30)  # fmt: skip
+                      f" ticket_id = '{live['id']}'"), timeout_s=90)  # fmt: skip
     imported = "SELECT id::text FROM intake.tickets WHERE source = 'import'"
     assert _count(system, f"SELECT count(*) FROM ({imported}) i") == 10_000
     for table in ("notification.deliveries", "notification.inbox", "dispatch.tickets",
@@ -95,7 +95,7 @@ def test_ten_thousand_closed_work_orders_wake_no_follower(
                   " AND e.payload->>'imported' IS DISTINCT FROM 'true'") == 0  # fmt: skip
     one = ok(admin.get("/v1/tickets", params={"asset_id": "elevator-A-E1", "page_size": 1}))
     assert one["items"][0]["status"] == "closed"
-    again = run_importer(system, "work_orders", path)
+    again = import_file(system, "work_orders", path, timeout_s=600)
     assert summary(again)["unchanged"] == "10000", again.stderr[-2000:]
 
 
@@ -103,7 +103,7 @@ def test_the_example_file_imports_and_a_corrected_line_updates_in_place(
     routed: tuple[System, Login], tmp_path: Path
 ) -> None:
     system, login = routed
-    first = run_importer(system, "work_orders", EXAMPLE)
+    first = import_file(system, "work_orders", EXAMPLE)
     assert first.returncode == 0, first.stderr
     assert summary(first)["inserted"] == "4"
     admin = login("admin")
@@ -116,7 +116,7 @@ def test_the_example_file_imports_and_a_corrected_line_updates_in_place(
     corrected = tmp_path / "corrected.csv"
     corrected.write_text(EXAMPLE.read_text(encoding="utf-8").replace(',"1,250.00",4,', ',"1,250.00",5,'),
                          encoding="utf-8")  # fmt: skip
-    again = run_importer(system, "work_orders", corrected)
+    again = import_file(system, "work_orders", corrected)
     assert (summary(again)["updated"], summary(again)["unchanged"]) == ("1", "3"), again.stderr
     assert ok(admin.get(f"/v1/tickets/{door['id']}"))["rating"]["stars"] == 5
     events = ok(admin.get(f"/v1/tickets/{door['id']}/events"))["items"]
@@ -138,7 +138,7 @@ def test_bad_work_orders_import_nothing_and_say_why(
     )
     path = tmp_path / "bad.csv"
     path.write_bytes(text.encode("gb18030"))
-    stopped = run_importer(system, "work_orders", path)
+    stopped = import_file(system, "work_orders", path)
     assert stopped.returncode == 1
     assert summary(stopped)["rejected"] == "5" and summary(stopped)["inserted"] == "0"
     for expected in ("bad.csv:3: resolved_at:", "bad.csv:4: category:", "bad.csv:5: status:",
@@ -147,7 +147,7 @@ def test_bad_work_orders_import_nothing_and_say_why(
     admin = login("admin")
     listed = ok(admin.get("/v1/tickets", params={"source": "import", "limit": 200}))["items"]
     assert not [t for t in listed if t["attributes"].get("external_id", "").startswith("BAD")]
-    skipped = run_importer(system, "work_orders", path, "--skip-bad", tmp_path / "rejects.csv")
+    skipped = import_file(system, "work_orders", path, "--skip-bad", tmp_path / "rejects.csv")
     assert summary(skipped)["inserted"] == "1"
 
 

@@ -9,7 +9,6 @@ created-at range.
 from __future__ import annotations
 
 import itertools
-import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
+from bench.database import ADMIN_URL
 from bench.mqtt_load import register_native_devices
 from services.common.db import create_pool
 from services.common.migrate import migrate
@@ -31,7 +31,8 @@ from services.intake.domain.model import Actor, Channel, Kind, Location, Priorit
 from services.intake.handlers import IntakeHandlers
 from services.launcher.broker import LocalBroker
 
-SERVER_URL = os.environ.get("MAINT_IT_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+#: The server the tests make their databases on: `MAINT_TEST_PG_URL` (bench/database.py).
+SERVER_URL = ADMIN_URL
 
 TENANT1 = Actor("tenant1", Role.TENANT, "demo", Channel.APP)
 TENANT2 = Actor("tenant2", Role.TENANT, "demo", Channel.WEB)

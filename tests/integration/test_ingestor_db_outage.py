@@ -15,14 +15,15 @@ import psycopg
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from bench.database import ADMIN_URL
 from services.common.migrate import migrate
 from services.launcher.broker import LocalBroker
 from services.launcher.stack import LocalStack, Process, free_port, free_port_env
 from tests.support.tcp_proxy import TcpProxy
 
-SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+SERVER = ADMIN_URL
 
 
 @pytest.fixture
@@ -85,8 +86,16 @@ def test_ingestor_holds_messages_while_the_database_is_down(
 ) -> None:
     proxy_port = free_port()
     proxied = make_conninfo(database, host="127.0.0.1", port=proxy_port)
+    upstream = conninfo_to_dict(SERVER)
+    if str(upstream.get("host") or "").startswith("/"):
+        pytest.skip("the proxy needs a PostgreSQL server reached over TCP")
     start = datetime.now(UTC) - timedelta(minutes=5)
-    with LocalBroker() as broker, TcpProxy(proxy_port, 5432) as proxy:
+    with (
+        LocalBroker() as broker,
+        TcpProxy(
+            proxy_port, int(upstream.get("port") or 5432), str(upstream.get("host") or "127.0.0.1")
+        ) as proxy,
+    ):
         env, _ = free_port_env(proxied, MQTT_URL=broker.url, INGESTOR_MIGRATE_ON_START="false")
         with (
             open(os.devnull, "w") as sink,

@@ -89,6 +89,18 @@ async def test_import_replays_history_with_its_own_times(handlers: IntakeHandler
     assert (again, skipped) == ([], 1)
 
 
+async def test_imported_history_is_streamed_only_to_who_asks(handlers: IntakeHandlers) -> None:
+    old = str(uuid.uuid4())
+    await handlers.import_tickets(ADMIN, [_history(old, datetime(2024, 1, 2, tzinfo=UTC))])
+    live, _ = await handlers.create_ticket(TENANT1, ticket_request("A leak today"))
+    left_out = [e async for e in handlers.stream_events("", follow=False, batch=2)]
+    assert old not in {e.ticket_id for e in left_out} and live.ticket.id in {
+        e.ticket_id for e in left_out}  # fmt: skip
+    everything = [e async for e in handlers.stream_events("", False, include_imported=True)]
+    mine = [e for e in everything if e.ticket_id == old]
+    assert len(mine) == 7 and all(e.payload["imported"] is True for e in mine)
+
+
 async def test_import_is_all_or_none_and_follows_the_rules(handlers: IntakeHandlers) -> None:
     start = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
     good = _history(str(uuid.uuid4()), start)

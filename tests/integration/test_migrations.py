@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from services.common.migrate import discover, has_timescaledb, migrate
 from tests.integration.conftest import drop_database, new_database_name, url_for
@@ -132,3 +133,91 @@ def test_has_timescaledb_matches_pg_extension(database_url: str) -> None:
         ).fetchone()
         assert row is not None
         assert has_timescaledb(conn) is bool(row[0])
+
+
+def _event_log(conn: psycopg.Connection[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    return conn.execute(
+        "SELECT id, tx_id::text, ticket_id, type, from_status, to_status, actor, actor_role,"
+        " channel, note, payload, occurred_at FROM intake.ticket_events ORDER BY id"
+    ).fetchall()
+
+
+def test_the_event_log_is_a_plain_table_on_every_install(
+    fresh_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0007 rebuilds a hypertable event log (TimescaleDB) as the plain table 0001 makes
+    without it, keeping every row as it was and the identity going on; on plain PostgreSQL
+    it changes nothing. Either way the result is the same table."""
+    url = url_for(fresh_name)
+    before = [p for p in discover()["intake"] if p.stem < "0007"]
+    monkeypatch.setattr("services.common.migrate.discover", lambda: {"intake": before})
+    migrate(url, ["intake"])
+    monkeypatch.undo()
+    with psycopg.connect(url) as conn:
+        timescale = has_timescaledb(conn)
+        for month in range(1, 13):  # across many 30-day chunks where it is a hypertable
+            with conn.transaction():
+                for n in range(3):
+                    conn.execute(
+                        "INSERT INTO intake.ticket_events (ticket_id, type, actor, actor_role,"
+                        " channel, note, payload, occurred_at) VALUES (%s, 'created', 'x',"
+                        " 'system', 'api', %s, %s, %s)",
+                        (str(uuid.uuid4()), f"event {month}.{n}", Jsonb(
+                            {"n": n}), datetime(2025, month, 1 + n, tzinfo=UTC)),
+                    )  # fmt: skip
+        kept = _event_log(conn)
+        if timescale:
+            hyper = conn.execute(
+                "SELECT count(*) FROM timescaledb_information.hypertables"
+                " WHERE hypertable_schema = 'intake'"
+            ).fetchone()
+            assert hyper == (1,)
+    assert len(kept) == 36
+
+    assert migrate(url, ["intake"]) == 1
+    with psycopg.connect(url) as conn:
+        assert _event_log(conn) == kept
+        assert conn.execute(
+            "SELECT relkind, relispartition FROM pg_class WHERE oid = 'intake.ticket_events'::regclass"
+        ).fetchone() == ("r", False)
+        if timescale:
+            assert conn.execute(
+                "SELECT count(*) FROM timescaledb_information.hypertables"
+                " WHERE hypertable_schema = 'intake'"
+            ).fetchone() == (0,)
+            assert conn.execute(
+                "SELECT count(*) FROM pg_class WHERE relname = 'ticket_events_hypertable'"
+            ).fetchone() == (0,)
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'intake'"
+            " AND tablename = 'ticket_events' ORDER BY indexname"
+        ).fetchall()
+        assert [(name, str(d).split(" USING ")[1]) for name, d in indexes] == [
+            ("ticket_events_log_idx", "btree (tx_id, id)"),
+            ("ticket_events_pkey", "btree (id, occurred_at)"),
+            ("ticket_events_ticket_idx", "btree (ticket_id, id)"),
+            ("ticket_events_time_brin", "brin (occurred_at)"),
+        ]
+        assert conn.execute(
+            "SELECT pg_get_serial_sequence('intake.ticket_events', 'id')"
+        ).fetchone() == ("intake.ticket_events_id_seq",)
+        row = conn.execute(
+            "INSERT INTO intake.ticket_events (ticket_id, type, actor, actor_role, channel,"
+            " occurred_at) VALUES (%s, 'created', 'x', 'system', 'api', now())"
+            " RETURNING id, tx_id::text",
+            (str(uuid.uuid4()),),
+        ).fetchone()
+        assert row is not None
+        assert row[0] == max(int(str(e[0])) for e in kept) + 1
+        assert int(row[1]) > max(int(str(e[1])) for e in kept)
+        conn.commit()
+        for statement in (
+            "UPDATE intake.ticket_events SET note = 'changed'",
+            "DELETE FROM intake.ticket_events",
+            "TRUNCATE intake.ticket_events",
+        ):
+            with (
+                pytest.raises(psycopg.errors.RaiseException, match="append-only"),
+                conn.transaction(),
+            ):
+                conn.execute(statement)

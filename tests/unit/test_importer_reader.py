@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.importer import reader
 from services.importer.reader import (
     MAX_COLUMNS,
     Problem,
@@ -402,3 +403,44 @@ def test_parse_time_returns_utc_or_raises_value_error_only(text: str) -> None:
     except ValueError:
         return
     assert parsed.tzinfo is UTC
+
+
+def _slow_parse(text: str, zone: ZoneInfo) -> datetime | str:
+    """parse_time as it reads a text without its fast path for plain ISO 8601."""
+    match = reader._TIME.fullmatch(text)
+    try:
+        parsed = reader._from_match(match) if match else datetime.fromisoformat(text)
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return "refused"
+
+
+_TWO = st.integers(0, 99).map(lambda n: f"{n:02d}")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    year=st.integers(1, 9999).map(lambda n: f"{n:04d}"),
+    month=_TWO,
+    day=_TWO,
+    clock=st.one_of(
+        st.just(""),
+        st.tuples(
+            st.sampled_from("T "),
+            _TWO,
+            _TWO,
+            st.sampled_from(["", ":00", ":59", ":60"]),
+            st.sampled_from(["", ".5", ".123456", ".1234567"]),
+            st.sampled_from(["", "Z", "+08:00", "-05:30", "+23:59", "+24:00", "-00:00"]),
+        ).map("".join),
+    ),
+)
+def test_the_fast_path_for_plain_iso_8601_reads_as_the_general_one(
+    year: str, month: str, day: str, clock: str
+) -> None:
+    text = f"{year}-{month}-{day}{clock}"
+    try:
+        fast: datetime | str = parse_time(text, NEW_YORK)
+    except ValueError:
+        fast = "refused"
+    assert fast == _slow_parse(text, NEW_YORK)

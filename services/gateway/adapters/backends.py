@@ -17,6 +17,7 @@ from maintenance.intake.v1 import (
     users_pb2_grpc,
 )
 from maintenance.notification.v1 import notification_pb2_grpc
+from maintenance.predictor.v1 import predictor_pb2_grpc
 from maintenance.sla.v1 import sla_pb2_grpc
 
 __all__ = ["Backend", "Backends"]
@@ -64,6 +65,7 @@ class Backends:
         self.sla = sla_pb2_grpc.SlaServiceStub(channels["sla"].channel)
         self.dispatch = dispatch_pb2_grpc.DispatchServiceStub(channels["dispatch"].channel)
         self.analytics = analytics_pb2_grpc.AnalyticsServiceStub(channels["analytics"].channel)
+        self.predictor = predictor_pb2_grpc.PredictorServiceStub(channels["predictor"].channel)
 
     async def not_ready(self) -> list[str]:
         """Names of the services that are not serving right now."""

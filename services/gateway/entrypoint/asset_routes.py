@@ -154,16 +154,14 @@ async def get_asset(asset_id: AssetId, caller: Caller) -> AssetOut:
         **caller.opts,
     )  # fmt: skip
     devices = await caller.devices.ListDevices(
-        ingestor_pb.ListDevicesRequest(site=asset.location.site, building=asset.location.building,
-                                       page_size=500),
-        **caller.opts,
-    )  # fmt: skip
+        ingestor_pb.ListDevicesRequest(asset=asset_id, page_size=500), **caller.opts
+    )
     asset.open_tickets = [
         OpenTicket(id=t.id, number=t.number, status=_status(t.status), title=t.title,
                    component=t.component or None)
         for t in tickets.tickets
     ]  # fmt: skip
-    asset.devices = [d.device_id for d in devices.devices if d.location.asset == asset_id]
+    asset.devices = [d.device_id for d in devices.devices]
     return asset
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from maintenance.intake.v1.places_pb2_grpc import PlaceServiceAsyncStub
     from maintenance.intake.v1.users_pb2_grpc import UserServiceAsyncStub
     from maintenance.notification.v1.notification_pb2_grpc import NotificationServiceAsyncStub
+    from maintenance.predictor.v1.predictor_pb2_grpc import PredictorServiceAsyncStub
     from maintenance.sla.v1.sla_pb2_grpc import SlaServiceAsyncStub
 
 __all__ = ["Call", "CallOptions", "Caller", "Intake"]
@@ -48,6 +49,7 @@ class Call:
     assets: AssetServiceAsyncStub
     users: UserServiceAsyncStub
     analytics: AnalyticsServiceAsyncStub
+    predictor: PredictorServiceAsyncStub
     opts: CallOptions
 
     def require(self, *roles: str) -> None:
@@ -86,6 +88,7 @@ async def _caller(request: Request, token: Annotated[str | None, Depends(bearer_
         backends.assets,
         backends.users,
         backends.analytics,
+        backends.predictor,
         _options(request),
     )
 

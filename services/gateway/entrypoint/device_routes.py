@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
@@ -19,6 +20,8 @@ from services.gateway.entrypoint.device_schemas import (
     DeviceList,
     DeviceOut,
     ImportResult,
+    TelemetryPage,
+    TelemetryPointOut,
     device_out,
     device_to_pb,
 )
@@ -56,13 +59,14 @@ async def list_devices(
     site: Annotated[str, Query(max_length=64)] = "",
     building: Annotated[str, Query(max_length=64)] = "",
     kind: Annotated[DeviceKind | None, Query()] = None,
+    asset_id: Annotated[str, Query(max_length=64, description="only this asset's devices")] = "",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str, Query(max_length=200)] = "",
 ) -> DeviceList:
     caller.require(*_READERS)
     reply = await caller.devices.ListDevices(
         pb.ListDevicesRequest(
-            site=site, building=building, page_size=limit, page_token=cursor,
+            site=site, building=building, page_size=limit, page_token=cursor, asset=asset_id,
             kind=number_of(pb.DeviceKind, "DEVICE_KIND_", kind or ""),  # type: ignore[arg-type]
         ),
         **caller.opts,
@@ -79,6 +83,36 @@ async def get_device(device_id: DeviceId, caller: Caller) -> DeviceOut:
     caller.require(*_READERS)
     reply = await caller.devices.GetDevice(pb.GetDeviceRequest(device_id=device_id), **caller.opts)
     return device_out(reply.device)
+
+
+@router.get(
+    "/{device_id}/telemetry", response_model=TelemetryPage,
+    summary="A device's stored telemetry, oldest first",
+)  # fmt: skip
+async def device_telemetry(
+    device_id: DeviceId,
+    caller: Caller,
+    metric: Annotated[str, Query(max_length=64, examples=["voltage"])] = "",
+    start: Annotated[datetime | None, Query(alias="from", description="inclusive")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="exclusive")] = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    cursor: Annotated[str, Query(max_length=200)] = "",
+) -> TelemetryPage:
+    """Live and imported readings in [from, to) by time, then metric; one metric or all.
+    Times without a zone are UTC."""
+    caller.require(*_READERS)
+    request = pb.ListTelemetryRequest(
+        device_id=device_id, metric=metric, page_size=limit, page_token=cursor
+    )
+    for field, when in (("start", start), ("end", end)):
+        if when is not None:
+            getattr(request, field).FromDatetime(when if when.tzinfo else when.replace(tzinfo=UTC))
+    reply = await caller.devices.ListTelemetry(request, **caller.opts)
+    return TelemetryPage(
+        items=[TelemetryPointOut(time=p.time.ToDatetime(UTC), metric=p.metric, value=p.value)
+               for p in reply.points],
+        next_cursor=reply.next_page_token or None,
+    )  # fmt: skip
 
 
 def _rows(text: str) -> list[pb.Device]:

@@ -10,7 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.protoenum import code_of, number_of
 
-__all__ = ["DeviceIn", "DeviceList", "DeviceOut", "ImportResult", "device_out", "device_to_pb"]
+__all__ = [
+    "DeviceIn",
+    "DeviceList",
+    "DeviceOut",
+    "ImportResult",
+    "TelemetryPage",
+    "TelemetryPointOut",
+    "device_out",
+    "device_to_pb",
+]
 
 DeviceKind = Literal["leak", "power", "elevator"]
 PayloadFormat = Literal["native", "zigbee2mqtt", "tasmota", "shelly_gen2"]
@@ -70,6 +79,17 @@ class DeviceOut(BaseModel):
 
 class DeviceList(BaseModel):
     items: list[DeviceOut]
+    next_cursor: str | None
+
+
+class TelemetryPointOut(BaseModel):
+    time: datetime
+    metric: str
+    value: float
+
+
+class TelemetryPage(BaseModel):
+    items: list[TelemetryPointOut]
     next_cursor: str | None
 
 

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
-import grpc
 from maintenance.intake.v1 import assets_pb2, assets_pb2_grpc
 
 from services.importer.kinds.base import (
@@ -16,7 +15,8 @@ from services.importer.kinds.base import (
     Outcome,
     Progress,
     Targets,
-    problems_of,
+    channel,
+    outcome_of,
 )
 from services.importer.kinds.places import BUILDING, FLOOR, SITE, UNIT
 from services.importer.reader import Problem, Row, parse_time
@@ -58,12 +58,12 @@ def asset_row(row: Row, context: Context) -> assets_pb2.AssetRow | Problem:
 async def _send(
     targets: Targets, rows: Sequence[assets_pb2.AssetRow], dry_run: bool, progress: Progress
 ) -> Outcome:
-    async with grpc.aio.insecure_channel(targets.intake) as channel:
-        reply = await assets_pb2_grpc.AssetServiceStub(channel).ImportAssets(
+    async with channel(targets.intake) as ch:
+        reply = await assets_pb2_grpc.AssetServiceStub(ch).ImportAssets(
             assets_pb2.ImportAssetsRequest(actor=ACTOR, rows=rows, dry_run=dry_run), timeout=600
         )
     progress(len(rows))
-    return Outcome(reply.inserted, reply.updated, reply.unchanged, problems_of(reply.problems))
+    return outcome_of(reply)
 
 
 ASSETS = Kind(

@@ -9,7 +9,14 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import grpc
-from maintenance.intake.v1 import intake_pb2, places_pb2, places_pb2_grpc
+from maintenance.ingestor.v1 import ingestor_pb2, ingestor_pb2_grpc
+from maintenance.intake.v1 import (
+    assets_pb2,
+    assets_pb2_grpc,
+    intake_pb2,
+    places_pb2,
+    places_pb2_grpc,
+)
 
 from services.importer.reader import Problem, Row
 
@@ -21,9 +28,17 @@ __all__ = [
     "Outcome",
     "Progress",
     "Targets",
+    "asset_sites",
+    "channel",
+    "device_sites",
+    "outcome_of",
     "problems_of",
     "site_zones",
 ]
+
+#: The largest message sent or received: a file's rows in one request, every problem in one
+#: reply (the services take as much).
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 #: Who imports, as intake knows them.
 ACTOR = intake_pb2.Actor(username="importer", role=intake_pb2.ROLE_SYSTEM,
@@ -48,6 +63,30 @@ class Line(Protocol):
     def line(self) -> int: ...
 
 
+class _RowProblem(Line, Protocol):
+    @property
+    def column(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+
+class _Counts(Protocol):
+    """An import's reply: intake's Import*Response or the ingestor's ImportCounts."""
+
+    @property
+    def inserted(self) -> int: ...
+
+    @property
+    def updated(self) -> int: ...
+
+    @property
+    def unchanged(self) -> int: ...
+
+    @property
+    def problems(self) -> Sequence[_RowProblem]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What the owning service did or, on a dry run, would do; with problems, nothing."""
@@ -61,11 +100,13 @@ class Outcome:
 @dataclass(frozen=True, slots=True)
 class Context:
     """What converting a row may need: the site of rows that name none, each known site's
-    time zone, and whatever else a kind looked up before (e.g. each device's site)."""
+    time zone, and whatever else a kind looked up before (e.g. each device's site in
+    `lookup`, each asset's in `assets`)."""
 
     site: str
     zones: Mapping[str, ZoneInfo] = field(default_factory=dict)
     lookup: Mapping[str, str] = field(default_factory=dict)
+    assets: Mapping[str, str] = field(default_factory=dict)
 
     def zone(self, site: str) -> ZoneInfo:
         """The site's zone (UTC for a site intake does not know: its rows are refused there)."""
@@ -91,16 +132,59 @@ class Kind:
     extra_columns: bool = False
 
 
-def problems_of(replies: Sequence[places_pb2.RowProblem]) -> list[Problem]:
+def channel(target: str) -> grpc.aio.Channel:
+    """A channel to an owning service (close it, or use it with `async with`)."""
+    options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+               ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]  # fmt: skip
+    return grpc.aio.insecure_channel(target, options=options)
+
+
+def problems_of(replies: Sequence[_RowProblem]) -> list[Problem]:
     """The service's row problems as the importer's."""
     return [Problem(p.line, p.column, p.reason) for p in replies]
 
 
+def outcome_of(reply: _Counts) -> Outcome:
+    """What the service says it did."""
+    return Outcome(reply.inserted, reply.updated, reply.unchanged, problems_of(reply.problems))
+
+
 async def site_zones(targets: Targets, site: str) -> Context:
     """A context with every site's time zone, from intake."""
-    async with grpc.aio.insecure_channel(targets.intake) as channel:
-        reply = await places_pb2_grpc.PlaceServiceStub(channel).ListSites(
+    async with channel(targets.intake) as ch:
+        reply = await places_pb2_grpc.PlaceServiceStub(ch).ListSites(
             places_pb2.ListSitesRequest(actor=ACTOR), timeout=30
         )
     zones = {s.code: ZoneInfo(s.timezone or "UTC") for s in reply.sites}
     return Context(site, zones)
+
+
+async def device_sites(targets: Targets) -> dict[str, str]:
+    """Each registered device's site, from the ingestor."""
+    sites: dict[str, str] = {}
+    token = ""
+    async with channel(targets.ingestor) as ch:
+        stub = ingestor_pb2_grpc.DeviceServiceStub(ch)
+        while True:
+            page = await stub.ListDevices(
+                ingestor_pb2.ListDevicesRequest(page_size=500, page_token=token), timeout=30
+            )
+            sites.update((d.device_id, d.location.site) for d in page.devices)
+            if not (token := page.next_page_token):
+                return sites
+
+
+async def asset_sites(targets: Targets) -> dict[str, str]:
+    """Each asset's site, from intake."""
+    sites: dict[str, str] = {}
+    token = ""
+    async with channel(targets.intake) as ch:
+        stub = assets_pb2_grpc.AssetServiceStub(ch)
+        while True:
+            page = await stub.ListAssets(
+                assets_pb2.ListAssetsRequest(actor=ACTOR, page_size=500, page_token=token),
+                timeout=30,
+            )
+            sites.update((a.asset_id, a.site) for a in page.assets)
+            if not (token := page.next_page_token):
+                return sites

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import grpc
 from maintenance.intake.v1 import places_pb2, places_pb2_grpc
 
 from services.importer.kinds.base import (
@@ -14,7 +13,8 @@ from services.importer.kinds.base import (
     Outcome,
     Progress,
     Targets,
-    problems_of,
+    channel,
+    outcome_of,
 )
 from services.importer.reader import Row
 
@@ -38,12 +38,12 @@ def place_row(row: Row, context: Context) -> places_pb2.PlaceRow:
 async def _send(
     targets: Targets, rows: Sequence[places_pb2.PlaceRow], dry_run: bool, progress: Progress
 ) -> Outcome:
-    async with grpc.aio.insecure_channel(targets.intake) as channel:
-        reply = await places_pb2_grpc.PlaceServiceStub(channel).ImportPlaces(
+    async with channel(targets.intake) as ch:
+        reply = await places_pb2_grpc.PlaceServiceStub(ch).ImportPlaces(
             places_pb2.ImportPlacesRequest(actor=ACTOR, rows=rows, dry_run=dry_run), timeout=600
         )
     progress(len(rows))
-    return Outcome(reply.inserted, reply.updated, reply.unchanged, problems_of(reply.problems))
+    return outcome_of(reply)
 
 
 PLACES = Kind(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -105,8 +106,30 @@ class DevicesRepository:
             row = await cur.fetchone()
         return _record(row) if row else None
 
+    async def get_many(self, device_ids: Collection[str]) -> dict[str, Device]:
+        """The registrations of those of `device_ids` that exist."""
+        async with self._conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(
+                f"SELECT {_COLUMNS} FROM ingestor.devices WHERE device_id = ANY(%s)",
+                (list(device_ids),),
+            )
+            return {r["device_id"]: to_device(r) for r in await cur.fetchall()}
+
+    async def source_owners(
+        self, sources: Collection[tuple[PayloadFormat, str]]
+    ) -> dict[tuple[PayloadFormat, str], str]:
+        """Which device has each (format, source topic) now."""
+        async with self._conn.cursor() as cur:
+            await cur.execute(
+                "SELECT d.format, d.source_topic, d.device_id FROM ingestor.devices d"
+                " JOIN unnest(%s::text[], %s::text[]) AS s (format, source_topic)"
+                " USING (format, source_topic)",
+                ([f.value for f, _ in sources], [t for _, t in sources]),
+            )
+            return {(PayloadFormat(f), t): d for f, t, d in await cur.fetchall()}
+
     async def page(
-        self, site: str, building: str, kind: str, size: int, token: str
+        self, site: str, building: str, kind: str, size: int, token: str, asset: str = ""
     ) -> tuple[list[DeviceRecord], str]:
         """Devices in id order, optionally narrowed, one page at a time."""
         after = base64.urlsafe_b64decode(token.encode()).decode() if token else ""
@@ -114,8 +137,8 @@ class DevicesRepository:
             await cur.execute(
                 f"SELECT {_COLUMNS} FROM ingestor.devices WHERE device_id > %s"
                 " AND (%s = '' OR site = %s) AND (%s = '' OR building = %s) AND (%s = '' OR kind = %s)"
-                " ORDER BY device_id LIMIT %s",
-                (after, site, site, building, building, kind, kind, size + 1),
+                " AND (%s = '' OR asset = %s) ORDER BY device_id LIMIT %s",
+                (after, site, site, building, building, kind, kind, asset, asset, size + 1),
             )
             rows = await cur.fetchall()
         records = [_record(r) for r in rows[:size]]

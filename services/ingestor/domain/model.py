@@ -10,6 +10,7 @@ from types import MappingProxyType
 
 __all__ = [
     "ALERT_PRIORITY",
+    "MAX_METRIC_CHARS",
     "AlertSignal",
     "AlertType",
     "ClockState",
@@ -21,7 +22,16 @@ __all__ = [
     "Reading",
     "Rejected",
     "StatusSignal",
+    "is_metric_name",
 ]
+
+#: The longest metric or reading name kept.
+MAX_METRIC_CHARS = 64
+
+
+def is_metric_name(name: str) -> bool:
+    """Whether `name` may name a metric: 1-64 printable characters (live or imported)."""
+    return 0 < len(name) <= MAX_METRIC_CHARS and name.isprintable()
 
 
 class DeviceKind(StrEnum):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 
 from services.ingestor.domain.model import Device, PayloadFormat
 
-__all__ = ["THRESHOLDS", "InvalidDevice", "validate_device"]
+__all__ = ["THRESHOLDS", "InvalidDevice", "device_problem", "validate_device"]
 
 #: Threshold names a device may override, and what they mean.
 THRESHOLDS: dict[str, str] = {
@@ -28,30 +29,45 @@ class InvalidDevice(ValueError):
     """The registration cannot be accepted; the message says why."""
 
 
-def validate_device(device: Device) -> None:
-    """Raise InvalidDevice naming the first problem, if any."""
+def device_problem(device: Device) -> tuple[str, str] | None:
+    """The first problem of a registration as (field, reason), or None. Fields are named as
+    an import file's columns: device_id, site, building, floor, unit, asset_id,
+    source_topic, expected_interval_s, thresholds."""
     if not _ID.match(device.device_id):
-        raise InvalidDevice(
+        return "device_id", (
             "device_id must be 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
         )
-    if not (device.site and device.building and device.floor):
-        raise InvalidDevice("location needs site, building and floor")
-    for name, value in (("site", device.site), ("building", device.building), ("floor", device.floor),
-                        ("unit", device.unit), ("asset", device.asset)):  # fmt: skip
+    place = (("site", device.site), ("building", device.building), ("floor", device.floor))
+    for name, value in place:
+        if not value:
+            return name, "location needs site, building and floor"
+    for name, value in (*place, ("unit", device.unit), ("asset", device.asset)):
         if len(value) > 64:
-            raise InvalidDevice(f"location.{name} is longer than 64 characters")
+            field = "asset_id" if name == "asset" else name
+            return field, f"location.{name} is longer than 64 characters"
     if device.format is not PayloadFormat.NATIVE and not device.source_topic:
-        raise InvalidDevice(
+        return "source_topic", (
             f"format {device.format.value} needs source_topic (the device's own topic or name)"
         )
     if len(device.source_topic) > 200 or any(c in device.source_topic for c in "#+\x00"):
-        raise InvalidDevice("source_topic must be at most 200 characters with no MQTT wildcards")
+        return "source_topic", "source_topic must be at most 200 characters with no MQTT wildcards"
     if not 1 <= device.expected_interval_s <= _MAX_INTERVAL_S:
-        raise InvalidDevice(f"expected_interval_s must be between 1 and {_MAX_INTERVAL_S}")
-    for name, limit in device.thresholds.items():
+        return "expected_interval_s", f"expected_interval_s must be between 1 and {_MAX_INTERVAL_S}"
+    return _threshold_problem(device.thresholds)
+
+
+def _threshold_problem(thresholds: Mapping[str, float]) -> tuple[str, str] | None:
+    for name, limit in thresholds.items():
         if name not in THRESHOLDS:
-            raise InvalidDevice(f"unknown threshold {name[:40]!r}; known: {', '.join(THRESHOLDS)}")
+            return "thresholds", f"unknown threshold {name[:40]!r}; known: {', '.join(THRESHOLDS)}"
         if not math.isfinite(limit):
-            raise InvalidDevice(f"threshold {name} must be a finite number")
-    if not -14 <= device.thresholds.get("utc_offset_h", 0) <= 14:
-        raise InvalidDevice("threshold utc_offset_h must be between -14 and 14 hours")
+            return "thresholds", f"threshold {name} must be a finite number"
+    if not -14 <= thresholds.get("utc_offset_h", 0) <= 14:
+        return "thresholds", "threshold utc_offset_h must be between -14 and 14 hours"
+    return None
+
+
+def validate_device(device: Device) -> None:
+    """Raise InvalidDevice naming the first problem, if any."""
+    if (problem := device_problem(device)) is not None:
+        raise InvalidDevice(problem[1])

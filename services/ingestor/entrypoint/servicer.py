@@ -103,8 +103,9 @@ class DeviceServicer(pb_grpc.DeviceServiceServicer):
     ) -> pb.ListDevicesResponse:
         kind = code_of(pb.DeviceKind, "DEVICE_KIND_", request.kind)
         records, token = await self._registry.page(
-            request.site, request.building, kind, request.page_size, request.page_token
-        )
+            request.site, request.building, kind, request.page_size, request.page_token,
+            request.asset,
+        )  # fmt: skip
         return pb.ListDevicesResponse(
             devices=[record_to_pb(r) for r in records], next_page_token=token
         )
@@ -117,3 +118,18 @@ class DeviceServicer(pb_grpc.DeviceServiceServicer):
             [device_from_pb(d) for d in request.devices]
         )
         return pb.PutDevicesResponse(created=created, updated=updated)
+
+    @_rpc
+    async def ListTelemetry(
+        self, request: pb.ListTelemetryRequest, context: Context
+    ) -> pb.ListTelemetryResponse:
+        start = request.start.ToDatetime(UTC) if request.HasField("start") else None
+        end = request.end.ToDatetime(UTC) if request.HasField("end") else None
+        points, token = await self._registry.telemetry(
+            request.device_id, request.metric, start, end, request.page_size, request.page_token
+        )
+        return pb.ListTelemetryResponse(
+            points=[pb.TelemetryPoint(time=_ts(p.time), metric=p.metric, value=p.value)
+                    for p in points],
+            next_page_token=token,
+        )  # fmt: skip

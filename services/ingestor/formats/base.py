@@ -17,12 +17,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import NamedTuple
 
 from services.ingestor.domain.model import (
+    MAX_METRIC_CHARS,
     ClockState,
     Device,
     Observation,
     PayloadFormat,
     Reading,
     Rejected,
+    is_metric_name,
 )
 from services.ingestor.domain.text import clean_text
 
@@ -41,7 +43,7 @@ __all__ = [
 MAX_FUTURE = timedelta(minutes=5)
 MAX_PAST = timedelta(days=30)
 #: The longest metric or reading name kept; longer names are skipped as `bad_name`.
-MAX_NAME_CHARS = 64
+MAX_NAME_CHARS = MAX_METRIC_CHARS
 #: The most metrics read from one message; the rest are skipped as `too_many`.
 MAX_METRICS = 256
 _MAX_TEXT_CHARS = 500
@@ -101,7 +103,7 @@ class Notes:
     def number(self, name: str, value: object) -> float | None:
         """A metric value as a float: numbers, booleans as 1/0, numbers and on/off words
         written as strings; None (and the field skipped) for anything else or a bad name."""
-        if not _good_name(name):
+        if not is_metric_name(name):
             self.skip(name, "bad_name")
             return None
         found = _as_number(value)
@@ -223,10 +225,6 @@ class FormatAdapter(ABC):
     def read(self, route: Route, payload: bytes, device: Device, notes: Notes) -> list[Observation]:
         """The observations in the payload, noting skipped fields and clock trouble in
         `notes`; raises Rejected when the message as a whole is unusable."""
-
-
-def _good_name(name: str) -> bool:
-    return 0 < len(name) <= MAX_NAME_CHARS and name.isprintable()
 
 
 def _as_number(value: object) -> float | None:

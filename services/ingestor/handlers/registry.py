@@ -7,10 +7,12 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 from psycopg_pool import AsyncConnectionPool
 
 from services.ingestor.adapters.devices_repo import DeviceRecord, DevicesRepository
+from services.ingestor.adapters.history_repo import HistoryRepository, Point
 from services.ingestor.adapters.places_client import PlaceChecker
 from services.ingestor.domain.model import Device, PayloadFormat
 from services.ingestor.domain.registry import InvalidDevice, validate_device
@@ -136,12 +138,32 @@ class Registry:
             raise DeviceNotFound(f"no device {device_id[:128]!r}")
         return record
 
+    async def telemetry(
+        self,
+        device_id: str,
+        metric: str,
+        start: datetime | None,
+        end: datetime | None,
+        size: int,
+        token: str,
+    ) -> tuple[list[Point], str]:
+        """A device's stored readings in time order, a page (at most 10,000) at a time."""
+        size = min(size, 10_000) if size > 0 else 1000
+        await self.get(device_id)  # DeviceNotFound for a device that is not registered
+        try:
+            async with self._pool.connection() as conn:
+                return await HistoryRepository(conn).telemetry_page(
+                    device_id, metric, start, end, size, token
+                )
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise InvalidDevice("page_token is not one this service issued") from None
+
     async def page(
-        self, site: str, building: str, kind: str, size: int, token: str
+        self, site: str, building: str, kind: str, size: int, token: str, asset: str = ""
     ) -> tuple[list[DeviceRecord], str]:
         size = min(size, 500) if size > 0 else 100
         try:
             async with self._pool.connection() as conn:
-                return await DevicesRepository(conn).page(site, building, kind, size, token)
+                return await DevicesRepository(conn).page(site, building, kind, size, token, asset)
         except (binascii.Error, UnicodeDecodeError):
             raise InvalidDevice("page_token is not one this service issued") from None

@@ -148,6 +148,23 @@ def _event_params(ticket_id: str, e: NewEvent) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+def _insert_params(t: Ticket, created: NewEvent) -> tuple[Any, ...]:
+    return (
+        t.id, t.created_at, t.kind.value, t.category, t.status.value, t.priority.value,
+        t.title, t.description, t.location.site, t.location.building or None,
+        t.location.floor or None, t.location.unit or None, t.location.asset or None,
+        t.requester, t.requester_role.value, t.assignee, t.channel.value, t.source.value,
+        t.device_id, t.contact, Jsonb(t.attributes),
+        t.rating.stars if t.rating else None, t.rating.comment if t.rating else None,
+        t.rating.rated_at if t.rating else None, t.version, t.created_at,
+        t.updated_at, t.status_changed_at, t.waiting_reason, t.cost_cents,
+        t.approval_pending, t.component,
+        created.type, created.to_status.value if created.to_status else None,
+        created.actor, created.actor_role.value,
+        created.channel.value, created.note, Jsonb(created.payload), created.occurred_at,
+    )  # fmt: skip
+
+
 def _location_problem(constraint: str, loc: Location) -> str:
     if constraint == "tickets_unit_fk":
         return f"no unit {loc.unit!r} on floor {loc.floor!r} of building {loc.building!r}"
@@ -259,30 +276,28 @@ class TicketRepository:
         The number is `T<yyyymmdd>-<sequence>`, unique and sortable by time. A location that
         is not in the site tree raises InvalidInput.
         """
+        [number] = await self.insert_many_with_events([(t, created)])
+        return number
+
+    async def insert_many_with_events(self, items: list[tuple[Ticket, NewEvent]]) -> list[str]:
+        """`insert_with_event` for many tickets in one pipelined batch; their numbers."""
         try:
             async with self._conn.cursor() as cur:
-                await cur.execute(_INSERT_WITH_EVENT, (
-                    t.id, t.created_at, t.kind.value, t.category, t.status.value, t.priority.value,
-                    t.title, t.description, t.location.site, t.location.building or None,
-                    t.location.floor or None,
-                    t.location.unit or None, t.location.asset or None, t.requester,
-                    t.requester_role.value, t.assignee, t.channel.value, t.source.value,
-                    t.device_id, t.contact, Jsonb(t.attributes),
-                    t.rating.stars if t.rating else None, t.rating.comment if t.rating else None,
-                    t.rating.rated_at if t.rating else None, t.version, t.created_at,
-                    t.updated_at, t.status_changed_at, t.waiting_reason, t.cost_cents,
-                    t.approval_pending, t.component,
-                    created.type, created.to_status.value if created.to_status else None,
-                    created.actor, created.actor_role.value,
-                    created.channel.value, created.note, Jsonb(created.payload), created.occurred_at,
-                ))  # fmt: skip
-                row = await cur.fetchone()
+                await cur.executemany(
+                    _INSERT_WITH_EVENT, [_insert_params(t, e) for t, e in items], returning=True
+                )
+                numbers: list[str] = []
+                for _ in items:
+                    row = await cur.fetchone()
+                    assert row is not None
+                    numbers.append(str(row[0]))
+                    cur.nextset()
         except psycopg.errors.ForeignKeyViolation as exc:
+            culprit = next((t for t, _ in items if t.location.site), items[0][0])
             raise InvalidInput(
-                _location_problem(exc.diag.constraint_name or "", t.location)
+                _location_problem(exc.diag.constraint_name or "", culprit.location)
             ) from None
-        assert row is not None
-        return str(row[0])
+        return numbers
 
     async def existing_ids(self, ticket_ids: list[str]) -> set[str]:
         """Which of these ids are tickets already (ids that are not UUIDs are refused)."""
@@ -370,8 +385,12 @@ class TicketRepository:
         return tickets, next_token
 
     async def append_events(self, ticket_id: str, events: list[NewEvent]) -> None:
+        await self.append_many([(ticket_id, e) for e in events])
+
+    async def append_many(self, events: list[tuple[str, NewEvent]]) -> None:
+        """Append events of any tickets, in the order given, in one pipelined batch."""
         async with self._conn.cursor() as cur:
-            await cur.executemany(_APPEND_EVENT, [_event_params(ticket_id, e) for e in events])
+            await cur.executemany(_APPEND_EVENT, [_event_params(tid, e) for tid, e in events])
 
     async def append_event(self, ticket_id: str, event: NewEvent) -> LoggedEvent:
         """Append one event and return it as logged."""

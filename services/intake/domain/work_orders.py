@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TypeVar
 
@@ -114,8 +114,10 @@ class WorkOrder:
 
     def fingerprint(self) -> str:
         """A hash of everything the line says (not its line number): equal for a re-import."""
-        fields = {k: v for k, v in asdict(self).items() if k != "line"}
-        canonical = json.dumps(fields, default=str, ensure_ascii=False, sort_keys=True)
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "line"}
+        loc = self.location
+        values["location"] = [loc.site, loc.building, loc.floor, loc.unit, loc.asset]
+        canonical = json.dumps(values, default=str, ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

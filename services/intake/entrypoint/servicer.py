@@ -96,7 +96,9 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         self, request: pb.StreamEventsRequest, context: Context
     ) -> AsyncIterator[pb.StreamEventsResponse]:
         try:
-            async for event in self._h.stream_events(request.after_cursor, request.follow):
+            async for event in self._h.stream_events(
+                request.after_cursor, request.follow, request.include_imported
+            ):
                 yield pb.StreamEventsResponse(event=m.event_to_pb(event))
         except errors.DomainError as exc:
             await context.abort(_CODES[type(exc)], str(exc))

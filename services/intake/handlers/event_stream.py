@@ -16,9 +16,10 @@ class StreamHandlers(HandlersBase):
     """Streams the event log from a cursor."""
 
     async def stream_events(
-        self, after_cursor: str, follow: bool, batch: int = 500
+        self, after_cursor: str, follow: bool, include_imported: bool = False, batch: int = 500
     ) -> AsyncIterator[LoggedEvent]:
-        """Replay the event log after `after_cursor`; with `follow`, keep waiting for new events."""
+        """Replay the event log after `after_cursor`; with `follow`, keep waiting for new
+        events. Imported history is passed over unless `include_imported`."""
         try:
             parse_cursor(after_cursor)
         except ValueError as exc:
@@ -28,7 +29,8 @@ class StreamHandlers(HandlersBase):
             async with self._pool.connection() as conn:
                 events = await read_after(conn, cursor, batch)
             for event in events:
-                yield event
+                if include_imported or event.payload.get("imported") is not True:
+                    yield event
                 cursor = event.cursor
             if len(events) < batch:
                 if not follow:

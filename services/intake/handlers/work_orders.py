@@ -27,6 +27,7 @@ from services.intake.handlers.places import RollBack
 __all__ = ["WorkOrderHandlers"]
 
 _IMPORTERS = frozenset({Role.ADMIN, Role.SYSTEM})
+_BATCH = 1_000
 
 
 class _Places:
@@ -160,19 +161,26 @@ async def _plan(
 async def _write(
     repo: TicketRepository, actor: Actor, plan: list[_Replayed], problems: list[RowProblem]
 ) -> None:
-    """Insert the new tickets with their history; overwrite the corrected ones and append
-    their correction. A refusal by the database ends the writing (the caller rolls back)."""
+    """Insert the new tickets with their history, in batches; overwrite the corrected ones
+    and append their correction. A refusal by the database ends the writing (the caller
+    rolls back)."""
+    new = [r for r in plan if r.stored_fingerprint is None]
+    try:
+        for start in range(0, len(new), _BATCH):
+            batch = new[start : start + _BATCH]
+            await repo.insert_many_with_events([(r.ticket, r.events[0]) for r in batch])
+            await repo.append_many([(r.ticket.id, e) for r in batch for e in r.events[1:]])
+    except InvalidInput as exc:
+        problems.append(RowProblem(0, exc.field, f"the database refused a work order: {exc}"))
+        return
     for r in plan:
-        ticket = r.ticket
+        if r.stored_fingerprint is None:
+            continue
         try:
-            if r.stored_fingerprint is None:
-                ticket.number = await repo.insert_with_event(ticket, r.events[0])
-                await repo.append_events(ticket.id, r.events[1:])
-                continue
-            old = await repo.get(ticket.id, for_update=True)
+            old = await repo.get(r.ticket.id, for_update=True)
             assert old is not None
-            await repo.replace_imported(ticket)
-            await repo.append_event(ticket.id, corrected_event(actor, old, ticket, r.order))
+            await repo.replace_imported(r.ticket)
+            await repo.append_event(r.ticket.id, corrected_event(actor, old, r.ticket, r.order))
         except InvalidInput as exc:
             problems.append(RowProblem(r.order.line, exc.field, str(exc)))
             return

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&maintenance/ingestor/v1/ingestor.proto\x12\x17maintenance.ingestor.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\\\n\x0e\x44\x65viceLocation\x12\x0c\n\x04site\x18\x01 \x01(\t\x12\x10\n\x08\x62uilding\x18\x02 \x01(\t\x12\r\n\x05\x66loor\x18\x03 \x01(\t\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12\r\n\x05\x61sset\x18\x05 \x01(\t\"\xc6\x05\n\x06\x44\x65vice\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x31\n\x04kind\x18\x02 \x01(\x0e\x32#.maintenance.ingestor.v1.DeviceKind\x12\x39\n\x08location\x18\x03 \x01(\x0b\x32\'.maintenance.ingestor.v1.DeviceLocation\x12\x36\n\x06\x66ormat\x18\x04 \x01(\x0e\x32&.maintenance.ingestor.v1.PayloadFormat\x12\x14\n\x0csource_topic\x18\x05 \x01(\t\x12\x1b\n\x13\x65xpected_interval_s\x18\x06 \x01(\x05\x12\x43\n\nthresholds\x18\x07 \x03(\x0b\x32/.maintenance.ingestor.v1.Device.ThresholdsEntry\x12\x30\n\x0clast_seen_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x44\n\x0blast_values\x18\t \x03(\x0b\x32/.maintenance.ingestor.v1.Device.LastValuesEntry\x12\x0e\n\x06online\x18\n \x01(\x08\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x63lock\x18\r \x01(\t\x12\x1b\n\x0e\x63lock_offset_s\x18\x0e \x01(\x01H\x00\x88\x01\x01\x1a\x31\n\x0fThresholdsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a\x31\n\x0fLastValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x42\x11\n\x0f_clock_offset_s\"C\n\x10PutDeviceRequest\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x1f.maintenance.ingestor.v1.Device\"U\n\x11PutDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x1f.maintenance.ingestor.v1.Device\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"%\n\x10GetDeviceRequest\x12\x11\n\tdevice_id\x18\x01 \x01(\t\"D\n\x11GetDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x1f.maintenance.ingestor.v1.Device\"\x8e\x01\n\x12ListDevicesRequest\x12\x0c\n\x04site\x18\x01 \x01(\t\x12\x10\n\x08\x62uilding\x18\x02 \x01(\t\x12\x31\n\x04kind\x18\x03 \x01(\x0e\x32#.maintenance.ingestor.v1.DeviceKind\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"`\n\x13ListDevicesResponse\x12\x30\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x1f.maintenance.ingestor.v1.Device\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"E\n\x11PutDevicesRequest\x12\x30\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x1f.maintenance.ingestor.v1.Device\"6\n\x12PutDevicesResponse\x12\x0f\n\x07\x63reated\x18\x01 \x01(\x05\x12\x0f\n\x07updated\x18\x02 \x01(\x05*p\n\nDeviceKind\x12\x1b\n\x17\x44\x45VICE_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44\x45VICE_KIND_LEAK\x10\x01\x12\x15\n\x11\x44\x45VICE_KIND_POWER\x10\x02\x12\x18\n\x14\x44\x45VICE_KIND_ELEVATOR\x10\x03*\xa6\x01\n\rPayloadFormat\x12\x1e\n\x1aPAYLOAD_FORMAT_UNSPECIFIED\x10\x00\x12\x19\n\x15PAYLOAD_FORMAT_NATIVE\x10\x01\x12\x1e\n\x1aPAYLOAD_FORMAT_ZIGBEE2MQTT\x10\x02\x12\x1a\n\x16PAYLOAD_FORMAT_TASMOTA\x10\x03\x12\x1e\n\x1aPAYLOAD_FORMAT_SHELLY_GEN2\x10\x04\x32\xa8\x03\n\rDeviceService\x12\x62\n\tPutDevice\x12).maintenance.ingestor.v1.PutDeviceRequest\x1a*.maintenance.ingestor.v1.PutDeviceResponse\x12\x62\n\tGetDevice\x12).maintenance.ingestor.v1.GetDeviceRequest\x1a*.maintenance.ingestor.v1.GetDeviceResponse\x12h\n\x0bListDevices\x12+.maintenance.ingestor.v1.ListDevicesRequest\x1a,.maintenance.ingestor.v1.ListDevicesResponse\x12\x65\n\nPutDevices\x12*.maintenance.ingestor.v1.PutDevicesRequest\x1a+.maintenance.ingestor.v1.PutDevicesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&maintenance/ingestor/v1/ingestor.proto\x12\x17maintenance.ingestor.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\\\n\x0e\x44\x65viceLocation\x12\x0c\n\x04site\x18\x01 \x01(\t\x12\x10\n\x08\x62uilding\x18\x02 \x01(\t\x12\r\n\x05\x66loor\x18\x03 \x01(\t\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12\r\n\x05\x61sset\x18\x05 \x01(\t\"\xc6\x05\n\x06\x44\x65vice\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x31\n\x04kind\x18\x02 \x01(\x0e\x32#.maintenance.ingestor.v1.DeviceKind\x12\x39\n\x08location\x18\x03 \x01(\x0b\x32\'.maintenance.ingestor.v1.DeviceLocation\x12\x36\n\x06\x66ormat\x18\x04 \x01(\x0e\x32&.maintenance.ingestor.v1.PayloadFormat\x12\x14\n\x0csource_topic\x18\x05 \x01(\t\x12\x1b\n\x13\x65xpected_interval_s\x18\x06 \x01(\x05\x12\x43\n\nthresholds\x18\x07 \x03(\x0b\x32/.maintenance.ingestor.v1.Device.ThresholdsEntry\x12\x30\n\x0clast_seen_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x44\n\x0blast_values\x18\t \x03(\x0b\x32/.maintenance.ingestor.v1.Device.LastValuesEntry\x12\x0e\n\x06online\x18\n \x01(\x08\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x63lock\x18\r \x01(\t\x12\x1b\n\x0e\x63lock_offset_s\x18\x0e \x01(\x01H\x00\x88\x01\x01\x1a\x31\n\x0fThresholdsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a\x31\n\x0fLastValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x42\x11\n\x0f_clock_offset_s\"C\n\x10PutDeviceRequest\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x1f.maintenance.ingestor.v1.Device\"U\n\x11PutDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x1f.maintenance.ingestor.v1.Device\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"%\n\x10GetDeviceRequest\x12\x11\n\tdevice_id\x18\x01 \x01(\t\"D\n\x11GetDeviceResponse\x12/\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x1f.maintenance.ingestor.v1.Device\"\x9d\x01\n\x12ListDevicesRequest\x12\x0c\n\x04site\x18\x01 \x01(\t\x12\x10\n\x08\x62uilding\x18\x02 \x01(\t\x12\x31\n\x04kind\x18\x03 \x01(\x0e\x32#.maintenance.ingestor.v1.DeviceKind\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\r\n\x05\x61sset\x18\x06 \x01(\t\"`\n\x13ListDevicesResponse\x12\x30\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x1f.maintenance.ingestor.v1.Device\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"E\n\x11PutDevicesRequest\x12\x30\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x1f.maintenance.ingestor.v1.Device\"6\n\x12PutDevicesResponse\x12\x0f\n\x07\x63reated\x18\x01 \x01(\x05\x12\x0f\n\x07updated\x18\x02 \x01(\x05\"Y\n\x0eTelemetryPoint\x12(\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06metric\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\x01\"\xb4\x01\n\x14ListTelemetryRequest\x12\x11\n\tdevice_id\x18\x01 \x01(\t\x12\x0e\n\x06metric\x18\x02 \x01(\t\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\"i\n\x15ListTelemetryResponse\x12\x37\n\x06points\x18\x01 \x03(\x0b\x32\'.maintenance.ingestor.v1.TelemetryPoint\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\nRowProblem\x12\x0c\n\x04line\x18\x01 \x01(\x05\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"{\n\x0cImportCounts\x12\x10\n\x08inserted\x18\x01 \x01(\x05\x12\x0f\n\x07updated\x18\x02 \x01(\x05\x12\x11\n\tunchanged\x18\x03 \x01(\x05\x12\x35\n\x08problems\x18\x04 \x03(\x0b\x32#.maintenance.ingestor.v1.RowProblem\"J\n\tDeviceRow\x12\x0c\n\x04line\x18\x01 \x01(\x05\x12/\n\x06\x64\x65vice\x18\x02 \x01(\x0b\x32\x1f.maintenance.ingestor.v1.Device\"Y\n\x14ImportDevicesRequest\x12\x30\n\x04rows\x18\x01 \x03(\x0b\x32\".maintenance.ingestor.v1.DeviceRow\x12\x0f\n\x07\x64ry_run\x18\x02 \x01(\x08\"\x98\x01\n\x08\x45ventRow\x12\x0c\n\x04line\x18\x01 \x01(\x05\x12\x10\n\x08\x61sset_id\x18\x02 \x01(\t\x12\x11\n\tdevice_id\x18\x03 \x01(\t\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x63ode\x18\x05 \x01(\t\x12\x10\n\x08severity\x18\x06 \x01(\t\x12\x0f\n\x07message\x18\x07 \x01(\t\"W\n\x13ImportEventsRequest\x12/\n\x04rows\x18\x01 \x03(\x0b\x32!.maintenance.ingestor.v1.EventRow\x12\x0f\n\x07\x64ry_run\x18\x02 \x01(\x08\"r\n\x0eTelemetryChunk\x12\x0f\n\x07\x64ry_run\x18\x01 \x01(\x08\x12\x0c\n\x04line\x18\x02 \x03(\x05\x12\x11\n\tdevice_id\x18\x03 \x03(\t\x12\x0f\n\x07time_us\x18\x04 \x03(\x03\x12\x0e\n\x06metric\x18\x05 \x03(\t\x12\r\n\x05value\x18\x06 \x03(\x01*p\n\nDeviceKind\x12\x1b\n\x17\x44\x45VICE_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44\x45VICE_KIND_LEAK\x10\x01\x12\x15\n\x11\x44\x45VICE_KIND_POWER\x10\x02\x12\x18\n\x14\x44\x45VICE_KIND_ELEVATOR\x10\x03*\xa6\x01\n\rPayloadFormat\x12\x1e\n\x1aPAYLOAD_FORMAT_UNSPECIFIED\x10\x00\x12\x19\n\x15PAYLOAD_FORMAT_NATIVE\x10\x01\x12\x1e\n\x1aPAYLOAD_FORMAT_ZIGBEE2MQTT\x10\x02\x12\x1a\n\x16PAYLOAD_FORMAT_TASMOTA\x10\x03\x12\x1e\n\x1aPAYLOAD_FORMAT_SHELLY_GEN2\x10\x04\x32\x98\x04\n\rDeviceService\x12\x62\n\tPutDevice\x12).maintenance.ingestor.v1.PutDeviceRequest\x1a*.maintenance.ingestor.v1.PutDeviceResponse\x12\x62\n\tGetDevice\x12).maintenance.ingestor.v1.GetDeviceRequest\x1a*.maintenance.ingestor.v1.GetDeviceResponse\x12h\n\x0bListDevices\x12+.maintenance.ingestor.v1.ListDevicesRequest\x1a,.maintenance.ingestor.v1.ListDevicesResponse\x12\x65\n\nPutDevices\x12*.maintenance.ingestor.v1.PutDevicesRequest\x1a+.maintenance.ingestor.v1.PutDevicesResponse\x12n\n\rListTelemetry\x12-.maintenance.ingestor.v1.ListTelemetryRequest\x1a..maintenance.ingestor.v1.ListTelemetryResponse2\xc1\x02\n\x0eHistoryService\x12\x65\n\rImportDevices\x12-.maintenance.ingestor.v1.ImportDevicesRequest\x1a%.maintenance.ingestor.v1.ImportCounts\x12\x63\n\x0cImportEvents\x12,.maintenance.ingestor.v1.ImportEventsRequest\x1a%.maintenance.ingestor.v1.ImportCounts\x12\x63\n\x0fImportTelemetry\x12\'.maintenance.ingestor.v1.TelemetryChunk\x1a%.maintenance.ingestor.v1.ImportCounts(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,10 +36,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEVICE_THRESHOLDSENTRY']._serialized_options = b'8\001'
   _globals['_DEVICE_LASTVALUESENTRY']._loaded_options = None
   _globals['_DEVICE_LASTVALUESENTRY']._serialized_options = b'8\001'
-  _globals['_DEVICEKIND']._serialized_start=1542
-  _globals['_DEVICEKIND']._serialized_end=1654
-  _globals['_PAYLOADFORMAT']._serialized_start=1657
-  _globals['_PAYLOADFORMAT']._serialized_end=1823
+  _globals['_DEVICEKIND']._serialized_start=2650
+  _globals['_DEVICEKIND']._serialized_end=2762
+  _globals['_PAYLOADFORMAT']._serialized_start=2765
+  _globals['_PAYLOADFORMAT']._serialized_end=2931
   _globals['_DEVICELOCATION']._serialized_start=100
   _globals['_DEVICELOCATION']._serialized_end=192
   _globals['_DEVICE']._serialized_start=195
@@ -57,13 +57,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETDEVICERESPONSE']._serialized_start=1102
   _globals['_GETDEVICERESPONSE']._serialized_end=1170
   _globals['_LISTDEVICESREQUEST']._serialized_start=1173
-  _globals['_LISTDEVICESREQUEST']._serialized_end=1315
-  _globals['_LISTDEVICESRESPONSE']._serialized_start=1317
-  _globals['_LISTDEVICESRESPONSE']._serialized_end=1413
-  _globals['_PUTDEVICESREQUEST']._serialized_start=1415
-  _globals['_PUTDEVICESREQUEST']._serialized_end=1484
-  _globals['_PUTDEVICESRESPONSE']._serialized_start=1486
-  _globals['_PUTDEVICESRESPONSE']._serialized_end=1540
-  _globals['_DEVICESERVICE']._serialized_start=1826
-  _globals['_DEVICESERVICE']._serialized_end=2250
+  _globals['_LISTDEVICESREQUEST']._serialized_end=1330
+  _globals['_LISTDEVICESRESPONSE']._serialized_start=1332
+  _globals['_LISTDEVICESRESPONSE']._serialized_end=1428
+  _globals['_PUTDEVICESREQUEST']._serialized_start=1430
+  _globals['_PUTDEVICESREQUEST']._serialized_end=1499
+  _globals['_PUTDEVICESRESPONSE']._serialized_start=1501
+  _globals['_PUTDEVICESRESPONSE']._serialized_end=1555
+  _globals['_TELEMETRYPOINT']._serialized_start=1557
+  _globals['_TELEMETRYPOINT']._serialized_end=1646
+  _globals['_LISTTELEMETRYREQUEST']._serialized_start=1649
+  _globals['_LISTTELEMETRYREQUEST']._serialized_end=1829
+  _globals['_LISTTELEMETRYRESPONSE']._serialized_start=1831
+  _globals['_LISTTELEMETRYRESPONSE']._serialized_end=1936
+  _globals['_ROWPROBLEM']._serialized_start=1938
+  _globals['_ROWPROBLEM']._serialized_end=1996
+  _globals['_IMPORTCOUNTS']._serialized_start=1998
+  _globals['_IMPORTCOUNTS']._serialized_end=2121
+  _globals['_DEVICEROW']._serialized_start=2123
+  _globals['_DEVICEROW']._serialized_end=2197
+  _globals['_IMPORTDEVICESREQUEST']._serialized_start=2199
+  _globals['_IMPORTDEVICESREQUEST']._serialized_end=2288
+  _globals['_EVENTROW']._serialized_start=2291
+  _globals['_EVENTROW']._serialized_end=2443
+  _globals['_IMPORTEVENTSREQUEST']._serialized_start=2445
+  _globals['_IMPORTEVENTSREQUEST']._serialized_end=2532
+  _globals['_TELEMETRYCHUNK']._serialized_start=2534
+  _globals['_TELEMETRYCHUNK']._serialized_end=2648
+  _globals['_DEVICESERVICE']._serialized_start=2934
+  _globals['_DEVICESERVICE']._serialized_end=3470
+  _globals['_HISTORYSERVICE']._serialized_start=3473
+  _globals['_HISTORYSERVICE']._serialized_end=3794
 # @@protoc_insertion_point(module_scope)

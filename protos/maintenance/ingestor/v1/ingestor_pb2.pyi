@@ -301,12 +301,15 @@ class ListDevicesRequest(_message.Message):
     KIND_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    ASSET_FIELD_NUMBER: _builtins.int
     site: _builtins.str
     building: _builtins.str
     kind: Global___DeviceKind.ValueType
     page_size: _builtins.int
     """At most 500; 0 means 100."""
     page_token: _builtins.str
+    asset: _builtins.str
+    """Only devices of this asset (an intake asset id)."""
     def __init__(
         self,
         *,
@@ -315,10 +318,11 @@ class ListDevicesRequest(_message.Message):
         kind: Global___DeviceKind.ValueType = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        asset: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["building", b"building", "kind", b"kind", "page_size", b"page_size", "page_token", b"page_token", "site", b"site"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["asset", b"asset", "building", b"building", "kind", b"kind", "page_size", b"page_size", "page_token", b"page_token", "site", b"site"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -388,3 +392,315 @@ class PutDevicesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PutDevicesResponse: _TypeAlias = PutDevicesResponse  # noqa: Y015
+
+@_typing.final
+class TelemetryPoint(_message.Message):
+    """One stored reading."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIME_FIELD_NUMBER: _builtins.int
+    METRIC_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    metric: _builtins.str
+    value: _builtins.float
+    @_builtins.property
+    def time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        time: _timestamp_pb2.Timestamp | None = ...,
+        metric: _builtins.str = ...,
+        value: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["time", b"time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["metric", b"metric", "time", b"time", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TelemetryPoint: _TypeAlias = TelemetryPoint  # noqa: Y015
+
+@_typing.final
+class ListTelemetryRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEVICE_ID_FIELD_NUMBER: _builtins.int
+    METRIC_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    device_id: _builtins.str
+    metric: _builtins.str
+    """One metric, or every metric when empty."""
+    page_size: _builtins.int
+    """At most 10000; 0 means 1000."""
+    page_token: _builtins.str
+    @_builtins.property
+    def start(self) -> _timestamp_pb2.Timestamp:
+        """From `start` (inclusive) to `end` (exclusive); either may be left out."""
+
+    @_builtins.property
+    def end(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        device_id: _builtins.str = ...,
+        metric: _builtins.str = ...,
+        start: _timestamp_pb2.Timestamp | None = ...,
+        end: _timestamp_pb2.Timestamp | None = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "start", b"start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["device_id", b"device_id", "end", b"end", "metric", b"metric", "page_size", b"page_size", "page_token", b"page_token", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTelemetryRequest: _TypeAlias = ListTelemetryRequest  # noqa: Y015
+
+@_typing.final
+class ListTelemetryResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POINTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def points(self) -> _containers.RepeatedCompositeFieldContainer[Global___TelemetryPoint]:
+        """Oldest first (by time, then metric)."""
+
+    def __init__(
+        self,
+        *,
+        points: _abc.Iterable[Global___TelemetryPoint] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "points", b"points"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTelemetryResponse: _TypeAlias = ListTelemetryResponse  # noqa: Y015
+
+@_typing.final
+class RowProblem(_message.Message):
+    """What is wrong with a line of an import file, and in which column ("" for the whole row)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_FIELD_NUMBER: _builtins.int
+    COLUMN_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    line: _builtins.int
+    column: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        line: _builtins.int = ...,
+        column: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "line", b"line", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RowProblem: _TypeAlias = RowProblem  # noqa: Y015
+
+@_typing.final
+class ImportCounts(_message.Message):
+    """What an import did or, on a dry run, would do. With any problem nothing was written."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INSERTED_FIELD_NUMBER: _builtins.int
+    UPDATED_FIELD_NUMBER: _builtins.int
+    UNCHANGED_FIELD_NUMBER: _builtins.int
+    PROBLEMS_FIELD_NUMBER: _builtins.int
+    inserted: _builtins.int
+    updated: _builtins.int
+    unchanged: _builtins.int
+    @_builtins.property
+    def problems(self) -> _containers.RepeatedCompositeFieldContainer[Global___RowProblem]:
+        """At most 10000 are listed; a last one with line 0 then says how many more there were."""
+
+    def __init__(
+        self,
+        *,
+        inserted: _builtins.int = ...,
+        updated: _builtins.int = ...,
+        unchanged: _builtins.int = ...,
+        problems: _abc.Iterable[Global___RowProblem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inserted", b"inserted", "problems", b"problems", "unchanged", b"unchanged", "updated", b"updated"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportCounts: _TypeAlias = ImportCounts  # noqa: Y015
+
+@_typing.final
+class DeviceRow(_message.Message):
+    """One line of a devices file."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_FIELD_NUMBER: _builtins.int
+    DEVICE_FIELD_NUMBER: _builtins.int
+    line: _builtins.int
+    @_builtins.property
+    def device(self) -> Global___Device:
+        """Registration only: kind, location, format, source_topic, expected_interval_s."""
+
+    def __init__(
+        self,
+        *,
+        line: _builtins.int = ...,
+        device: Global___Device | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["device", b"device"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["device", b"device", "line", b"line"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeviceRow: _TypeAlias = DeviceRow  # noqa: Y015
+
+@_typing.final
+class ImportDevicesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROWS_FIELD_NUMBER: _builtins.int
+    DRY_RUN_FIELD_NUMBER: _builtins.int
+    dry_run: _builtins.bool
+    """Check and count, write nothing."""
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeviceRow]: ...
+    def __init__(
+        self,
+        *,
+        rows: _abc.Iterable[Global___DeviceRow] | None = ...,
+        dry_run: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dry_run", b"dry_run", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportDevicesRequest: _TypeAlias = ImportDevicesRequest  # noqa: Y015
+
+@_typing.final
+class EventRow(_message.Message):
+    """One line of an events file: an alarm or error code another system recorded."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_FIELD_NUMBER: _builtins.int
+    ASSET_ID_FIELD_NUMBER: _builtins.int
+    DEVICE_ID_FIELD_NUMBER: _builtins.int
+    TIME_FIELD_NUMBER: _builtins.int
+    CODE_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    line: _builtins.int
+    asset_id: _builtins.str
+    """At least one of the two."""
+    device_id: _builtins.str
+    code: _builtins.str
+    severity: _builtins.str
+    message: _builtins.str
+    @_builtins.property
+    def time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        line: _builtins.int = ...,
+        asset_id: _builtins.str = ...,
+        device_id: _builtins.str = ...,
+        time: _timestamp_pb2.Timestamp | None = ...,
+        code: _builtins.str = ...,
+        severity: _builtins.str = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["time", b"time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["asset_id", b"asset_id", "code", b"code", "device_id", b"device_id", "line", b"line", "message", b"message", "severity", b"severity", "time", b"time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EventRow: _TypeAlias = EventRow  # noqa: Y015
+
+@_typing.final
+class ImportEventsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROWS_FIELD_NUMBER: _builtins.int
+    DRY_RUN_FIELD_NUMBER: _builtins.int
+    dry_run: _builtins.bool
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___EventRow]: ...
+    def __init__(
+        self,
+        *,
+        rows: _abc.Iterable[Global___EventRow] | None = ...,
+        dry_run: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dry_run", b"dry_run", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportEventsRequest: _TypeAlias = ImportEventsRequest  # noqa: Y015
+
+@_typing.final
+class TelemetryChunk(_message.Message):
+    """A slice of a telemetry file, by column (every repeated field has one entry per reading)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DRY_RUN_FIELD_NUMBER: _builtins.int
+    LINE_FIELD_NUMBER: _builtins.int
+    DEVICE_ID_FIELD_NUMBER: _builtins.int
+    TIME_US_FIELD_NUMBER: _builtins.int
+    METRIC_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    dry_run: _builtins.bool
+    """Read from the first chunk only: check and count, write nothing."""
+    @_builtins.property
+    def line(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    @_builtins.property
+    def device_id(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def time_us(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Microseconds since 1970-01-01T00:00:00Z."""
+
+    @_builtins.property
+    def metric(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def value(self) -> _containers.RepeatedScalarFieldContainer[_builtins.float]: ...
+    def __init__(
+        self,
+        *,
+        dry_run: _builtins.bool = ...,
+        line: _abc.Iterable[_builtins.int] | None = ...,
+        device_id: _abc.Iterable[_builtins.str] | None = ...,
+        time_us: _abc.Iterable[_builtins.int] | None = ...,
+        metric: _abc.Iterable[_builtins.str] | None = ...,
+        value: _abc.Iterable[_builtins.float] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["device_id", b"device_id", "dry_run", b"dry_run", "line", b"line", "metric", b"metric", "time_us", b"time_us", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TelemetryChunk: _TypeAlias = TelemetryChunk  # noqa: Y015

@@ -54,6 +54,11 @@ class DeviceServiceStub:
                 request_serializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.PutDevicesRequest.SerializeToString,
                 response_deserializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.PutDevicesResponse.FromString,
                 _registered_method=True)
+        self.ListTelemetry = channel.unary_unary(
+                '/maintenance.ingestor.v1.DeviceService/ListTelemetry',
+                request_serializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ListTelemetryRequest.SerializeToString,
+                response_deserializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ListTelemetryResponse.FromString,
+                _registered_method=True)
 
 
 class DeviceServiceServicer:
@@ -85,6 +90,14 @@ class DeviceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListTelemetry(self, request, context):
+        """A device's stored telemetry in time order, one page at a time (NOT_FOUND for an
+        unknown device).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeviceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -107,6 +120,11 @@ def add_DeviceServiceServicer_to_server(servicer, server):
                     servicer.PutDevices,
                     request_deserializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.PutDevicesRequest.FromString,
                     response_serializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.PutDevicesResponse.SerializeToString,
+            ),
+            'ListTelemetry': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTelemetry,
+                    request_deserializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ListTelemetryRequest.FromString,
+                    response_serializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ListTelemetryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -217,6 +235,206 @@ class DeviceService:
             '/maintenance.ingestor.v1.DeviceService/PutDevices',
             maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.PutDevicesRequest.SerializeToString,
             maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.PutDevicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTelemetry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maintenance.ingestor.v1.DeviceService/ListTelemetry',
+            maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ListTelemetryRequest.SerializeToString,
+            maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ListTelemetryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class HistoryServiceStub:
+    """History from other systems, for the devices the ingestor owns: the history importer's
+    `devices`, `events` and `telemetry` kinds. Each call is one transaction, all or nothing:
+    with any problem nothing is written and every problem is listed. Importing the same rows
+    again changes nothing (`unchanged`); a corrected value is updated in place.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.ImportDevices = channel.unary_unary(
+                '/maintenance.ingestor.v1.HistoryService/ImportDevices',
+                request_serializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ImportDevicesRequest.SerializeToString,
+                response_deserializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ImportCounts.FromString,
+                _registered_method=True)
+        self.ImportEvents = channel.unary_unary(
+                '/maintenance.ingestor.v1.HistoryService/ImportEvents',
+                request_serializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ImportEventsRequest.SerializeToString,
+                response_deserializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ImportCounts.FromString,
+                _registered_method=True)
+        self.ImportTelemetry = channel.stream_unary(
+                '/maintenance.ingestor.v1.HistoryService/ImportTelemetry',
+                request_serializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.TelemetryChunk.SerializeToString,
+                response_deserializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ImportCounts.FromString,
+                _registered_method=True)
+
+
+class HistoryServiceServicer:
+    """History from other systems, for the devices the ingestor owns: the history importer's
+    `devices`, `events` and `telemetry` kinds. Each call is one transaction, all or nothing:
+    with any problem nothing is written and every problem is listed. Importing the same rows
+    again changes nothing (`unchanged`); a corrected value is updated in place.
+    """
+
+    def ImportDevices(self, request, context):
+        """Creates or replaces devices (the rules of PutDevice; stored thresholds are kept).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportEvents(self, request, context):
+        """Stores alarms and error codes as history for models: they open no tickets.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportTelemetry(self, request_iterator, context):
+        """Stores readings beside live telemetry; a stream of chunks, one transaction.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_HistoryServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'ImportDevices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportDevices,
+                    request_deserializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ImportDevicesRequest.FromString,
+                    response_serializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ImportCounts.SerializeToString,
+            ),
+            'ImportEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportEvents,
+                    request_deserializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ImportEventsRequest.FromString,
+                    response_serializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ImportCounts.SerializeToString,
+            ),
+            'ImportTelemetry': grpc.stream_unary_rpc_method_handler(
+                    servicer.ImportTelemetry,
+                    request_deserializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.TelemetryChunk.FromString,
+                    response_serializer=maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ImportCounts.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'maintenance.ingestor.v1.HistoryService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('maintenance.ingestor.v1.HistoryService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class HistoryService:
+    """History from other systems, for the devices the ingestor owns: the history importer's
+    `devices`, `events` and `telemetry` kinds. Each call is one transaction, all or nothing:
+    with any problem nothing is written and every problem is listed. Importing the same rows
+    again changes nothing (`unchanged`); a corrected value is updated in place.
+    """
+
+    @staticmethod
+    def ImportDevices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maintenance.ingestor.v1.HistoryService/ImportDevices',
+            maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ImportDevicesRequest.SerializeToString,
+            maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ImportCounts.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/maintenance.ingestor.v1.HistoryService/ImportEvents',
+            maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ImportEventsRequest.SerializeToString,
+            maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ImportCounts.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportTelemetry(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/maintenance.ingestor.v1.HistoryService/ImportTelemetry',
+            maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.TelemetryChunk.SerializeToString,
+            maintenance_dot_ingestor_dot_v1_dot_ingestor__pb2.ImportCounts.FromString,
             options,
             channel_credentials,
             insecure,

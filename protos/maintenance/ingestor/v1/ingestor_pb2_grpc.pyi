@@ -37,6 +37,10 @@ class DeviceServiceStub:
     ListDevices: _grpc.UnaryUnaryMultiCallable[_ingestor_pb2.ListDevicesRequest, _ingestor_pb2.ListDevicesResponse]
     PutDevices: _grpc.UnaryUnaryMultiCallable[_ingestor_pb2.PutDevicesRequest, _ingestor_pb2.PutDevicesResponse]
     """Creates or replaces many devices in one transaction: all or none."""
+    ListTelemetry: _grpc.UnaryUnaryMultiCallable[_ingestor_pb2.ListTelemetryRequest, _ingestor_pb2.ListTelemetryResponse]
+    """A device's stored telemetry in time order, one page at a time (NOT_FOUND for an
+    unknown device).
+    """
 
 @_typing.type_check_only
 class DeviceServiceAsyncStub(DeviceServiceStub):
@@ -47,6 +51,10 @@ class DeviceServiceAsyncStub(DeviceServiceStub):
     ListDevices: _aio.UnaryUnaryMultiCallable[_ingestor_pb2.ListDevicesRequest, _ingestor_pb2.ListDevicesResponse]  # type: ignore[assignment]
     PutDevices: _aio.UnaryUnaryMultiCallable[_ingestor_pb2.PutDevicesRequest, _ingestor_pb2.PutDevicesResponse]  # type: ignore[assignment]
     """Creates or replaces many devices in one transaction: all or none."""
+    ListTelemetry: _aio.UnaryUnaryMultiCallable[_ingestor_pb2.ListTelemetryRequest, _ingestor_pb2.ListTelemetryResponse]  # type: ignore[assignment]
+    """A device's stored telemetry in time order, one page at a time (NOT_FOUND for an
+    unknown device).
+    """
 
 class DeviceServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -79,4 +87,81 @@ class DeviceServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_ingestor_pb2.PutDevicesResponse, _abc.Awaitable[_ingestor_pb2.PutDevicesResponse]]:
         """Creates or replaces many devices in one transaction: all or none."""
 
+    @_abc_1.abstractmethod
+    def ListTelemetry(
+        self,
+        request: _ingestor_pb2.ListTelemetryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ingestor_pb2.ListTelemetryResponse, _abc.Awaitable[_ingestor_pb2.ListTelemetryResponse]]:
+        """A device's stored telemetry in time order, one page at a time (NOT_FOUND for an
+        unknown device).
+        """
+
 def add_DeviceServiceServicer_to_server(servicer: DeviceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class HistoryServiceStub:
+    """History from other systems, for the devices the ingestor owns: the history importer's
+    `devices`, `events` and `telemetry` kinds. Each call is one transaction, all or nothing:
+    with any problem nothing is written and every problem is listed. Importing the same rows
+    again changes nothing (`unchanged`); a corrected value is updated in place.
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> HistoryServiceAsyncStub: ...
+    ImportDevices: _grpc.UnaryUnaryMultiCallable[_ingestor_pb2.ImportDevicesRequest, _ingestor_pb2.ImportCounts]
+    """Creates or replaces devices (the rules of PutDevice; stored thresholds are kept)."""
+    ImportEvents: _grpc.UnaryUnaryMultiCallable[_ingestor_pb2.ImportEventsRequest, _ingestor_pb2.ImportCounts]
+    """Stores alarms and error codes as history for models: they open no tickets."""
+    ImportTelemetry: _grpc.StreamUnaryMultiCallable[_ingestor_pb2.TelemetryChunk, _ingestor_pb2.ImportCounts]
+    """Stores readings beside live telemetry; a stream of chunks, one transaction."""
+
+@_typing.type_check_only
+class HistoryServiceAsyncStub(HistoryServiceStub):
+    """History from other systems, for the devices the ingestor owns: the history importer's
+    `devices`, `events` and `telemetry` kinds. Each call is one transaction, all or nothing:
+    with any problem nothing is written and every problem is listed. Importing the same rows
+    again changes nothing (`unchanged`); a corrected value is updated in place.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    ImportDevices: _aio.UnaryUnaryMultiCallable[_ingestor_pb2.ImportDevicesRequest, _ingestor_pb2.ImportCounts]  # type: ignore[assignment]
+    """Creates or replaces devices (the rules of PutDevice; stored thresholds are kept)."""
+    ImportEvents: _aio.UnaryUnaryMultiCallable[_ingestor_pb2.ImportEventsRequest, _ingestor_pb2.ImportCounts]  # type: ignore[assignment]
+    """Stores alarms and error codes as history for models: they open no tickets."""
+    ImportTelemetry: _aio.StreamUnaryMultiCallable[_ingestor_pb2.TelemetryChunk, _ingestor_pb2.ImportCounts]  # type: ignore[assignment]
+    """Stores readings beside live telemetry; a stream of chunks, one transaction."""
+
+class HistoryServiceServicer(metaclass=_abc_1.ABCMeta):
+    """History from other systems, for the devices the ingestor owns: the history importer's
+    `devices`, `events` and `telemetry` kinds. Each call is one transaction, all or nothing:
+    with any problem nothing is written and every problem is listed. Importing the same rows
+    again changes nothing (`unchanged`); a corrected value is updated in place.
+    """
+
+    @_abc_1.abstractmethod
+    def ImportDevices(
+        self,
+        request: _ingestor_pb2.ImportDevicesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ingestor_pb2.ImportCounts, _abc.Awaitable[_ingestor_pb2.ImportCounts]]:
+        """Creates or replaces devices (the rules of PutDevice; stored thresholds are kept)."""
+
+    @_abc_1.abstractmethod
+    def ImportEvents(
+        self,
+        request: _ingestor_pb2.ImportEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ingestor_pb2.ImportCounts, _abc.Awaitable[_ingestor_pb2.ImportCounts]]:
+        """Stores alarms and error codes as history for models: they open no tickets."""
+
+    @_abc_1.abstractmethod
+    def ImportTelemetry(
+        self,
+        request_iterator: _MaybeAsyncIterator[_ingestor_pb2.TelemetryChunk],
+        context: _ServicerContext,
+    ) -> _typing.Union[_ingestor_pb2.ImportCounts, _abc.Awaitable[_ingestor_pb2.ImportCounts]]:
+        """Stores readings beside live telemetry; a stream of chunks, one transaction."""
+
+def add_HistoryServiceServicer_to_server(servicer: HistoryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

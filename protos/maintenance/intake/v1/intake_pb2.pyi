@@ -990,19 +990,25 @@ class StreamEventsRequest(_message.Message):
 
     AFTER_CURSOR_FIELD_NUMBER: _builtins.int
     FOLLOW_FIELD_NUMBER: _builtins.int
+    INCLUDE_IMPORTED_FIELD_NUMBER: _builtins.int
     after_cursor: _builtins.str
     """Empty starts from the beginning of the log."""
     follow: _builtins.bool
     """Keep the stream open and send new events as they commit."""
+    include_imported: _builtins.bool
+    """Imported history (TicketEvent.imported) is passed over unless asked for: followers that
+    act (dispatch, SLA, notification) leave it out; those that count (analytics) ask for it.
+    """
     def __init__(
         self,
         *,
         after_cursor: _builtins.str = ...,
         follow: _builtins.bool = ...,
+        include_imported: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_cursor", b"after_cursor", "follow", b"follow"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_cursor", b"after_cursor", "follow", b"follow", "include_imported", b"include_imported"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

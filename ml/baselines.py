@@ -1,0 +1,28 @@
+"""Three rankings a planner could make without a model, scored like the model:
+at random, by the most alarms recently, by the most recent failure."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+__all__ = ["BASELINES", "baseline_scores"]
+
+BASELINES = ("random", "alarms", "recency")
+
+
+def baseline_scores(rows: pd.DataFrame, seed: int = 0) -> dict[str, npt.NDArray[np.float64]]:
+    """Scores per baseline for feature rows (they need `alarms_*d` and `days_since_fail`):
+    higher ranks first; ties are broken at random when ranked."""
+    rng = np.random.default_rng(seed)
+    alarms = (
+        rows["alarms_7d"].to_numpy(dtype=np.float64)
+        + rows["alarms_30d"].to_numpy(dtype=np.float64) / 1000.0
+    )
+    since = rows["days_since_fail"].to_numpy(dtype=np.float64)
+    return {
+        "random": rng.random(len(rows)),
+        "alarms": alarms,
+        "recency": np.where(np.isnan(since), -np.inf, -since),
+    }
