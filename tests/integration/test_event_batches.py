@@ -24,7 +24,8 @@ EVENTS = [
 
 
 class Stream:
-    """Intake's StreamEvents over `EVENTS`: after the cursor asked for, then nothing more."""
+    """Intake's StreamEvents over `EVENTS`: after the cursor asked for (imported ones only
+    when asked for), then nothing more."""
 
     def __init__(self) -> None:
         self.asked: list[str] = []
@@ -35,7 +36,8 @@ class Stream:
 
         async def replies() -> AsyncIterator[pb.StreamEventsResponse]:
             for event in EVENTS[after:]:
-                yield pb.StreamEventsResponse(event=event)
+                if request.include_imported or not event.imported:
+                    yield pb.StreamEventsResponse(event=event)
             await asyncio.Event().wait()  # following: no more events come
 
         return replies()
