@@ -143,6 +143,6 @@ def load(url: str, count: int, site: str, zone: str, start: datetime, now: datet
             events += len(raw)
         conn.execute(f"CREATE INDEX ON {RAW_TABLE} (site, at)")
         for table in (RAW_TABLE, "analytics.tickets", "analytics.kpi_cells",
-                      "analytics.heat_cells"):  # fmt: skip
+                      "analytics.heat_cells", "analytics.heat_floors"):  # fmt: skip
             conn.execute(f"VACUUM ANALYZE {table}")
     return events

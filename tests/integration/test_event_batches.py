@@ -24,8 +24,8 @@ EVENTS = [
 
 
 class Stream:
-    """Intake's StreamEvents over `EVENTS`: after the cursor asked for, imported ones only when
-    asked for (as intake does), then nothing more."""
+    """Intake's StreamEvents over `EVENTS`: after the cursor asked for (imported ones only
+    when asked for), then nothing more."""
 
     def __init__(self) -> None:
         self.asked: list[str] = []

@@ -1,7 +1,7 @@
 """The queries behind reports.
 
 Two sources give the same additive measures per (group, bucket): the monthly summaries
-(`kpi_cells`, `heat_cells`), for whole months of one dimension, and the
+(`kpi_cells`, `heat_floors`, `heat_cells`), for whole months of one dimension, and the
 per-ticket facts through `analytics.ticket_measures`, for anything else. Bucket 0 of a
 result stands for everything before the period (only its backlog deltas matter). The
 tickets behind a cell are read from the facts with the same function, so a cell lists
@@ -222,8 +222,9 @@ class ReportRepository:
             if values:
                 where.append(f"{column} = ANY(%({column}s)s)")
                 params[f"{column}s"] = list(values)
+        table = "analytics.heat_floors" if len(where) == 3 else "analytics.heat_cells"
         rows = await self._all(
-            f"SELECT building, floor, sum(raised) FROM analytics.heat_cells"
+            f"SELECT building, floor, sum(raised) FROM {table}"
             f" WHERE {' AND '.join(where)} GROUP BY building, floor HAVING sum(raised) <> 0",
             params,
         )

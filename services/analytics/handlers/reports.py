@@ -231,7 +231,10 @@ class Reports:
                 values = (teams.get(value, ""),)
             else:
                 values = (value,) if keys else ()
-            cells.setdefault((values, index), Measures()).add(measures)
+            if (values, index) in cells:
+                cells[(values, index)].add(measures)
+            else:
+                cells[(values, index)] = measures
         return cells
 
     def _rows(
