@@ -20,11 +20,11 @@ from maintenance.predictor.v1 import predictor_pb2_grpc
 from ml.model import TrainParams
 from ml.store.sync import Targets
 from services.common.db import ping
+from services.common.leader import follow_as_leader
 from services.common.service import intake_stub, run_main, serve, service_pool
 from services.common.worker import Worker
 from services.predictor import metrics
 from services.predictor.adapters.intake_client import GrpcIntake
-from services.predictor.adapters.leader import run_as_leader
 from services.predictor.adapters.runs_repo import RunsRepository
 from services.predictor.entrypoint.servicer import PredictorServicer
 from services.predictor.handlers.hotspots import Hotspots
@@ -35,6 +35,8 @@ __all__ = ["main", "run"]
 
 SERVICE_NAME = "maintenance.predictor.v1.PredictorService"
 T = TypeVar("T")
+#: The advisory lock the leader holds (one replica syncs, trains and ranks).
+LEADER_LOCK = 0x70726564  # "pred"
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +118,7 @@ async def run(settings: PredictorSettings) -> None:
             )
 
         await serve(settings, SERVICE_NAME, register, lambda: ping(pool),
-                    [lambda: run_as_leader(pool, lead)])  # fmt: skip
+                    [lambda: follow_as_leader(pool, LEADER_LOCK, lead)])  # fmt: skip
 
 
 def main() -> None:
