@@ -39,6 +39,11 @@ class LoggedEvent:
     def cursor(self) -> str:
         return format_cursor(self.tx_id, self.id)
 
+    @property
+    def imported(self) -> bool:
+        """Part of imported history (work orders, backfills): marked so in its payload."""
+        return self.payload.get("imported") is True
+
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> LoggedEvent:
         return cls(**{**row, "tx_id": int(row["tx_id"]), "ticket_id": str(row["ticket_id"])})

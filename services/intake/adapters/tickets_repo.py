@@ -293,9 +293,14 @@ class TicketRepository:
                     numbers.append(str(row[0]))
                     cur.nextset()
         except psycopg.errors.ForeignKeyViolation as exc:
-            culprit = next((t for t, _ in items if t.location.site), items[0][0])
+            if len(items) == 1:
+                location = items[0][0].location
+                raise InvalidInput(
+                    _location_problem(exc.diag.constraint_name or "", location)
+                ) from None
+            # In a batch the database's own words name the ticket's place that is missing.
             raise InvalidInput(
-                _location_problem(exc.diag.constraint_name or "", culprit.location)
+                f"a place or asset is not in the site tree: {exc.diag.message_detail}"
             ) from None
         return numbers
 

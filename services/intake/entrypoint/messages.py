@@ -213,7 +213,7 @@ def event_to_pb(event: LoggedEvent) -> pb.TicketEvent:
         payload_json=json.dumps(event.payload, ensure_ascii=False),
         occurred_at=timestamp(event.occurred_at),
         cursor=event.cursor,
-        imported=event.payload.get("imported") is True,
+        imported=event.imported,
     )
 
 

@@ -29,7 +29,7 @@ class StreamHandlers(HandlersBase):
             async with self._pool.connection() as conn:
                 events = await read_after(conn, cursor, batch)
             for event in events:
-                if include_imported or event.payload.get("imported") is not True:
+                if include_imported or not event.imported:
                     yield event
                 cursor = event.cursor
             if len(events) < batch:

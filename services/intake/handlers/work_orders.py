@@ -117,7 +117,8 @@ class _Replayed:
     order: WorkOrder
     ticket: Ticket
     events: list[NewEvent]
-    stored_fingerprint: str | None = None
+    #: Not imported before (else: a correction of a stored ticket).
+    new: bool = True
 
 
 def _replay(actor: Actor, w: WorkOrder, problems: list[RowProblem]) -> list[_Replayed]:
@@ -149,12 +150,12 @@ async def _plan(
         if before == "":
             problems.append(RowProblem(w.line, "external_id", "a ticket that was not imported"
                                        " has this work order's id"))  # fmt: skip
-        elif before == w.fingerprint():
+        elif before == r.ticket.attributes["import_fingerprint"]:
             outcome.unchanged += 1
         else:
             outcome.inserted += before is None
             outcome.updated += before is not None
-            plan.append(replace(r, stored_fingerprint=before))
+            plan.append(replace(r, new=before is None))
     return plan
 
 
@@ -164,7 +165,7 @@ async def _write(
     """Insert the new tickets with their history, in batches; overwrite the corrected ones
     and append their correction. A refusal by the database ends the writing (the caller
     rolls back)."""
-    new = [r for r in plan if r.stored_fingerprint is None]
+    new = [r for r in plan if r.new]
     try:
         for start in range(0, len(new), _BATCH):
             batch = new[start : start + _BATCH]
@@ -174,7 +175,7 @@ async def _write(
         problems.append(RowProblem(0, exc.field, f"the database refused a work order: {exc}"))
         return
     for r in plan:
-        if r.stored_fingerprint is None:
+        if r.new:
             continue
         try:
             old = await repo.get(r.ticket.id, for_update=True)
