@@ -15,8 +15,7 @@ from services.importer.kinds.base import (
     Outcome,
     Progress,
     Targets,
-    channel,
-    outcome_of,
+    send_at_once,
 )
 from services.importer.kinds.places import BUILDING, FLOOR, SITE, UNIT
 from services.importer.reader import Problem, Row, parse_time
@@ -58,12 +57,10 @@ def asset_row(row: Row, context: Context) -> assets_pb2.AssetRow | Problem:
 async def _send(
     targets: Targets, rows: Sequence[assets_pb2.AssetRow], dry_run: bool, progress: Progress
 ) -> Outcome:
-    async with channel(targets.intake) as ch:
-        reply = await assets_pb2_grpc.AssetServiceStub(ch).ImportAssets(
-            assets_pb2.ImportAssetsRequest(actor=ACTOR, rows=rows, dry_run=dry_run), timeout=600
-        )
-    progress(len(rows))
-    return outcome_of(reply)
+    request = assets_pb2.ImportAssetsRequest(actor=ACTOR, rows=rows, dry_run=dry_run)
+    return await send_at_once(
+        targets.intake, lambda ch: assets_pb2_grpc.AssetServiceStub(ch).ImportAssets(
+            request, timeout=600), len(rows), progress)  # fmt: skip
 
 
 ASSETS = Kind(

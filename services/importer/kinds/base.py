@@ -33,6 +33,7 @@ __all__ = [
     "device_sites",
     "outcome_of",
     "problems_of",
+    "send_at_once",
     "site_zones",
 ]
 
@@ -100,12 +101,12 @@ class Outcome:
 @dataclass(frozen=True, slots=True)
 class Context:
     """What converting a row may need: the site of rows that name none, each known site's
-    time zone, and whatever else a kind looked up before (e.g. each device's site in
-    `lookup`, each asset's in `assets`)."""
+    time zone, and what a kind looked up before: each device's site (`devices`), each
+    asset's (`assets`)."""
 
     site: str
     zones: Mapping[str, ZoneInfo] = field(default_factory=dict)
-    lookup: Mapping[str, str] = field(default_factory=dict)
+    devices: Mapping[str, str] = field(default_factory=dict)
     assets: Mapping[str, str] = field(default_factory=dict)
 
     def zone(self, site: str) -> ZoneInfo:
@@ -137,6 +138,17 @@ def channel(target: str) -> grpc.aio.Channel:
     options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]  # fmt: skip
     return grpc.aio.insecure_channel(target, options=options)
+
+
+async def send_at_once(
+    target: str, call: Callable[[grpc.aio.Channel], Awaitable[_Counts]], rows: int,
+    progress: Progress,
+) -> Outcome:  # fmt: skip
+    """One unary import call (`call` on a channel to `target`) for `rows` rows, and its outcome."""
+    async with channel(target) as ch:
+        reply = await call(ch)
+    progress(rows)
+    return outcome_of(reply)
 
 
 def problems_of(replies: Sequence[_RowProblem]) -> list[Problem]:

@@ -15,8 +15,7 @@ from services.importer.kinds.base import (
     Outcome,
     Progress,
     Targets,
-    channel,
-    outcome_of,
+    send_at_once,
 )
 from services.importer.kinds.places import BUILDING, FLOOR, SITE, UNIT
 from services.importer.reader import Problem, Row
@@ -62,12 +61,13 @@ def device_row(row: Row, context: Context) -> pb.DeviceRow | Problem:
 async def _send(
     targets: Targets, rows: Sequence[pb.DeviceRow], dry_run: bool, progress: Progress
 ) -> Outcome:
-    async with channel(targets.ingestor) as ch:
-        reply = await pb_grpc.HistoryServiceStub(ch).ImportDevices(
-            pb.ImportDevicesRequest(rows=rows, dry_run=dry_run), timeout=600
-        )
-    progress(len(rows))
-    return outcome_of(reply)
+    request = pb.ImportDevicesRequest(rows=rows, dry_run=dry_run)
+    return await send_at_once(
+        targets.ingestor,
+        lambda ch: pb_grpc.HistoryServiceStub(ch).ImportDevices(request, timeout=600),
+        len(rows),
+        progress,
+    )
 
 
 DEVICES = Kind(

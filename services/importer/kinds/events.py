@@ -17,9 +17,8 @@ from services.importer.kinds.base import (
     Progress,
     Targets,
     asset_sites,
-    channel,
     device_sites,
-    outcome_of,
+    send_at_once,
     site_zones,
 )
 from services.importer.kinds.devices import DEVICE_ID
@@ -40,7 +39,7 @@ async def _prepare(targets: Targets, site: str) -> Context:
 def row_site(line: int, device_id: str, asset_id: str, context: Context) -> str | Problem:
     """The site of what a row names: its device's, else its asset's."""
     if device_id:
-        site = context.lookup.get(device_id)
+        site = context.devices.get(device_id)
         return Problem(line, "device_id", f"no device {device_id[:64]!r}") if site is None else site
     if asset_id:
         site = context.assets.get(asset_id)
@@ -69,12 +68,13 @@ def event_row(row: Row, context: Context) -> pb.EventRow | Problem:
 async def _send(
     targets: Targets, rows: Sequence[pb.EventRow], dry_run: bool, progress: Progress
 ) -> Outcome:
-    async with channel(targets.ingestor) as ch:
-        reply = await pb_grpc.HistoryServiceStub(ch).ImportEvents(
-            pb.ImportEventsRequest(rows=rows, dry_run=dry_run), timeout=600
-        )
-    progress(len(rows))
-    return outcome_of(reply)
+    request = pb.ImportEventsRequest(rows=rows, dry_run=dry_run)
+    return await send_at_once(
+        targets.ingestor,
+        lambda ch: pb_grpc.HistoryServiceStub(ch).ImportEvents(request, timeout=600),
+        len(rows),
+        progress,
+    )
 
 
 EVENTS = Kind(

@@ -13,8 +13,7 @@ from services.importer.kinds.base import (
     Outcome,
     Progress,
     Targets,
-    channel,
-    outcome_of,
+    send_at_once,
 )
 from services.importer.reader import Row
 
@@ -38,12 +37,10 @@ def place_row(row: Row, context: Context) -> places_pb2.PlaceRow:
 async def _send(
     targets: Targets, rows: Sequence[places_pb2.PlaceRow], dry_run: bool, progress: Progress
 ) -> Outcome:
-    async with channel(targets.intake) as ch:
-        reply = await places_pb2_grpc.PlaceServiceStub(ch).ImportPlaces(
-            places_pb2.ImportPlacesRequest(actor=ACTOR, rows=rows, dry_run=dry_run), timeout=600
-        )
-    progress(len(rows))
-    return outcome_of(reply)
+    request = places_pb2.ImportPlacesRequest(actor=ACTOR, rows=rows, dry_run=dry_run)
+    return await send_at_once(
+        targets.intake, lambda ch: places_pb2_grpc.PlaceServiceStub(ch).ImportPlaces(
+            request, timeout=600), len(rows), progress)  # fmt: skip
 
 
 PLACES = Kind(

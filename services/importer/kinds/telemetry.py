@@ -97,7 +97,7 @@ def reading_row(row: Row, context: Context) -> Reading | Readings | Problem:
     value columns nor a column of its own for some metric."""
     v = row.values
     device_id = v["device_id"]
-    site = context.lookup.get(device_id)
+    site = context.devices.get(device_id)
     if site is None:
         return Problem(row.line, "device_id", f"no device {device_id[:64]!r}")
     when = micros(v["time"], context.zones.get(site) or _UTC)

@@ -7,8 +7,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal, InvalidOperation
 
-import grpc
-from maintenance.intake.v1 import assets_pb2, assets_pb2_grpc, history_pb2, history_pb2_grpc
+from maintenance.intake.v1 import history_pb2, history_pb2_grpc
 
 from services.importer.kinds.assets import ASSET_ID
 from services.importer.kinds.base import (
@@ -18,7 +17,9 @@ from services.importer.kinds.base import (
     Outcome,
     Progress,
     Targets,
-    problems_of,
+    asset_sites,
+    channel,
+    outcome_of,
     site_zones,
 )
 from services.importer.kinds.places import BUILDING, FLOOR, SITE, UNIT
@@ -63,7 +64,7 @@ def work_order_row(row: Row, context: Context) -> history_pb2.WorkOrderRow | Pro
     when the line names only the asset), or the first problem of its values."""
     v = row.values
     asset = v.get("asset_id", "")
-    site = v.get("site") or (context.lookup.get(asset, "") if asset else "") or context.site
+    site = v.get("site") or (context.assets.get(asset, "") if asset else "") or context.site
     message = history_pb2.WorkOrderRow(
         line=row.line, external_id=v.get("external_id", ""), kind=v.get("kind", ""),
         category=v.get("category", ""), status=v.get("status", ""),
@@ -94,20 +95,7 @@ def work_order_row(row: Row, context: Context) -> history_pb2.WorkOrderRow | Pro
 async def _prepare(targets: Targets, site: str) -> Context:
     """Every site's zone, and every asset's site (a line may name only its asset)."""
     zones = await site_zones(targets, site)
-    sites: dict[str, str] = {}
-    async with grpc.aio.insecure_channel(targets.intake) as channel:
-        stub = assets_pb2_grpc.AssetServiceStub(channel)
-        token = ""
-        while True:
-            reply = await stub.ListAssets(
-                assets_pb2.ListAssetsRequest(actor=ACTOR, page_size=500, page_token=token),
-                timeout=30,
-            )
-            sites.update((a.asset_id, a.site) for a in reply.assets)
-            token = reply.next_page_token
-            if not token:
-                break
-    return Context(site, zones.zones, sites)
+    return Context(site, zones.zones, assets=await asset_sites(targets))
 
 
 async def _send(
@@ -119,11 +107,11 @@ async def _send(
             yield history_pb2.ImportWorkOrdersRequest(actor=ACTOR, rows=part, dry_run=dry_run)
             progress(len(part))
 
-    async with grpc.aio.insecure_channel(targets.intake) as channel:
-        reply = await history_pb2_grpc.HistoryServiceStub(channel).ImportWorkOrders(
+    async with channel(targets.intake) as ch:
+        reply = await history_pb2_grpc.HistoryServiceStub(ch).ImportWorkOrders(
             chunks(), timeout=3600
         )
-    return Outcome(reply.inserted, reply.updated, reply.unchanged, problems_of(reply.problems))
+    return outcome_of(reply)
 
 
 WORK_ORDERS = Kind(
