@@ -41,7 +41,7 @@ from ml.grid import (
     window,
 )
 from ml.history import CORRECTIVE_KINDS, History
-from ml.keys import Level, Locations, keys_of, universe
+from ml.keys import Level, Locations, join_columns, keys_of, universe
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -304,14 +304,8 @@ def _parents(panel: Panel, at: Ints) -> dict[str, Matrix]:
     out: dict[str, Matrix] = {}
     for name, cols, widths in (("floor", ("building", "floor"), (30, 365)),
                                ("building", ("building",), (30,))):  # fmt: skip
-        parent_of_ticket = (
-            t[list(cols)].astype(str).agg("/".join, axis=1) if len(t) else pd.Series([], dtype=str)
-        )
-        parent_of_key = (
-            loc[list(cols)].astype(str).agg("/".join, axis=1)
-            if len(loc)
-            else pd.Series([], dtype=str)
-        )
+        parent_of_ticket = join_columns(*(t[c] for c in cols))
+        parent_of_key = join_columns(*(loc[c] for c in cols))
         parents = sorted(set(parent_of_key))
         pidx = {p: i for i, p in enumerate(parents)}
         rows = parent_of_ticket.map(pidx).fillna(-1).to_numpy(dtype=np.int64)

@@ -86,13 +86,6 @@ class Days:
         return np.asarray(out - 1, dtype=np.int64)
 
     @classmethod
-    def covering(cls, tz: ZoneInfo, start: datetime, end: datetime) -> Days:
-        """Days from the one holding `start` to the one holding `end`, both included."""
-        first = start.astimezone(tz).date()
-        last = end.astimezone(tz).date()
-        return cls(tz, first, (last - first).days + 1)
-
-    @classmethod
     def for_history(cls, history: History, *also: date) -> Days:
         """Days from before anything in `history` happened to after the last of it and
         of the days in `also` (as-of days to come)."""

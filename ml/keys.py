@@ -15,7 +15,7 @@ import pandas as pd
 
 from ml.history import History
 
-__all__ = ["Level", "Locations", "key_columns", "keys_of", "universe"]
+__all__ = ["KEY_COLUMNS", "Level", "Locations", "join_columns", "keys_of", "universe"]
 
 
 class Level(StrEnum):
@@ -24,7 +24,8 @@ class Level(StrEnum):
     BUILDING = "building"
 
 
-def _join(*parts: pd.Series) -> pd.Series:
+def join_columns(*parts: pd.Series) -> pd.Series:
+    """Texts of the columns joined by '/', row by row (vectorised)."""
     out = parts[0].astype(str)
     for part in parts[1:]:
         out = out + "/" + part.astype(str)
@@ -38,21 +39,23 @@ def keys_of(level: Level, places: pd.DataFrame) -> pd.Series:
     floor = places["floor"].astype(str)
     if level is Level.BUILDING:
         return building
-    at_floor = pd.Series(np.where(floor != "", _join(building, floor), ""), index=places.index)
+    at_floor = pd.Series(
+        np.where(floor != "", join_columns(building, floor), ""), index=places.index
+    )
     if level is Level.FLOOR:
         return at_floor.where(building != "", "")
     unit = places["unit"].astype(str)
     asset = places["asset"].astype(str) if "asset" in places else pd.Series("", index=places.index)
     at_place = np.where(
         (unit != "") & (floor != ""),
-        _join(building, floor, unit),
+        join_columns(building, floor, unit),
         np.where(floor != "", at_floor, building),
     )
     return pd.Series(np.where(asset != "", asset, at_place), index=places.index)
 
 
-def key_columns() -> tuple[str, ...]:
-    return ("building", "floor", "unit", "asset")
+#: The columns that place a key: its building, floor, unit and asset.
+KEY_COLUMNS = ["building", "floor", "unit", "asset"]
 
 
 @dataclass(frozen=True)
@@ -65,19 +68,19 @@ class Locations:
         if key not in self.table.index:
             return {"building": "", "floor": "", "unit": "", "asset": ""}
         row = self.table.loc[key]
-        return {name: str(row[name]) for name in ("building", "floor", "unit", "asset")}
+        return {name: str(row[name]) for name in KEY_COLUMNS}
 
 
 def universe(history: History, level: Level) -> Locations:
     """Every key `level` ranks for the site, sorted, with its location."""
     places = history.places.assign(asset="")
-    rows = [places[["building", "floor", "unit", "asset"]]]
+    rows = [places[KEY_COLUMNS]]
     if level is Level.ASSET:
         assets = history.assets.rename(columns={"asset_id": "asset"})
-        rows.append(assets[["building", "floor", "unit", "asset"]])
+        rows.append(assets[KEY_COLUMNS])
     else:
         rows.append(history.assets[["building", "floor", "unit"]].assign(asset=""))
-    tickets = history.tickets[["building", "floor", "unit", "asset"]]
+    tickets = history.tickets[KEY_COLUMNS]
     rows.append(tickets)
     table = pd.concat(rows, ignore_index=True)
     if level is not Level.ASSET:

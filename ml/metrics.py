@@ -42,14 +42,6 @@ class Scores:
     positives_per_day: float
     base_rate: float
 
-    def as_dict(self, prefix: str = "") -> dict[str, float]:
-        return {
-            f"{prefix}precision_at_k": self.precision_at_k,
-            f"{prefix}recall_at_k": self.recall_at_k,
-            f"{prefix}pr_auc": self.pr_auc,
-            f"{prefix}brier": self.brier,
-        }
-
 
 def score(days: npt.ArrayLike, ranks: npt.ArrayLike, labels: npt.ArrayLike, k: int,
           scores: npt.ArrayLike, probabilities: npt.ArrayLike | None = None) -> Scores:  # fmt: skip

@@ -10,20 +10,12 @@ import psycopg
 
 from ml.history import ASSET_COLUMNS, DEVICE_COLUMNS, PLACE_COLUMNS, TICKET_COLUMNS, History, frame
 from ml.store.alarms import read_alarms
+from ml.store.rows import rows
 from ml.store.telemetry import read_daily
 
 __all__ = ["load_history", "site_facts", "sites"]
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-def _query(
-    conn: psycopg.Connection[Any], sql: str, params: tuple[Any, ...]
-) -> list[dict[str, Any]]:
-    with conn.cursor() as cur:
-        cur.execute(sql.encode(), params)
-        names = [c.name for c in cur.description or ()]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def sites(conn: psycopg.Connection[Any]) -> list[str]:
@@ -33,34 +25,34 @@ def sites(conn: psycopg.Connection[Any]) -> list[str]:
 def site_facts(conn: psycopg.Connection[Any], site: str) -> tuple[str, int]:
     """(time zone, tickets that count) of a site, cheaply: enough to tell whether a model
     or a ranking is due without reading the history."""
-    rows = _query(
+    found = rows(
         conn,
         "SELECT s.timezone, (SELECT count(*) FROM predictor.tickets t WHERE t.site = s.site"
         " AND t.status <> 'cancelled') AS tickets FROM predictor.sites s WHERE s.site = %s",
         (site,),
     )
-    if not rows:
+    if not found:
         raise LookupError(f"no site {site!r} in the predictor's read model")
-    return str(rows[0]["timezone"]), int(rows[0]["tickets"])
+    return str(found[0]["timezone"]), int(found[0]["tickets"])
 
 
 def load_history(conn: psycopg.Connection[Any], site: str, until: datetime | None = None,
                  since: datetime | None = None) -> History:  # fmt: skip
     """Everything known of `site` (tickets, alarms and telemetry from `since`, before
     `until`); raises LookupError for a site the read model does not know."""
-    found = _query(conn, "SELECT timezone FROM predictor.sites WHERE site = %s", (site,))
+    found = rows(conn, "SELECT timezone FROM predictor.sites WHERE site = %s", (site,))
     if not found:
         raise LookupError(f"no site {site!r} in the predictor's read model")
     until = until or datetime.now(UTC)
     since = since or _EPOCH
-    places = _query(conn, "SELECT building, floor, unit, name, name_en, floor_order"
+    places = rows(conn, "SELECT building, floor, unit, name, name_en, floor_order"
                           " FROM predictor.places WHERE site = %s", (site,))  # fmt: skip
-    assets = _query(conn, "SELECT asset_id, type, name, model, building, floor, unit,"
+    assets = rows(conn, "SELECT asset_id, type, name, model, building, floor, unit,"
                           " installed_on, criticality, array_to_string(components, '|')"
                           " AS components FROM predictor.assets WHERE site = %s", (site,))  # fmt: skip
-    devices = _query(conn, "SELECT device_id, kind, building, floor, unit, asset, thresholds"
+    devices = rows(conn, "SELECT device_id, kind, building, floor, unit, asset, thresholds"
                            " FROM predictor.devices WHERE site = %s", (site,))  # fmt: skip
-    tickets = _query(
+    tickets = rows(
         conn,
         "SELECT ticket_id, created_at, resolved_at, kind, category, source, building, floor,"
         " unit, asset, component FROM predictor.tickets WHERE site = %s AND created_at >= %s"

@@ -21,8 +21,8 @@ from ml.model import TrainParams
 from ml.store.sync import Targets
 from services.common.db import ping
 from services.common.leader import follow_as_leader
+from services.common.periodic import every
 from services.common.service import intake_stub, run_main, serve, service_pool
-from services.common.worker import Worker
 from services.predictor import metrics
 from services.predictor.adapters.intake_client import GrpcIntake
 from services.predictor.adapters.runs_repo import RunsRepository
@@ -93,7 +93,7 @@ async def run(settings: PredictorSettings) -> None:
             RunsRepository(pool), GrpcIntake(stub, settings.intake_timeout_s), clock
         )
 
-        async def cycle() -> bool:
+        async def cycle() -> None:
             try:
                 done = await _in_daemon_thread(scheduler.cycle)
             except asyncio.CancelledError:
@@ -107,10 +107,9 @@ async def run(settings: PredictorSettings) -> None:
                 log.info(
                     "trained %s; ranked %s", done.trained or "nothing", done.ranked or "nothing"
                 )
-            return False
 
         async def lead() -> None:
-            await Worker().run_forever(cycle, settings.cycle_every_s, "the predictor's cycle")
+            await every(settings.cycle_every_s, cycle, "the predictor's cycle")
 
         def register(server: grpc.aio.Server) -> None:
             predictor_pb2_grpc.add_PredictorServiceServicer_to_server(
@@ -118,7 +117,8 @@ async def run(settings: PredictorSettings) -> None:
             )
 
         await serve(settings, SERVICE_NAME, register, lambda: ping(pool),
-                    [lambda: follow_as_leader(pool, LEADER_LOCK, lead)])  # fmt: skip
+                    [lambda: follow_as_leader(pool, LEADER_LOCK, lead,
+                                              "training and ranking")])  # fmt: skip
 
 
 def main() -> None:

@@ -130,13 +130,6 @@ class RunsRepository:
                 (hotspot_id, ticket_id, number, by),
             )
 
-    async def site_timezone(self, site: str) -> str | None:
-        async with self._pool.connection() as conn:
-            rows = await _rows(
-                conn, "SELECT timezone FROM predictor.sites WHERE site = %s", (site,)
-            )
-        return str(rows[0]["timezone"]) if rows else None
-
     async def evaluation_inputs(
         self, site: str, start: date, end: date, kind: str
     ) -> EvaluationInputs | None:

@@ -93,10 +93,12 @@ class Hotspots:
         if found.work_order_ticket_id:
             return await self._intake.ticket(found.work_order_ticket_id), False
         asset = found.location.get("asset", "")
+        building = found.location.get("building", "")
         order = work_order_for(
             found.key, found.probability, found.horizon_days, found.location,
             await self._repo.asset_type(asset) if asset else "", found.reasons, found.action,
-            await self._repo.first_floor(found.site, found.location.get("building", "")), note,
+            "" if found.location.get("floor") else await self._repo.first_floor(found.site, building),
+            note,
         )  # fmt: skip
         ticket = await self._intake.raise_work_order(
             found.site, order, f"hotspot-{found.id}",

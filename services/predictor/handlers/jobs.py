@@ -79,6 +79,7 @@ class Scheduler:
         now = self._clock()
         today = now.astimezone(ZoneInfo(timezone)).date()
         history: History | None = None
+        panels: dict[Level, Panel] = {}
         for level in Level:
             for horizon in self._horizons:
                 if self._stopping.is_set():
@@ -94,8 +95,12 @@ class Scheduler:
                     record is not None and run is not None and run.model_version != record.version
                 )
                 if retrain or stale or changed:
-                    history = history or load_history(conn, site, until=now)
-                    panel = Panel(history, level, Days.for_history(history, today))
+                    if history is None:
+                        history = load_history(conn, site, until=now)
+                        days = Days.for_history(history, today)
+                    if level not in panels:  # one panel a level, for every horizon
+                        panels[level] = Panel(history, level, days)
+                    panel = panels[level]
                     if retrain or record is None:
                         tick = time.perf_counter()
                         model = train(panel, panel.days.index_of_date(today), horizon, self._params)
