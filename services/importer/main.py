@@ -59,8 +59,8 @@ class _Progress:
 
 
 def _write_rejects(path: Path, result: Result) -> None:
-    by_line = {r.line: r for r in result.rows}
-    columns = sorted({c for r in result.rows for c in r.values})
+    by_line = {r.line: r for r in result.rejected_rows}
+    columns = result.columns
     with path.open("w", newline="", encoding="utf-8-sig") as out:
         writer = csv.writer(out)
         writer.writerow(["line", "column", "reason", *columns])

@@ -19,15 +19,16 @@ __all__ = ["Result", "run_import"]
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """What an import did: counts as written (zero when nothing was), every problem, and the
-    rows as read (for a reject file)."""
+    """What an import did: counts as written (zero when nothing was), every problem, and,
+    for a reject file, the rejected rows as read and the columns the file had."""
 
     kind: str
     inserted: int
     updated: int
     unchanged: int
     problems: list[Problem]
-    rows: list[Row] = field(repr=False)
+    rejected_rows: list[Row] = field(repr=False)
+    columns: list[str]
     dry_run: bool
 
     @property
@@ -61,9 +62,8 @@ async def run_import(
     read and `grpc.aio.AioRpcError` when the owning service cannot be reached or refuses."""
     kind = KINDS[kind_name]
     rows, problems = read_table(data, kind.columns, kind.required, filename, kind.extra_columns)
-    unreadable = {p.line for p in problems}
     context = await kind.prepare(targets, site)
-    converted = [kind.convert(r, context) for r in rows if r.line not in unreadable]
+    converted = [kind.convert(r, context) for r in rows]
     problems += [c for c in converted if isinstance(c, Problem)]
     wanted = [c for c in converted if not isinstance(c, Problem)]
     # Without skip_bad a bad row stops the import; the rest is still checked (not written)
@@ -79,4 +79,7 @@ async def run_import(
     written = not (problems and not skip_bad)
     counts = (outcome.inserted, outcome.updated, outcome.unchanged) if written else (0, 0, 0)
     problems.sort(key=lambda p: (p.line, p.column))
-    return Result(kind.name, *counts, problems=problems, rows=rows, dry_run=dry_run)
+    bad = {p.line for p in problems}
+    return Result(kind.name, *counts, problems=problems,
+                  rejected_rows=[r for r in rows if r.line in bad],
+                  columns=sorted({c for r in rows for c in r.values}), dry_run=dry_run)  # fmt: skip

@@ -140,7 +140,8 @@ def test_a_cost_is_cents_or_a_value_error(text: str) -> None:
         assert parse_cost_cents(text) >= 0
 
 
-SHANGHAI = Context("demo", {"demo": ZoneInfo("Asia/Shanghai")}, {"elevator-A-E1": "demo"})
+SHANGHAI = Context("demo", {"demo": ZoneInfo("Asia/Shanghai"), "ny": ZoneInfo("America/New_York")},
+                   assets={"elevator-A-E1": "demo", "lift-ny-1": "ny"})  # fmt: skip
 
 
 def test_a_line_naming_only_its_asset_is_read_in_the_asset_sites_zone() -> None:
@@ -152,6 +153,9 @@ def test_a_line_naming_only_its_asset_is_read_in_the_asset_sites_zone() -> None:
     assert message.opened_at.ToDatetime(tzinfo=UTC) == datetime(2024, 3, 1, 0, 30, tzinfo=UTC)
     assert (message.site, message.asset_id, message.cost_cents, message.rating) == (
         "", "elevator-A-E1", 125_000, 4)  # fmt: skip
+    in_new_york = work_order_row(Row(6, {**row.values, "asset_id": "lift-ny-1"}), SHANGHAI)
+    assert not isinstance(in_new_york, Problem)  # the asset's site, not --site, says the zone
+    assert in_new_york.opened_at.ToDatetime(tzinfo=UTC) == datetime(2024, 3, 1, 13, 30, tzinfo=UTC)
 
 
 @given(st.dictionaries(st.sampled_from(["opened_at", "resolved_at", "cost", "rating", "asset_id",

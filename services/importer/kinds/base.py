@@ -161,14 +161,13 @@ def outcome_of(reply: _Counts) -> Outcome:
     return Outcome(reply.inserted, reply.updated, reply.unchanged, problems_of(reply.problems))
 
 
-async def site_zones(targets: Targets, site: str) -> Context:
-    """A context with every site's time zone, from intake."""
+async def site_zones(targets: Targets) -> dict[str, ZoneInfo]:
+    """Every site's time zone, from intake."""
     async with channel(targets.intake) as ch:
         reply = await places_pb2_grpc.PlaceServiceStub(ch).ListSites(
             places_pb2.ListSitesRequest(actor=ACTOR), timeout=30
         )
-    zones = {s.code: ZoneInfo(s.timezone or "UTC") for s in reply.sites}
-    return Context(site, zones)
+    return {s.code: ZoneInfo(s.timezone or "UTC") for s in reply.sites}
 
 
 async def device_sites(targets: Targets) -> dict[str, str]:

@@ -3,6 +3,7 @@ history for the models (they open no tickets)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -32,8 +33,10 @@ TIME = ("time", "时间", "发生时间", "报警时间", "采集时间")
 async def _prepare(targets: Targets, site: str) -> Context:
     """Each site's zone, and each device's and asset's site (a time without a zone is in
     the site's)."""
-    zones = await site_zones(targets, site)
-    return Context(site, zones.zones, await device_sites(targets), await asset_sites(targets))
+    zones, devices, assets = await asyncio.gather(
+        site_zones(targets), device_sites(targets), asset_sites(targets)
+    )
+    return Context(site, zones, devices, assets)
 
 
 def row_site(line: int, device_id: str, asset_id: str, context: Context) -> str | Problem:

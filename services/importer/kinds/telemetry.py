@@ -4,6 +4,7 @@ chunks over one stream; a line costs a few dictionary look-ups, a cached time an
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -35,7 +36,6 @@ __all__ = ["CHUNK_READINGS", "TELEMETRY", "Reading", "Readings", "micros", "numb
 #: Readings per streamed chunk (about 2 MB).
 CHUNK_READINGS = 50_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_UTC = ZoneInfo("UTC")
 _MICROSECOND = timedelta(microseconds=1)
 _FIXED = frozenset({"device_id", "time"})
 _FIELDS = tuple(itemgetter(n) for n in range(5))
@@ -87,8 +87,8 @@ def number(text: str) -> float | str:
 
 async def _prepare(targets: Targets, site: str) -> Context:
     """Each device's site and each site's zone (a time without a zone is in the site's)."""
-    zones = await site_zones(targets, site)
-    return Context(site, zones.zones, await device_sites(targets))
+    zones, devices = await asyncio.gather(site_zones(targets), device_sites(targets))
+    return Context(site, zones, devices)
 
 
 def reading_row(row: Row, context: Context) -> Reading | Readings | Problem:
@@ -100,7 +100,7 @@ def reading_row(row: Row, context: Context) -> Reading | Readings | Problem:
     site = context.devices.get(device_id)
     if site is None:
         return Problem(row.line, "device_id", f"no device {device_id[:64]!r}")
-    when = micros(v["time"], context.zones.get(site) or _UTC)
+    when = micros(v["time"], context.zone(site))
     if isinstance(when, str):
         return Problem(row.line, "time", when)
     if "metric" in v or "value" in v:

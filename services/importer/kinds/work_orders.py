@@ -3,6 +3,7 @@ intake's HistoryService in a stream of chunks that it imports in one transaction
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal, InvalidOperation
@@ -94,8 +95,8 @@ def work_order_row(row: Row, context: Context) -> history_pb2.WorkOrderRow | Pro
 
 async def _prepare(targets: Targets, site: str) -> Context:
     """Every site's zone, and every asset's site (a line may name only its asset)."""
-    zones = await site_zones(targets, site)
-    return Context(site, zones.zones, assets=await asset_sites(targets))
+    zones, assets = await asyncio.gather(site_zones(targets), asset_sites(targets))
+    return Context(site, zones, assets=assets)
 
 
 async def _send(

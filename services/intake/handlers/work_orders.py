@@ -174,6 +174,7 @@ async def _write(
     except InvalidInput as exc:
         problems.append(RowProblem(0, exc.field, f"the database refused a work order: {exc}"))
         return
+    corrections: list[tuple[str, NewEvent]] = []
     for r in plan:
         if r.new:
             continue
@@ -181,7 +182,8 @@ async def _write(
             old = await repo.get(r.ticket.id, for_update=True)
             assert old is not None
             await repo.replace_imported(r.ticket)
-            await repo.append_event(r.ticket.id, corrected_event(actor, old, r.ticket, r.order))
         except InvalidInput as exc:
             problems.append(RowProblem(r.order.line, exc.field, str(exc)))
             return
+        corrections.append((r.ticket.id, corrected_event(actor, old, r.ticket, r.order)))
+    await repo.append_many(corrections)
