@@ -68,7 +68,7 @@ async def run(settings: AnalyticsSettings) -> None:
             )
 
         await serve(settings, SERVICE_NAME, register, lambda: ping(pool), [
-            lambda: follow_as_leader(pool, FOLLOWER_LOCK, follow),
+            lambda: follow_as_leader(pool, FOLLOWER_LOCK, follow, "following ticket events"),
             lambda: every(settings.zones_every_s, sites.refresh, "comparing time zones"),
             lambda: every(settings.gauges_every_s, gauges.refresh, "counting gauges"),
         ])  # fmt: skip

@@ -12,26 +12,21 @@ __all__ = ["FakeIntake", "FakeTeams"]
 
 @dataclass
 class FakeIntake:
-    """Answers from `tickets` (id -> facts, technician) and `zones` (site -> time zone);
-    counts the calls."""
+    """Answers from `tickets` (id -> facts, technician) and `zones` (site -> time zone)."""
 
     tickets: dict[str, TicketFacts] = field(default_factory=dict)
     zones: dict[str, str] = field(default_factory=dict)
-    calls: int = 0
 
     def add(self, ticket_id: str, facts: Facts, technician: str = "") -> None:
         self.tickets[ticket_id] = (facts, technician)
 
     async def ticket_facts(self, ticket_ids: list[str]) -> dict[str, TicketFacts]:
-        self.calls += 1
         return {i: self.tickets[i] for i in ticket_ids if i in self.tickets}
 
     async def time_zone(self, site: str) -> str | None:
-        self.calls += 1
         return self.zones.get(site)
 
     async def time_zones(self) -> dict[str, str]:
-        self.calls += 1
         return dict(self.zones)
 
 

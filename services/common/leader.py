@@ -18,21 +18,22 @@ async def follow_as_leader(
     pool: AsyncConnectionPool,
     lock_key: int,
     follow: Callable[[], Awaitable[None]],
+    what: str,
     retry_s: float = 5.0,
 ) -> None:
-    """Run `follow` while holding the advisory lock `lock_key`; stand by while another
-    replica holds it."""
+    """Run `follow` (`what` it does, for the log) while holding the advisory lock `lock_key`;
+    stand by while another replica holds it."""
     while True:
         try:
             async with pool.connection() as conn:
                 cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key,))
                 row = await cur.fetchone()
                 if row and row[0]:
-                    log.info("following intake's ticket events")
+                    log.info("leading: %s", what)
                     try:
                         await follow()
                     finally:
                         await conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key,))
         except Exception:
-            log.exception("following ticket events failed; will try again")
+            log.exception("%s failed; will try again", what)
         await asyncio.sleep(retry_s)

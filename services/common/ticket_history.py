@@ -3,11 +3,12 @@ a retry after a crash does not record it twice."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from maintenance.intake.v1 import intake_pb2 as pb
+
+from services.common.event_follower import event_payload
 
 if TYPE_CHECKING:
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
@@ -32,12 +33,9 @@ async def recorded_values(
     )
     values: list[object] = []
     for event in reply.events:
-        if not types(event.type) or not event.payload_json:
+        if not types(event.type):
             continue
-        try:
-            payload = json.loads(event.payload_json)
-        except ValueError:
-            continue
-        if isinstance(payload, dict) and key in payload:
+        payload = event_payload(event)
+        if key in payload:
             values.append(payload[key])
     return values

@@ -54,7 +54,7 @@ async def run(settings: SlaSettings) -> None:
         async def start_following() -> None:
             if settings.seed_defaults:
                 await seed_defaults(pool)
-            await follow_as_leader(pool, FOLLOWER_LOCK, follow)
+            await follow_as_leader(pool, FOLLOWER_LOCK, follow, "following ticket events")
 
         def register(server: grpc.aio.Server) -> None:
             sla_pb2_grpc.add_SlaServiceServicer_to_server(

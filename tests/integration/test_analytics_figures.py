@@ -42,7 +42,8 @@ async def feed(url: str) -> AsyncIterator[Feed]:
     await pool.open(wait=True, timeout=10)
     async with pool.connection() as conn:
         await conn.execute(
-            "TRUNCATE analytics.tickets, analytics.kpi_cells, analytics.heat_cells, analytics.sites"
+            "TRUNCATE analytics.tickets, analytics.kpi_cells, analytics.heat_cells,"
+            " analytics.heat_floors, analytics.sites"
         )
     try:
         yield Feed(pool, ZONES)

@@ -31,10 +31,12 @@ class SiteZones:
 
     async def ensure(self, conn: AsyncConnection[Any], sites: set[str]) -> None:
         """Make sure each site has a stored zone, inside the caller's transaction: intake is
-        asked before anything is written, so no write waits on it."""
+        asked (for sites not cached) before anything is written, so no write waits on it.
+        Every site is stored again (a no-op when unchanged): the cache may hold a site whose
+        row a rolled-back transaction never kept."""
         zones = {}
-        for site in sorted(sites - set(self._known)):
-            zone = await self._intake.time_zone(site)
+        for site in sorted(sites):
+            zone = self._known.get(site) or await self._intake.time_zone(site)
             if zone is None:
                 log.warning("intake knows no site %r; counting its tickets in %s", site, _FALLBACK)
             zones[site] = zone or _FALLBACK

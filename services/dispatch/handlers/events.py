@@ -8,7 +8,6 @@ is keyed by the event's cursor, so a second replica following the same log adds 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 from maintenance.intake.v1 import intake_pb2 as pb
 from psycopg import AsyncConnection
 
+from services.common.event_follower import event_payload
 from services.common.protoenum import code_of
 from services.dispatch.adapters.offers_repo import OffersRepository
 from services.dispatch.adapters.work_repo import WorkRepository
@@ -41,16 +41,13 @@ class LogEvent:
 
 
 def log_event_from_pb(event: pb.TicketEvent) -> LogEvent:
-    try:
-        payload = json.loads(event.payload_json) if event.payload_json else {}
-    except ValueError:
-        payload = {}
+    payload = event_payload(event)
     return LogEvent(
         ticket_id=event.ticket_id,
         type=event.type,
         to_status=code_of(pb.TicketStatus, "TICKET_STATUS_", event.to_status),
         actor=event.actor,
-        payload=payload if isinstance(payload, dict) else {},
+        payload=payload,
         cursor=event.cursor,
     )
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC
 from typing import Any
 
 from maintenance.intake.v1 import intake_pb2 as pb
 
+from services.common.event_follower import event_payload
 from services.common.protoenum import code_of
 from services.sla.domain.state import EventFact
 from services.sla.handlers.tracking import IncomingEvent
@@ -17,16 +17,6 @@ __all__ = ["incoming_from_pb"]
 _HINTS = ("kind", "category", "priority", "site")
 
 
-def _payload(text: str) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def _text(payload: dict[str, Any], key: str) -> str:
     value = payload.get(key)
     return value if isinstance(value, str) else ""
@@ -34,7 +24,7 @@ def _text(payload: dict[str, Any], key: str) -> str:
 
 def incoming_from_pb(event: pb.TicketEvent) -> IncomingEvent:
     """The event's SLA-relevant parts; a malformed payload counts as empty."""
-    payload = _payload(event.payload_json)
+    payload = event_payload(event)
     fact = EventFact(
         id=event.id,
         type=event.type,
