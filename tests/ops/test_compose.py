@@ -12,16 +12,7 @@ import yaml
 
 from services.launcher.stack import PROCESSES
 from tests.ops.support import PROMETHEUS, ROOT, run, tool
-from tests.ops.test_prometheus import DEFAULT_PORTS
-
-#: gRPC port of each gRPC service by default (HEALTHCHECK_URL and the gateway's targets).
-GRPC_PORTS = {
-    "intake": 50051,
-    "dispatch": 50052,
-    "sla": 50053,
-    "notification": 50054,
-    "ingestor": 50057,
-}
+from tests.ops.test_prometheus import DEFAULT_PORTS, GRPC_PORTS
 
 
 @functools.cache

@@ -14,20 +14,12 @@ import yaml
 
 from services.launcher.stack import PROCESSES
 from tests.ops.support import ROOT, run, tool
+from tests.ops.test_prometheus import GRPC_PORTS
 
 K8S = ROOT / "k8s"
 OVERLAYS = ("dev", "prod", "prod-ha-db")
 #: Custom resources: kubernetes-validate has no schema for them (they are left unvalidated).
 CUSTOM_KINDS = {"ServiceMonitor", "PrometheusRule", "EMQX", "Cluster"}
-GRPC_PORTS = {
-    "intake": 50051,
-    "dispatch": 50052,
-    "sla": 50053,
-    "notification": 50054,
-    "analytics": 50055,
-    "predictor": 50056,
-    "ingestor": 50057,
-}
 KUBERNETES_VERSION = "1.30.0"
 
 

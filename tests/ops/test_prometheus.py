@@ -33,6 +33,15 @@ DEFAULT_PORTS = {
     "analytics": AnalyticsSettings.model_fields["metrics_port"].default,
     "predictor": PredictorSettings.model_fields["metrics_port"].default,
 }
+#: The gRPC port of each gRPC service by default (health checks, the gateway's targets).
+GRPC_PORTS = {
+    name: settings.model_fields["grpc_port"].default
+    for name, settings in (
+        ("intake", IntakeSettings), ("dispatch", DispatchSettings), ("sla", SlaSettings),
+        ("notification", NotificationSettings), ("analytics", AnalyticsSettings),
+        ("predictor", PredictorSettings), ("ingestor", IngestorSettings),
+    )
+}  # fmt: skip
 
 
 def _alerts() -> list[dict[str, object]]:
