@@ -11,15 +11,19 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+import grpc
 import pytest
 import pytest_asyncio
+from maintenance.dispatch.v1 import dispatch_pb2_grpc
 
+from services.analytics.adapters.dispatch_client import GrpcTeams
 from services.analytics.domain.cells import Dimension, Filters
-from services.analytics.domain.errors import Forbidden, InvalidInput, NotFound
+from services.analytics.domain.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from services.analytics.domain.histogram import BUCKETS, SLOTS
 from services.analytics.domain.periods import Bucketing
 from services.analytics.handlers.reports import KpiRow, Scope, Viewer
 from services.common.db import create_pool
+from services.launcher.stack import free_port
 from tests.integration.analytics_feed import ADMIN, Feed, analytics_database
 
 ZONES = {"berlin": "Europe/Berlin", "shanghai": "Asia/Shanghai"}
@@ -245,3 +249,10 @@ async def test_sql_histograms_are_laid_out_as_the_domain_reads_them(feed: Feed) 
             "SELECT cardinality(analytics.hist_from(ARRAY[0, 911], ARRAY[1, 1]))"
         )
         assert await cur.fetchone() == (SLOTS,)
+
+
+async def test_teams_when_dispatch_is_away_are_unavailable() -> None:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{free_port()}") as channel:
+        teams = GrpcTeams(dispatch_pb2_grpc.DispatchServiceStub(channel), timeout_s=0.5)
+        with pytest.raises(Unavailable):
+            await teams.teams("berlin")

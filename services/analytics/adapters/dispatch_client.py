@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Protocol
 
+import grpc
 from maintenance.dispatch.v1 import dispatch_pb2 as pb
+
+from services.analytics.domain.errors import Unavailable
 
 if TYPE_CHECKING:
     from maintenance.dispatch.v1.dispatch_pb2_grpc import DispatchServiceAsyncStub
@@ -17,7 +20,7 @@ class TeamsPort(Protocol):
     """What analytics asks of dispatch; `services/analytics/testing.FakeTeams` is its double."""
 
     async def teams(self, site: str) -> dict[str, str]:
-        """Technician username -> team code at `site`; raises when dispatch is away."""
+        """Technician username -> team code at `site`; Unavailable when dispatch is away."""
 
 
 class GrpcTeams:
@@ -35,9 +38,14 @@ class GrpcTeams:
         known = self._known.get(site)
         if known is not None and known[0] > time.monotonic():
             return known[1]
-        reply = await self._stub.ListTechnicians(
-            pb.ListTechniciansRequest(site=site), timeout=self._timeout_s
-        )
+        try:
+            reply = await self._stub.ListTechnicians(
+                pb.ListTechniciansRequest(site=site), timeout=self._timeout_s
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise Unavailable(
+                f"dispatch does not say who is in which team ({exc.code().name})"
+            ) from exc
         found = {t.username: t.team for t in reply.technicians}
         self._known[site] = (time.monotonic() + self._ttl_s, found)
         return found

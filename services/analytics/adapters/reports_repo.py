@@ -59,6 +59,9 @@ MEASURED = ("created_at", "resolved_at", "cancelled_at", "first_reopened_at", "o
             "first_time_fix", "reopens", "source", "stars", "response_s", "dispatch_s",
             "handling_s", "resolve_s", "alert_to_ticket_s", "alert_to_assignment_s")  # fmt: skip
 _MEASURES_OF_T = f"analytics.ticket_measures({', '.join(f't.{c}' for c in MEASURED)})"
+#: The planner expects hundreds of measure rows per ticket (there are about four) and would
+#: compile a report's query to machine code for that: longer than the query itself takes.
+_NO_JIT = "SET LOCAL jit = off"
 #: The values of a group's keys, in key order.
 Values = tuple[str, ...]
 
@@ -153,8 +156,10 @@ class ReportRepository:
         self._conn = conn
 
     async def _all(self, query: str, params: Any) -> list[tuple[Any, ...]]:
-        cur = await self._conn.execute(query, params)
-        return await cur.fetchall()
+        async with self._conn.transaction():
+            await self._conn.execute(_NO_JIT)
+            cur = await self._conn.execute(query, params)
+            return await cur.fetchall()
 
     async def fact_cells(
         self, q: FactQuery, starts: list[date], end: date
@@ -276,7 +281,8 @@ class ReportRepository:
         [start, end), most first."""
         source, params = q.source()
         params.update(start=start, end=end, min_count=min_count, limit=limit)
-        async with self._conn.cursor(row_factory=dict_row) as cur:
+        async with self._conn.transaction(), self._conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(_NO_JIT)
             await cur.execute(
                 f"SELECT {_KEY_SQL[PLACE]} AS place, t.category, count(*) AS count,"
                 " min(t.created_at) AS first_at, max(t.created_at) AS last_at,"

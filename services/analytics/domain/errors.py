@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DomainError", "Forbidden", "InvalidInput", "NotFound"]
+__all__ = ["DomainError", "Forbidden", "InvalidInput", "NotFound", "Unavailable"]
 
 
 class DomainError(Exception):
@@ -19,3 +19,7 @@ class NotFound(DomainError):
 
 class Forbidden(DomainError):
     """The caller may not see this site's figures."""
+
+
+class Unavailable(DomainError):
+    """A service the report needs (dispatch, for teams) does not answer; try again."""

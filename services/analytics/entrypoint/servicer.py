@@ -8,7 +8,7 @@ import grpc
 from maintenance.analytics.v1 import analytics_pb2 as pb
 from maintenance.analytics.v1 import analytics_pb2_grpc as pb_grpc
 
-from services.analytics.domain.errors import Forbidden, InvalidInput, NotFound
+from services.analytics.domain.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from services.analytics.entrypoint import messages as m
 from services.analytics.handlers.reports import Reports
 from services.common.rpc_errors import translate_errors
@@ -19,7 +19,7 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 _rpc = translate_errors({
     InvalidInput: grpc.StatusCode.INVALID_ARGUMENT, NotFound: grpc.StatusCode.NOT_FOUND,
-    Forbidden: grpc.StatusCode.PERMISSION_DENIED,
+    Forbidden: grpc.StatusCode.PERMISSION_DENIED, Unavailable: grpc.StatusCode.UNAVAILABLE,
 })  # fmt: skip
 
 
