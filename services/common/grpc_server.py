@@ -151,6 +151,8 @@ async def serve_grpc(
         options=[
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
+            # A port that is taken is an error, not a port shared with another server.
+            ("grpc.so_reuseport", 0),
         ],
     )
     register(server)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -12,11 +13,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO
 
-__all__ = ["PROCESSES", "LocalStack", "Process", "free_port", "free_port_env"]
+__all__ = ["PROCESSES", "LocalStack", "Process", "free_port", "free_port_env", "free_ports"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,47 +45,59 @@ PROCESSES = (
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` different TCP ports on 127.0.0.1 that nothing listens on right now.
+
+    Every socket stays bound until all are chosen: asked one at a time, the kernel may
+    hand out the same free port twice.
+    """
+    with ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+                 for _ in range(count)]  # fmt: skip
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
 
 
 def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]:
     """Environment that runs every process against `database_url` on free ports, and the
     gateway's base URL. `extra` adds or overrides variables (MQTT_URL among them)."""
-    intake_port, ingestor_port, gateway_port = free_port(), free_port(), free_port()
-    notification_port, sla_port, dispatch_port = free_port(), free_port(), free_port()
-    analytics_port = free_port()
-    predictor_port = free_port()
+    ports = iter(free_ports(15))
+    intake_port, ingestor_port, gateway_port = next(ports), next(ports), next(ports)
+    notification_port, sla_port, dispatch_port = next(ports), next(ports), next(ports)
+    analytics_port, predictor_port = next(ports), next(ports)
     env = {
         "DATABASE_URL": database_url,
         "INTAKE_GRPC_PORT": str(intake_port),
-        "INTAKE_METRICS_PORT": str(free_port()),
+        "INTAKE_METRICS_PORT": str(next(ports)),
         "INGESTOR_GRPC_PORT": str(ingestor_port),
-        "INGESTOR_METRICS_PORT": str(free_port()),
+        "INGESTOR_METRICS_PORT": str(next(ports)),
         "INGESTOR_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "GATEWAY_PORT": str(gateway_port),
         "GATEWAY_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "GATEWAY_INGESTOR_TARGET": f"127.0.0.1:{ingestor_port}",
         "NOTIFICATION_GRPC_PORT": str(notification_port),
-        "NOTIFICATION_METRICS_PORT": str(free_port()),
+        "NOTIFICATION_METRICS_PORT": str(next(ports)),
         "NOTIFICATION_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "GATEWAY_NOTIFICATION_TARGET": f"127.0.0.1:{notification_port}",
         "SLA_GRPC_PORT": str(sla_port),
-        "SLA_METRICS_PORT": str(free_port()),
+        "SLA_METRICS_PORT": str(next(ports)),
         "SLA_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "GATEWAY_SLA_TARGET": f"127.0.0.1:{sla_port}",
         "DISPATCH_GRPC_PORT": str(dispatch_port),
-        "DISPATCH_METRICS_PORT": str(free_port()),
+        "DISPATCH_METRICS_PORT": str(next(ports)),
         "DISPATCH_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "GATEWAY_DISPATCH_TARGET": f"127.0.0.1:{dispatch_port}",
         "ANALYTICS_GRPC_PORT": str(analytics_port),
-        "ANALYTICS_METRICS_PORT": str(free_port()),
+        "ANALYTICS_METRICS_PORT": str(next(ports)),
         "ANALYTICS_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "ANALYTICS_DISPATCH_TARGET": f"127.0.0.1:{dispatch_port}",
         "GATEWAY_ANALYTICS_TARGET": f"127.0.0.1:{analytics_port}",
         "PREDICTOR_GRPC_PORT": str(predictor_port),
-        "PREDICTOR_METRICS_PORT": str(free_port()),
+        "PREDICTOR_METRICS_PORT": str(next(ports)),
         "PREDICTOR_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "PREDICTOR_INGESTOR_TARGET": f"127.0.0.1:{ingestor_port}",
         "GATEWAY_PREDICTOR_TARGET": f"127.0.0.1:{predictor_port}",
@@ -152,8 +166,8 @@ class LocalStack:
                 with urllib.request.urlopen(url, timeout=1) as reply:
                     if reply.status == 200:
                         return
-            except (urllib.error.URLError, OSError):
-                pass
+            except (urllib.error.URLError, http.client.HTTPException, OSError):
+                pass  # not listening yet, or something else answers there: try again
             time.sleep(0.2)
         raise TimeoutError(f"{url} not ready after {timeout_s}s")
 

@@ -16,7 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 from services.common.event_follower import follow_ticket_events
 from services.common.grpc_server import BackgroundJobEnded, serve_grpc
 from services.common.listen import listen_forever
-from services.launcher.stack import free_port
+from services.launcher.stack import free_port, free_ports
 
 
 def nowhere() -> str:
@@ -87,6 +87,33 @@ async def test_a_background_job_that_ends_stops_the_service() -> None:
             timeout=10,
         )  # fmt: skip
     assert sorted(ran) == ["fails", "forever"]
+
+
+async def test_a_port_another_server_holds_is_an_error_not_a_shared_port() -> None:
+    port, metrics_port = free_ports(2)
+    other = grpc.aio.server(options=[("grpc.so_reuseport", 1)])
+    other.add_insecure_port(f"127.0.0.1:{port}")
+    await other.start()
+
+    async def ready() -> bool:
+        return True
+
+    try:
+        with pytest.raises(RuntimeError, match="bind"):
+            await asyncio.wait_for(
+                serve_grpc(
+                    service_names=["test.v1.Nothing"], register=lambda server: None,
+                    host="127.0.0.1", port=port, metrics_port=metrics_port, is_ready=ready,
+                ),
+                timeout=10,
+            )  # fmt: skip
+    finally:
+        await other.stop(None)
+
+
+def test_free_ports_are_all_different() -> None:
+    ports = free_ports(200)
+    assert len(set(ports)) == 200
 
 
 async def test_listen_wakes_on_connect_and_on_each_committed_notify(database_url: str) -> None:
