@@ -298,18 +298,48 @@ OPERATIONS = Dashboard(
                         (_rate("analytics_ticket_events_total"), "analytics: events followed"),
                     ),
                     "ops",
-                    description="No lag gauge yet: a follower whose line drops to zero while intake writes has stopped (EventFollowerStalled).",
                 ),
                 Panel(
-                    "Analytics follower lag",
+                    "Follower lag, by consumer",
                     (
                         (
-                            "max(analytics_follower_lag_seconds)",
-                            "age of the last live event counted",
+                            "max by (consumer) (ticket_event_follower_lag_seconds)",
+                            "{{consumer}}",
                         ),
                     ),
                     "s",
-                    description="Set as each live event is counted: it stays put while nothing comes.",
+                    description="How long the oldest event received and not yet handled has"
+                    " waited since it was written; 0 when caught up (EventFollowerLagging).",
+                ),
+                Panel(
+                    "Time since each follower heard from intake",
+                    (
+                        (
+                            "time() - max by (consumer)"
+                            " (ticket_event_follower_last_heard_timestamp_seconds)",
+                            "{{consumer}}",
+                        ),
+                    ),
+                    "s",
+                    description="Events or heartbeats (every 5 s while quiet); over two minutes"
+                    " is EventFollowerDisconnected.",
+                ),
+                Panel(
+                    "Streams reopened and events parked, per hour",
+                    (
+                        (
+                            "sum by (consumer, reason)"
+                            " (rate(ticket_event_follower_reconnects_total[1h])) * 3600",
+                            "{{consumer}} reopened: {{reason}}",
+                        ),
+                        (
+                            "sum by (consumer) (rate(ticket_event_follower_parked_total[1h]))"
+                            " * 3600",
+                            "{{consumer}} parked",
+                        ),
+                    ),
+                    description="Parked events are listed and retried with GET /v1/admin/"
+                    "followers/{service}/parked (TicketEventsParked).",
                 ),
                 Panel(
                     "Follower work: dispatch decision p99, SLA timer lateness p99",

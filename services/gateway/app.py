@@ -16,6 +16,7 @@ from services.gateway.entrypoint import (
     auth_routes,
     device_routes,
     dispatch_routes,
+    follower_routes,
     hotspot_routes,
     import_routes,
     notification_routes,
@@ -92,6 +93,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         import_routes,
         analytics_routes,
         hotspot_routes,
+        follower_routes,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -9,6 +9,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from maintenance.analytics.v1 import analytics_pb2_grpc
 from maintenance.dispatch.v1 import dispatch_pb2_grpc
+from maintenance.follower.v1 import follower_pb2_grpc
 from maintenance.ingestor.v1 import ingestor_pb2_grpc
 from maintenance.intake.v1 import (
     assets_pb2_grpc,
@@ -20,7 +21,10 @@ from maintenance.notification.v1 import notification_pb2_grpc
 from maintenance.predictor.v1 import predictor_pb2_grpc
 from maintenance.sla.v1 import sla_pb2_grpc
 
-__all__ = ["Backend", "Backends"]
+__all__ = ["FOLLOWERS", "Backend", "Backends"]
+
+#: The services that follow intake's event log, each with a FollowerService.
+FOLLOWERS = ("dispatch", "sla", "notification", "analytics", "ingestor")
 
 
 class Backend:
@@ -66,6 +70,10 @@ class Backends:
         self.dispatch = dispatch_pb2_grpc.DispatchServiceStub(channels["dispatch"].channel)
         self.analytics = analytics_pb2_grpc.AnalyticsServiceStub(channels["analytics"].channel)
         self.predictor = predictor_pb2_grpc.PredictorServiceStub(channels["predictor"].channel)
+        self.followers = {
+            name: follower_pb2_grpc.FollowerServiceStub(channels[name].channel)
+            for name in FOLLOWERS
+        }
 
     async def not_ready(self) -> list[str]:
         """Names of the services that are not serving right now."""

@@ -3,6 +3,7 @@ stubs, and the options (timeout, request id) for each gRPC call."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, TypedDict
 
@@ -16,6 +17,7 @@ from services.gateway.entrypoint.security import Principal, bearer_token
 if TYPE_CHECKING:
     from maintenance.analytics.v1.analytics_pb2_grpc import AnalyticsServiceAsyncStub
     from maintenance.dispatch.v1.dispatch_pb2_grpc import DispatchServiceAsyncStub
+    from maintenance.follower.v1.follower_pb2_grpc import FollowerServiceAsyncStub
     from maintenance.ingestor.v1.ingestor_pb2_grpc import DeviceServiceAsyncStub
     from maintenance.intake.v1.assets_pb2_grpc import AssetServiceAsyncStub
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
@@ -50,6 +52,7 @@ class Call:
     users: UserServiceAsyncStub
     analytics: AnalyticsServiceAsyncStub
     predictor: PredictorServiceAsyncStub
+    followers: Mapping[str, FollowerServiceAsyncStub]
     opts: CallOptions
 
     def require(self, *roles: str) -> None:
@@ -89,6 +92,7 @@ async def _caller(request: Request, token: Annotated[str | None, Depends(bearer_
         backends.users,
         backends.analytics,
         backends.predictor,
+        backends.followers,
         _options(request),
     )
 

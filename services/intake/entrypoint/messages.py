@@ -19,6 +19,7 @@ from services.intake.domain.errors import InvalidInput
 from services.intake.domain.history import HistoricalStep
 from services.intake.domain.model import Action, Actor, Channel, Kind, Location, Priority, Role
 from services.intake.handlers import ImportedTicket, TicketView
+from services.intake.handlers.event_stream import Heartbeat
 
 __all__ = [
     "action_from_pb",
@@ -29,6 +30,7 @@ __all__ = [
     "imported_from_pb",
     "new_ticket_from_pb",
     "payload_from_json",
+    "stream_reply",
     "ticket_to_pb",
     "timestamp",
     "user_to_pb",
@@ -215,6 +217,14 @@ def event_to_pb(event: LoggedEvent) -> pb.TicketEvent:
         cursor=event.cursor,
         imported=event.imported,
     )
+
+
+def stream_reply(item: LoggedEvent | Heartbeat) -> pb.StreamEventsResponse:
+    """A StreamEvents reply: an event, or a heartbeat stamped now."""
+    if isinstance(item, Heartbeat):
+        beat = pb.StreamHeartbeat(cursor=item.cursor, sent_at=timestamp(datetime.now(UTC)))
+        return pb.StreamEventsResponse(heartbeat=beat)
+    return pb.StreamEventsResponse(event=event_to_pb(item))
 
 
 def payload_from_json(text: str) -> dict[str, Any]:

@@ -96,10 +96,10 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         self, request: pb.StreamEventsRequest, context: Context
     ) -> AsyncIterator[pb.StreamEventsResponse]:
         try:
-            async for event in self._h.stream_events(
+            async for item in self._h.stream_events(
                 request.after_cursor, request.follow, request.include_imported
             ):
-                yield pb.StreamEventsResponse(event=m.event_to_pb(event))
+                yield m.stream_reply(item)
         except errors.DomainError as exc:
             await context.abort(_CODES[type(exc)], str(exc))
 
