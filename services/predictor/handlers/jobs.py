@@ -66,7 +66,8 @@ class Scheduler:
         self._shown: dict[tuple[str, str, str], list[tuple[str, ...]]] = {}
 
     def stop(self) -> None:
-        """Finish the model in hand and leave the cycle (the service is stopping)."""
+        """Finish the model in hand and leave the cycle that runs (the service is stopping,
+        or this replica no longer leads); the next cycle starts afresh."""
         self._stopping.set()
 
     def _due(self, trained_at: datetime, metrics: dict[str, float], tickets: int,
@@ -75,16 +76,18 @@ class Scheduler:
         return now - trained_at >= self._retrain or _grown(metrics, tickets)
 
     def cycle(self) -> Cycle:
+        self._stopping = stopping = threading.Event()  # this cycle's: stop() sets it
         done = Cycle()
         with psycopg.connect(self._url) as conn:
             conn.autocommit = True
             sync(conn, self._targets)
             metrics.LAST_SYNC.set(time.time())
             for site in sites(conn):
-                self._site(conn, site, done)
+                self._site(conn, site, done, stopping)
         return done
 
-    def _site(self, conn: psycopg.Connection[Any], site: str, done: Cycle) -> None:
+    def _site(self, conn: psycopg.Connection[Any], site: str, done: Cycle,
+              stopping: threading.Event) -> None:  # fmt: skip
         """Train and rank what is due for `site`; the history is read only when something is."""
         timezone, tickets = site_facts(conn, site)
         now = self._clock()
@@ -93,7 +96,7 @@ class Scheduler:
         panels: dict[Level, Panel] = {}
         for level in Level:
             for horizon in self._horizons:
-                if self._stopping.is_set():
+                if stopping.is_set():
                     return
                 labels = (site, level.value, str(horizon))
                 record = latest_model(conn, site, level, horizon)
