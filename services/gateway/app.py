@@ -18,6 +18,7 @@ from services.gateway.entrypoint import (
     dispatch_routes,
     hotspot_routes,
     import_routes,
+    kb_routes,
     notification_routes,
     ops_routes,
     place_routes,
@@ -92,6 +93,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         import_routes,
         analytics_routes,
         hotspot_routes,
+        kb_routes,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from maintenance.ingestor.v1.ingestor_pb2_grpc import DeviceServiceAsyncStub
     from maintenance.intake.v1.assets_pb2_grpc import AssetServiceAsyncStub
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
+    from maintenance.intake.v1.knowledge_pb2_grpc import KnowledgeServiceAsyncStub
     from maintenance.intake.v1.places_pb2_grpc import PlaceServiceAsyncStub
     from maintenance.intake.v1.users_pb2_grpc import UserServiceAsyncStub
     from maintenance.notification.v1.notification_pb2_grpc import NotificationServiceAsyncStub
@@ -50,6 +51,7 @@ class Call:
     users: UserServiceAsyncStub
     analytics: AnalyticsServiceAsyncStub
     predictor: PredictorServiceAsyncStub
+    knowledge: KnowledgeServiceAsyncStub
     opts: CallOptions
 
     def require(self, *roles: str) -> None:
@@ -89,6 +91,7 @@ async def _caller(request: Request, token: Annotated[str | None, Depends(bearer_
         backends.users,
         backends.analytics,
         backends.predictor,
+        backends.knowledge,
         _options(request),
     )
 
