@@ -4,6 +4,7 @@ offered for (schema intake; docs/knowledge-base.md)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -56,14 +57,14 @@ def _article(row: dict[str, Any]) -> Article:
     return Article(**{**row, "tags": tuple(row["tags"])})
 
 
+@dataclass(frozen=True, slots=True)
 class ArticleQuery:
-    """Which articles a list holds: a site (or all the caller may read), drafts or not."""
+    """Which articles a list holds: `site`'s and those for all sites (None: every site),
+    drafts too unless `published_only`, of one category or all ("")."""
 
-    def __init__(self, site: str | None, published_only: bool, category: str = "") -> None:
-        #: None: every site; otherwise this site's articles and those for all sites.
-        self.site = site
-        self.published_only = published_only
-        self.category = category
+    site: str | None
+    published_only: bool
+    category: str = ""
 
 
 class KnowledgeRepository:
