@@ -19,6 +19,7 @@ from services.gateway.entrypoint import (
     follower_routes,
     hotspot_routes,
     import_routes,
+    kb_routes,
     notification_routes,
     ops_routes,
     place_routes,
@@ -94,6 +95,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         analytics_routes,
         hotspot_routes,
         follower_routes,
+        kb_routes,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -14,6 +14,7 @@ from maintenance.ingestor.v1 import ingestor_pb2_grpc
 from maintenance.intake.v1 import (
     assets_pb2_grpc,
     intake_pb2_grpc,
+    knowledge_pb2_grpc,
     places_pb2_grpc,
     users_pb2_grpc,
 )
@@ -62,6 +63,7 @@ class Backends:
         self.places = places_pb2_grpc.PlaceServiceStub(channels["intake"].channel)
         self.assets = assets_pb2_grpc.AssetServiceStub(channels["intake"].channel)
         self.users = users_pb2_grpc.UserServiceStub(channels["intake"].channel)
+        self.knowledge = knowledge_pb2_grpc.KnowledgeServiceStub(channels["intake"].channel)
         self.devices = ingestor_pb2_grpc.DeviceServiceStub(channels["ingestor"].channel)
         self.notifications = notification_pb2_grpc.NotificationServiceStub(
             channels["notification"].channel

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from maintenance.ingestor.v1.ingestor_pb2_grpc import DeviceServiceAsyncStub
     from maintenance.intake.v1.assets_pb2_grpc import AssetServiceAsyncStub
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
+    from maintenance.intake.v1.knowledge_pb2_grpc import KnowledgeServiceAsyncStub
     from maintenance.intake.v1.places_pb2_grpc import PlaceServiceAsyncStub
     from maintenance.intake.v1.users_pb2_grpc import UserServiceAsyncStub
     from maintenance.notification.v1.notification_pb2_grpc import NotificationServiceAsyncStub
@@ -53,6 +54,7 @@ class Call:
     analytics: AnalyticsServiceAsyncStub
     predictor: PredictorServiceAsyncStub
     followers: Mapping[str, FollowerServiceAsyncStub]
+    knowledge: KnowledgeServiceAsyncStub
     opts: CallOptions
 
     def require(self, *roles: str) -> None:
@@ -93,6 +95,7 @@ async def _caller(request: Request, token: Annotated[str | None, Depends(bearer_
         backends.analytics,
         backends.predictor,
         backends.followers,
+        backends.knowledge,
         _options(request),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from services.intake.adapters.users_repo import UserRecord
 from services.intake.domain.creation import NewTicket
 from services.intake.domain.errors import InvalidInput
 from services.intake.domain.history import HistoricalStep
+from services.intake.domain.knowledge import Suggestion
 from services.intake.domain.model import Action, Actor, Channel, Kind, Location, Priority, Role
 from services.intake.handlers import ImportedTicket, TicketView
 from services.intake.handlers.event_stream import Heartbeat
@@ -31,6 +33,7 @@ __all__ = [
     "new_ticket_from_pb",
     "payload_from_json",
     "stream_reply",
+    "suggestions_to_pb",
     "ticket_to_pb",
     "timestamp",
     "user_to_pb",
@@ -157,6 +160,11 @@ def attachment_to_pb(row: AttachmentRow) -> pb.Attachment:
         uploaded_by=row.uploaded_by,
         created_at=timestamp(row.created_at),
     )
+
+
+def suggestions_to_pb(found: Iterable[Suggestion]) -> list[pb.ArticleSuggestion]:
+    return [pb.ArticleSuggestion(article_id=s.article_id, title=s.title, score=s.score)
+            for s in found]  # fmt: skip
 
 
 def ticket_to_pb(view: TicketView) -> pb.Ticket:

@@ -44,7 +44,10 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         view, created = await self._h.create_ticket(
             m.actor_from_pb(request.actor), m.new_ticket_from_pb(request), request.idempotency_key
         )
-        return pb.CreateTicketResponse(ticket=m.ticket_to_pb(view), created=created)
+        return pb.CreateTicketResponse(
+            ticket=m.ticket_to_pb(view), created=created,
+            suggestions=m.suggestions_to_pb(view.suggestions),
+        )  # fmt: skip
 
     @rpc
     async def GetTicket(

@@ -636,23 +636,58 @@ class CreateTicketResponse(_message.Message):
 
     TICKET_FIELD_NUMBER: _builtins.int
     CREATED_FIELD_NUMBER: _builtins.int
+    SUGGESTIONS_FIELD_NUMBER: _builtins.int
     created: _builtins.bool
     """False when an earlier request with the same idempotency key created it."""
     @_builtins.property
     def ticket(self) -> Global___Ticket: ...
+    @_builtins.property
+    def suggestions(self) -> _containers.RepeatedCompositeFieldContainer[Global___ArticleSuggestion]:
+        """For an inquiry: the knowledge-base articles that may answer it, best first."""
+
     def __init__(
         self,
         *,
         ticket: Global___Ticket | None = ...,
         created: _builtins.bool = ...,
+        suggestions: _abc.Iterable[Global___ArticleSuggestion] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["ticket", b"ticket"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "ticket", b"ticket"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "suggestions", b"suggestions", "ticket", b"ticket"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CreateTicketResponse: _TypeAlias = CreateTicketResponse  # noqa: Y015
+
+@_typing.final
+class ArticleSuggestion(_message.Message):
+    """A knowledge-base article that may answer a question (KnowledgeService)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ARTICLE_ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    article_id: _builtins.str
+    title: _builtins.str
+    """In the question's language when the article has it."""
+    score: _builtins.float
+    """Higher is better; comparable only within one answer."""
+    def __init__(
+        self,
+        *,
+        article_id: _builtins.str = ...,
+        title: _builtins.str = ...,
+        score: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["article_id", b"article_id", "score", b"score", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ArticleSuggestion: _TypeAlias = ArticleSuggestion  # noqa: Y015
 
 @_typing.final
 class GetTicketRequest(_message.Message):
