@@ -19,7 +19,6 @@ from services.gateway.entrypoint import (
     follower_routes,
     hotspot_routes,
     import_routes,
-    kb_routes,
     notification_routes,
     ops_routes,
     place_routes,
@@ -74,7 +73,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         description=_DESCRIPTION,
         lifespan=lifespan,
     )
-    app.state.tokens = TokenIssuer(settings.jwt_secret, settings.token_ttl_s)
+    app.state.tokens = TokenIssuer(settings.jwt_secrets(), settings.token_ttl_s)
     app.state.rpc_timeout_s = settings.rpc_timeout_s
     app.state.max_upload_bytes = settings.max_upload_bytes
     app.state.import_settings = settings
@@ -95,7 +94,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         analytics_routes,
         hotspot_routes,
         follower_routes,
-        kb_routes,
     ):
         app.include_router(module.router)
     app.add_middleware(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import uvicorn
 from fastapi import FastAPI
 
 from services.common.logs import configure_logging
 from services.gateway.app import create_app
-from services.gateway.settings import DEV_JWT_SECRET, GatewaySettings
+from services.gateway.settings import GatewaySettings, MissingSecret
 
 __all__ = ["app_from_env", "main"]
 
@@ -26,8 +27,13 @@ def app_from_env() -> FastAPI:
 def main() -> None:
     settings = GatewaySettings()
     configure_logging(settings.log_level, settings.log_format, "gateway")
-    if settings.jwt_secret == DEV_JWT_SECRET:
-        log.warning("GATEWAY_JWT_SECRET is not set: using the development secret")
+    try:
+        settings.jwt_secrets()
+    except MissingSecret as exc:
+        log.error("cannot start: %s", exc)
+        sys.exit(2)
+    if settings.dev_mode:
+        log.warning("development mode (GATEWAY_DEV_MODE): never use it in production")
     log.info("REST API on http://%s:%d (docs at /docs)", settings.host, settings.port)
     uvicorn.run(
         "services.gateway.main:app_from_env",

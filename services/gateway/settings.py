@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
 
-__all__ = ["DEV_JWT_SECRET", "GatewaySettings"]
+__all__ = ["DEV_JWT_SECRET", "GatewaySettings", "MissingSecret"]
 
-#: Used only when GATEWAY_JWT_SECRET is not set; `main` warns about it.
+#: Used only in development mode (GATEWAY_DEV_MODE, as `make run` sets it) when
+#: GATEWAY_JWT_SECRET is not set.
 DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-0123456789"
+_MIN_SECRET = 32
+
+
+class MissingSecret(ValueError):
+    """The gateway has no real secret to sign tokens with and was not asked for
+    development mode."""
 
 
 class GatewaySettings(ServiceSettings):
@@ -27,7 +34,14 @@ class GatewaySettings(ServiceSettings):
     analytics_target: str = "127.0.0.1:50055"
     predictor_target: str = "127.0.0.1:50056"
     rpc_timeout_s: float = 10.0
-    jwt_secret: str = Field(default=DEV_JWT_SECRET, min_length=32)
+    #: Signs and checks tokens. Required unless `dev_mode`.
+    jwt_secret: str = ""
+    #: During a key rotation, the secret before: tokens it signed stay valid until they
+    #: expire (new ones are signed with `jwt_secret`). Empty outside a rotation.
+    jwt_previous_secret: str = ""
+    #: Development mode (`make run`, the test systems): without `jwt_secret` the committed
+    #: development secret is used. Never in production.
+    dev_mode: bool = False
     token_ttl_s: int = 12 * 3600
     #: Largest JSON body accepted; larger ones get 413.
     max_body_bytes: int = 256 * 1024
@@ -37,3 +51,27 @@ class GatewaySettings(ServiceSettings):
     max_import_bytes: int = 256 * 1024 * 1024
     #: Files up to this size are imported before the answer; larger ones become a job.
     import_at_once_bytes: int = 1024 * 1024
+
+    @field_validator("jwt_secret", "jwt_previous_secret")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < _MIN_SECRET:
+            raise ValueError(f"a token secret has at least {_MIN_SECRET} characters")
+        return value
+
+    def jwt_secrets(self) -> tuple[str, ...]:
+        """The secret that signs, then the one still accepted during a rotation; raises
+        MissingSecret without a real secret outside development mode."""
+        signing = self.jwt_secret
+        if not signing and self.dev_mode:
+            signing = DEV_JWT_SECRET
+        if not signing:
+            raise MissingSecret(
+                "GATEWAY_JWT_SECRET is not set: give it a random secret of at least"
+                f" {_MIN_SECRET} characters (or GATEWAY_DEV_MODE=true on a development machine)"
+            )
+        if signing == DEV_JWT_SECRET and not self.dev_mode:
+            raise MissingSecret(
+                "GATEWAY_JWT_SECRET is the committed development secret: use a secret of your own"
+            )
+        return (signing, self.jwt_previous_secret) if self.jwt_previous_secret else (signing,)

@@ -77,6 +77,7 @@ def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]
         "INGESTOR_METRICS_PORT": str(next(ports)),
         "INGESTOR_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "GATEWAY_PORT": str(gateway_port),
+        "GATEWAY_DEV_MODE": "true",
         "GATEWAY_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "GATEWAY_INGESTOR_TARGET": f"127.0.0.1:{ingestor_port}",
         "NOTIFICATION_GRPC_PORT": str(notification_port),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jwt
@@ -26,11 +28,20 @@ class Principal:
     unit: str
 
 
-class TokenIssuer:
-    """Signs and checks JWTs with one secret."""
+def _key_id(secret: str) -> str:
+    """A short name for a secret, in each token's header: which key to check it with."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]
 
-    def __init__(self, secret: str, ttl_s: int, cache_size: int = 4096) -> None:
-        self._secret = secret
+
+class TokenIssuer:
+    """Signs JWTs with the first of `secrets` and checks them with any (a key rotation
+    keeps the previous secret valid until the tokens it signed expire)."""
+
+    def __init__(self, secrets: Sequence[str], ttl_s: int, cache_size: int = 4096) -> None:
+        if not secrets:
+            raise ValueError("no secret to sign tokens with")
+        self._secret = secrets[0]
+        self._keys = {_key_id(secret): secret for secret in secrets}
         self.ttl_s = ttl_s
         # token -> (principal, expiry): a token seen before is not decoded and verified again.
         self._checked: dict[str, tuple[Principal, int]] = {}
@@ -40,7 +51,8 @@ class TokenIssuer:
         now = int(time.time())
         claims = {"sub": who.username, "role": who.role, "site": who.site, "unit": who.unit,
                   "iat": now, "exp": now + self.ttl_s}  # fmt: skip
-        return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
+        return jwt.encode(claims, self._secret, algorithm=_ALGORITHM,
+                          headers={"kid": _key_id(self._secret)})  # fmt: skip
 
     def check(self, token: str | None) -> Principal:
         """The principal in a valid token; HTTP 401 for a missing, forged, expired or malformed one."""
@@ -59,8 +71,11 @@ class TokenIssuer:
 
     def _verify(self, token: str) -> tuple[Principal, int]:
         try:
+            secret = self._keys.get(str(jwt.get_unverified_header(token).get("kid")))
+            if secret is None:
+                raise HTTPException(401, "the token is not valid", _CHALLENGE)
             claims = jwt.decode(
-                token, self._secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]}
+                token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]}
             )
         except jwt.ExpiredSignatureError:
             raise HTTPException(401, "the token has expired; sign in again", _CHALLENGE) from None
