@@ -312,6 +312,13 @@ OPERATIONS = Dashboard(
                     " waited since it was written; 0 when caught up (EventFollowerLagging).",
                 ),
                 Panel(
+                    "Event log held back by the oldest writing transaction",
+                    (("max(intake_event_log_held_back_seconds)", "held back"),),
+                    "s",
+                    description="Followers get no event committed after the oldest writing"
+                    " transaction on the server began (EventLogHeldBack past two minutes).",
+                ),
+                Panel(
                     "Time since each follower heard from intake",
                     (
                         (

@@ -33,14 +33,27 @@ def ensure_database(database_url: str) -> None:
             pass  # another process created it first
 
 
-def create_pool(database_url: str, min_size: int = 2, max_size: int = 10) -> AsyncConnectionPool:
-    """An unopened async pool; open it with `await pool.open()` inside the event loop."""
+def create_pool(
+    database_url: str, min_size: int = 2, max_size: int = 10, *,
+    idle_in_transaction_s: float = 60.0, statement_timeout_s: float = 300.0,
+) -> AsyncConnectionPool:  # fmt: skip
+    """An unopened async pool; open it with `await pool.open()` inside the event loop.
+
+    Its sessions are limited: the server ends one left idle inside a transaction for
+    `idle_in_transaction_s` (an open transaction holds back the event log's readers
+    server-wide: they read only below the oldest one in flight), and any statement that
+    runs longer than `statement_timeout_s`.
+    """
+    limits = (
+        f"-c idle_in_transaction_session_timeout={int(idle_in_transaction_s * 1000)}"
+        f" -c statement_timeout={int(statement_timeout_s * 1000)}"
+    )
     return AsyncConnectionPool(
         database_url,
         min_size=min_size,
         max_size=max_size,
         open=False,
-        kwargs={"autocommit": True},
+        kwargs={"autocommit": True, "options": limits},
         name="maintenance",
     )
 

@@ -45,7 +45,11 @@ async def service_pool(
     connects in the background, so a service starts while its database is away."""
     if settings.migrate_on_start:
         await asyncio.to_thread(migrate, settings.database_url, [schema])
-    pool = create_pool(settings.database_url, settings.pool_min, settings.pool_max)
+    pool = create_pool(
+        settings.database_url, settings.pool_min, settings.pool_max,
+        idle_in_transaction_s=settings.idle_in_transaction_s,
+        statement_timeout_s=settings.statement_timeout_s,
+    )  # fmt: skip
     await pool.open(wait=False)
     try:
         yield pool

@@ -56,6 +56,10 @@ class GrpcServiceSettings(ServiceSettings):
     metrics_port: int
     pool_min: int = 2
     pool_max: int = 8
+    #: The server ends a session of the pool left idle inside a transaction this long.
+    idle_in_transaction_s: float = Field(default=60.0, gt=0)
+    #: The server cancels a statement of the pool that runs longer than this.
+    statement_timeout_s: float = Field(default=300.0, gt=0)
     #: How long a stopping service lets calls in flight finish.
     grace_s: float = 5.0
     #: Apply the service's migrations when it starts.

@@ -15,6 +15,7 @@ from maintenance.intake.v1 import (
 from maintenance.intake.v1 import intake_pb2_grpc as pb_grpc
 
 from services.common.db import ping
+from services.common.periodic import every
 from services.common.service import run_main, serve, service_pool
 from services.intake.entrypoint.assets_servicer import AssetServicer
 from services.intake.entrypoint.history_servicer import HistoryServicer
@@ -65,7 +66,11 @@ async def run(settings: IntakeSettings) -> None:
                 timedelta(seconds=settings.rating_window_s), settings.auto_close_every_s
             )
 
-        await serve(settings, SERVICE_NAME, register, lambda: ping(pool), [auto_close])
+        await serve(settings, SERVICE_NAME, register, lambda: ping(pool), [
+            auto_close,
+            lambda: every(settings.held_back_every_s, handlers.measure_held_back,
+                          "measuring how far the event log is held back"),
+        ])  # fmt: skip
 
 
 def main() -> None:

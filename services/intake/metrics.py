@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
-__all__ = ["KB_QUESTIONS"]
+__all__ = ["HELD_BACK", "KB_QUESTIONS"]
+
+HELD_BACK = Gauge(
+    "intake_event_log_held_back_seconds",
+    "How long the oldest writing transaction on the database server has run: followers get"
+    " no ticket event committed after it began until it ends",
+)
 
 #: Tenants' questions by what became of them: `answered_before_ticket` (an article answered
 #: it, no ticket), `ticket` (an inquiry ticket was raised) and `answered_after_ticket` (an

@@ -20,6 +20,8 @@ class IntakeSettings(GrpcServiceSettings):
     rating_window_s: float = 7 * 24 * 3600
     #: How often unrated tickets are looked for.
     auto_close_every_s: float = 60.0
+    #: How often the event log's held-back time (intake_event_log_held_back_seconds) is read.
+    held_back_every_s: float = 5.0
     #: How often a following event stream looks for new events.
     stream_poll_s: float = 0.1
     #: Resolutions costing more than this (cents, CNY) wait for a supervisor's approval.

@@ -15,7 +15,7 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
-__all__ = ["LoggedEvent", "format_cursor", "parse_cursor", "read_after"]
+__all__ = ["LoggedEvent", "format_cursor", "horizon_age_s", "parse_cursor", "read_after"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,18 @@ _READ = (
     " AND tx_id < pg_snapshot_xmin(pg_current_snapshot())"
     " ORDER BY tx_id, id LIMIT %s"
 )
+
+
+async def horizon_age_s(conn: AsyncConnection[Any]) -> float:
+    """How long the oldest transaction in flight on the server that has written (taken a
+    transaction id, in any database) has run: readers get no event committed after it
+    began until it ends."""
+    cur = await conn.execute(
+        "SELECT coalesce(extract(epoch FROM now() - min(xact_start)), 0)::float8"
+        " FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+    )
+    row = await cur.fetchone()
+    return float(row[0]) if row else 0.0
 
 
 async def read_after(conn: AsyncConnection[Any], cursor: str, limit: int) -> list[LoggedEvent]:

@@ -7,7 +7,13 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from services.intake.adapters.event_log import LoggedEvent, parse_cursor, read_after
+from services.intake import metrics
+from services.intake.adapters.event_log import (
+    LoggedEvent,
+    horizon_age_s,
+    parse_cursor,
+    read_after,
+)
 from services.intake.domain.errors import InvalidInput
 from services.intake.handlers.base import HandlersBase
 
@@ -26,7 +32,15 @@ class Heartbeat:
 
 
 class StreamHandlers(HandlersBase):
-    """Streams the event log from a cursor."""
+    """Streams the event log from a cursor, and measures what holds its readers back."""
+
+    async def measure_held_back(self) -> float:
+        """How long readers have been held back by the oldest writing transaction on the
+        server (also set in intake_event_log_held_back_seconds)."""
+        async with self._pool.connection() as conn:
+            age = await horizon_age_s(conn)
+        metrics.HELD_BACK.set(age)
+        return age
 
     async def stream_events(
         self, after_cursor: str, follow: bool, include_imported: bool = False, batch: int = 500,
