@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,6 +27,7 @@ from services.gateway.entrypoint import (
     ticket_routes,
     user_routes,
 )
+from services.gateway.entrypoint.login_limits import LoginLimits
 from services.gateway.entrypoint.middleware import EdgeMiddleware
 from services.gateway.entrypoint.problems import install_problem_handlers
 from services.gateway.entrypoint.security import TokenIssuer
@@ -74,6 +76,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.tokens = TokenIssuer(settings.jwt_secrets(), settings.token_ttl_s)
+    app.state.login_limits = LoginLimits(
+        settings.login_failures_per_user, settings.login_failures_per_address,
+        settings.login_window_s, time.monotonic,
+    )  # fmt: skip
     app.state.rpc_timeout_s = settings.rpc_timeout_s
     app.state.max_upload_bytes = settings.max_upload_bytes
     app.state.import_settings = settings

@@ -43,6 +43,14 @@ class GatewaySettings(ServiceSettings):
     #: development secret is used. Never in production.
     dev_mode: bool = False
     token_ttl_s: int = 12 * 3600
+    #: Failed sign-ins a username may have in `login_window_s` before it must wait (429).
+    login_failures_per_user: int = Field(default=5, ge=1)
+    #: Failed sign-ins an address may have in `login_window_s` (whatever names it tries).
+    login_failures_per_address: int = Field(default=30, ge=1)
+    login_window_s: float = Field(default=300.0, gt=0)
+    #: Proxies whose X-Forwarded-For is believed for the caller's address (comma-separated
+    #: IPs or `*`): set the ingress's, or every caller shares its address.
+    forwarded_allow_ips: str = "127.0.0.1"
     #: Largest JSON body accepted; larger ones get 413.
     max_body_bytes: int = 256 * 1024
     #: Largest upload (attachments) accepted.

@@ -25,6 +25,9 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         INGESTOR_REPEAT_EVENT_EVERY_S="0",
         PREDICTOR_CYCLE_EVERY_S="2",
         ANALYTICS_GAUGES_EVERY_S="0.5",
+        # Every test signs in from 127.0.0.1: the per-address limit would soon hold them
+        # all (it is unit-tested; the per-user one is tried in test_bad_input).
+        GATEWAY_LOGIN_FAILURES_PER_ADDRESS="1000",
         PREDICTOR_MAX_ITER="30",
     ) as running:
         yield running

@@ -53,6 +53,20 @@ def test_wrong_password_gets_401(system: System) -> None:
     _assert_problem(reply, 401, "wrong password")
 
 
+def test_guessing_a_password_is_held_off_with_retry_after(system: System) -> None:
+    """Five failed sign-ins for one name, then 429 with Retry-After, even with the right
+    password; other names are not held."""
+    guess = {"username": "e2e-guessed", "password": "guess"}
+    with system.client() as client:
+        for _ in range(5):
+            _assert_problem(client.post("/v1/auth/token", data=guess), 401, "")
+        held = client.post("/v1/auth/token", data=guess)
+        _assert_problem(held, 429, "too many failed sign-ins")
+        assert 0 < int(held.headers["Retry-After"]) <= 300
+        ok = client.post("/v1/auth/token", data={"username": "tenant2", "password": "demo"})
+        assert ok.status_code == 200, ok.text
+
+
 @pytest.mark.parametrize(
     ("body", "needle"),
     [

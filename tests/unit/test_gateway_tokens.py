@@ -59,10 +59,14 @@ def test_a_rotation_accepts_both_keys_and_signs_with_the_new() -> None:
     assert refused.value.status_code == 401
 
 
-def test_a_token_without_a_known_key_is_not_valid() -> None:
-    issuer = TokenIssuer((NEW,), 3600)
-    forged = jwt.encode({"sub": "admin", "role": "admin", "exp": 2**40}, NEW, algorithm="HS256")
+def test_a_token_naming_an_unknown_key_is_not_valid() -> None:
+    issuer = TokenIssuer((NEW, OLD), 3600)
+    claims = {"sub": "admin", "role": "admin", "exp": 2**40}
+    unknown = jwt.encode(claims, NEW, algorithm="HS256", headers={"kid": "someone-else"})
     with pytest.raises(HTTPException) as refused:
-        issuer.check(forged)
+        issuer.check(unknown)
     assert refused.value.status_code == 401
-    assert issuer.check(issuer.issue(WHO)) == WHO
+    # A token from before key ids is checked with every key still accepted.
+    assert issuer.check(jwt.encode(claims, OLD, algorithm="HS256")).username == "admin"
+    with pytest.raises(HTTPException):
+        issuer.check(jwt.encode(claims, "x" * 40, algorithm="HS256"))

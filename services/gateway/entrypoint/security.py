@@ -6,6 +6,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from fastapi import HTTPException
@@ -69,14 +70,30 @@ class TokenIssuer:
         self._checked[token] = (who, expires)
         return who
 
+    def _candidates(self, token: str) -> list[str]:
+        """The secrets to check `token` with: the one its key id names (none when it names
+        an unknown key); every one for a token from before key ids."""
+        kid = jwt.get_unverified_header(token).get("kid")
+        if kid is None:
+            return list(self._keys.values())
+        return [self._keys[kid]] if kid in self._keys else []
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        candidates = self._candidates(token)
+        for n, secret in enumerate(candidates, 1):
+            try:
+                claims: dict[str, Any] = jwt.decode(
+                    token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]}
+                )
+                return claims
+            except jwt.InvalidSignatureError:
+                if n == len(candidates):
+                    raise
+        raise jwt.InvalidTokenError("the token names an unknown key")
+
     def _verify(self, token: str) -> tuple[Principal, int]:
         try:
-            secret = self._keys.get(str(jwt.get_unverified_header(token).get("kid")))
-            if secret is None:
-                raise HTTPException(401, "the token is not valid", _CHALLENGE)
-            claims = jwt.decode(
-                token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]}
-            )
+            claims = self._decode(token)
         except jwt.ExpiredSignatureError:
             raise HTTPException(401, "the token has expired; sign in again", _CHALLENGE) from None
         except jwt.PyJWTError:
