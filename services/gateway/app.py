@@ -28,6 +28,7 @@ from services.gateway.entrypoint import (
 from services.gateway.entrypoint.middleware import EdgeMiddleware
 from services.gateway.entrypoint.problems import install_problem_handlers
 from services.gateway.entrypoint.security import TokenIssuer
+from services.gateway.entrypoint.web_app import mount_web
 from services.gateway.settings import GatewaySettings
 
 __all__ = ["create_app"]
@@ -94,6 +95,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         hotspot_routes,
     ):
         app.include_router(module.router)
+    mount_web(app, settings.web_dir)
     app.add_middleware(
         EdgeMiddleware,
         max_body_bytes=settings.max_body_bytes,
