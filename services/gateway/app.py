@@ -25,6 +25,7 @@ from services.gateway.entrypoint import (
     ticket_routes,
     user_routes,
 )
+from services.gateway.entrypoint.etag import ETagMiddleware
 from services.gateway.entrypoint.middleware import EdgeMiddleware
 from services.gateway.entrypoint.problems import install_problem_handlers
 from services.gateway.entrypoint.security import TokenIssuer
@@ -96,6 +97,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     ):
         app.include_router(module.router)
     mount_web(app, settings.web_dir)
+    app.add_middleware(ETagMiddleware)
     app.add_middleware(
         EdgeMiddleware,
         max_body_bytes=settings.max_body_bytes,
