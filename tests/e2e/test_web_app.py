@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
@@ -25,7 +26,7 @@ from tests.e2e.browser import (
     photo,
     screenshot,
 )
-from tests.e2e.helpers import ok, raise_ticket
+from tests.e2e.helpers import ok, raise_ticket, wait_for
 from tests.e2e.system import BRISK, System, running_system
 
 pytestmark = pytest.mark.e2e
@@ -62,6 +63,13 @@ def browser() -> Iterator[Browser]:
 
 def _row(page: Page, ticket_id: str) -> Locator:
     return page.locator(f'[data-testid="ticket-row"][data-ticket-id="{ticket_id}"]')
+
+
+def _all_counted(desk: httpx.Client) -> bool:
+    """Analytics has counted every ticket of the site in its heat map."""
+    cells: list[dict[str, Any]] = ok(desk.get("/v1/analytics/heatmap"))["cells"]
+    tickets: list[dict[str, Any]] = ok(desk.get("/v1/tickets", params={"limit": 200}))["items"]
+    return sum(int(cell["count"]) for cell in cells) == len(tickets)
 
 
 def test_a_tenant_reports_a_leak_with_a_photo_and_rates_the_repair(
@@ -161,6 +169,8 @@ def test_a_supervisor_filters_the_queue_and_reassigns(site: System, browser: Bro
 def test_a_planner_goes_from_the_heat_map_to_its_tickets(site: System, browser: Browser) -> None:
     with site.client(site.token("tenant1")) as client:
         raise_ticket(client, title="走廊灯不亮 / corridor light out", category="electrical")
+    with site.client(site.token("supervisor1")) as desk:
+        wait_for(lambda: _all_counted(desk))
     planner = open_app(browser, site.base_url, "planner1", "zh", DESKTOP)
     expect(planner.get_by_test_id("kpi-cards")).to_be_visible()
     expect(planner.locator(".chart canvas")).to_be_visible()  # ECharts, loaded on this view
