@@ -72,6 +72,26 @@ def _all_counted(desk: httpx.Client) -> bool:
     return sum(int(cell["count"]) for cell in cells) == len(tickets)
 
 
+def test_sign_in_speaks_the_chosen_language_and_says_what_went_wrong(
+    site: System, browser: Browser
+) -> None:
+    page = browser.new_context(viewport=PHONE, locale="en-GB", base_url=site.base_url).new_page()
+    page.goto("/app/")
+    submit = page.get_by_test_id("login-submit")
+    expect(submit).to_have_text("Sign in")  # the browser's language
+    page.get_by_test_id("lang-switch").select_option("zh")
+    expect(submit).to_have_text("登录")
+    page.get_by_test_id("login-username").fill("tenant1")
+    page.get_by_test_id("login-password").fill("not the password")
+    submit.click()
+    expect(page.locator("#notice")).to_have_text("未能登录：unknown user or wrong password")
+    screenshot(page, "sign-in")
+    assert accessibility_problems(page) == []
+    page.reload()
+    expect(submit).to_have_text("登录")  # remembered
+    page.context.close()
+
+
 def test_a_tenant_reports_a_leak_with_a_photo_and_rates_the_repair(
     site: System, browser: Browser
 ) -> None:
@@ -121,6 +141,9 @@ def test_a_tenant_reports_a_leak_with_a_photo_and_rates_the_repair(
     tenant.get_by_test_id("nav-tickets").click()
     expect(_row(tenant, ticket_id).get_by_test_id("ticket-status")).to_have_text("Closed")
     screenshot(tenant, "tenant-tickets")
+    tenant.get_by_test_id("nav-inbox").click()
+    expect(tenant.locator(".inbox li").first).to_be_visible()
+    assert accessibility_problems(tenant) == []
 
 
 def test_the_claim_pool_tells_the_slower_technician_kindly(site: System, browser: Browser) -> None:
@@ -173,7 +196,7 @@ def test_a_planner_goes_from_the_heat_map_to_its_tickets(site: System, browser: 
         wait_for(lambda: _all_counted(desk))
     planner = open_app(browser, site.base_url, "planner1", "zh", DESKTOP)
     expect(planner.get_by_test_id("kpi-cards")).to_be_visible()
-    expect(planner.locator(".chart canvas")).to_be_visible()  # ECharts, loaded on this view
+    expect(planner.locator(".chart canvas")).to_have_count(2)  # ECharts, loaded on this view
     expect(planner.locator("[data-testid=hotspots], .empty").first).to_be_visible()
     screenshot(planner, "planner")
     assert accessibility_problems(planner) == []

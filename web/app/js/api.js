@@ -10,7 +10,7 @@ export class ApiError extends Error {
   constructor(status, detail) {
     const known = [401, 403, 404, 409, 413, 422, 429, 503].includes(status);
     const title = status === 0 ? t('error.network') : t(known ? `error.${status}` : 'error.other');
-    super(detail ? `${title}: ${detail}` : title);
+    super(detail ? t('error.detail', { title, detail }) : title);
     this.status = status;
     this.detail = detail;
   }

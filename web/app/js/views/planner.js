@@ -59,23 +59,43 @@ function axes(cells) {
   return { buildings, floors };
 }
 
-async function heatChart(box, cells) {
+/** Draw an ECharts `option` in `box`; a click on a figure opens the tickets whose URL is
+ * the figure's last value. */
+async function draw(box, option) {
   box.textContent = t('planner.chart_loading');
   const lib = await echarts();
   box.textContent = '';
-  const { buildings, floors } = axes(cells);
   const chart = lib.init(box, null, { renderer: 'canvas' });
-  chart.setOption({
-    aria: { enabled: true },
-    tooltip: {},
+  chart.setOption({ aria: { enabled: true }, tooltip: {}, ...option });
+  chart.on('click', (event) => go(`list?src=${encodeURIComponent(event.data.at(-1))}`));
+  new ResizeObserver(() => chart.resize()).observe(box);
+}
+
+function heatChart(box, cells) {
+  const { buildings, floors } = axes(cells);
+  return draw(box, {
     grid: { left: 48, right: 16, top: 16, bottom: 64 },
     xAxis: { type: 'category', data: buildings, name: t('planner.building') },
     yAxis: { type: 'category', data: floors, name: t('planner.floor') },
     visualMap: { dimension: 2, min: 0, max: Math.max(1, ...cells.map((c) => c.count)), orient: 'horizontal', left: 'center', bottom: 0, calculable: true },
     series: [{ type: 'heatmap', label: { show: true }, data: cells.map((c) => [buildings.indexOf(c.building), floors.indexOf(c.floor), c.count, c.tickets_url]) }],
   });
-  chart.on('click', (event) => go(`list?src=${encodeURIComponent(event.data[3])}`));
-  new ResizeObserver(() => chart.resize()).observe(box);
+}
+
+function monthChart(box, rows) {
+  const months = rows.map((r) => r.bucket.slice(0, 7));
+  const series = (figure) => ({
+    name: t(`kpi.${figure}`),
+    type: 'bar',
+    data: rows.map((r, i) => [i, r[figure], r.tickets_urls[figure]]),
+  });
+  return draw(box, {
+    legend: {},
+    grid: { left: 40, right: 16, top: 40, bottom: 32 },
+    xAxis: { type: 'category', data: months },
+    yAxis: { type: 'value', minInterval: 1 },
+    series: [series('raised'), series('resolved')],
+  });
 }
 
 function heatTable(cells) {
@@ -90,6 +110,19 @@ function heatTable(cells) {
       cells.map((c) => h('tr', {}, h('td', { text: c.building }), h('td', { text: c.floor }), h('td', {}, h('a', { href: drill(c.tickets_url), text: String(c.count) })))),
     ),
   );
+}
+
+function workOrderButton(spot) {
+  const button = h('button', {
+    type: 'button',
+    text: t('planner.raise_work_order'),
+    onclick: () =>
+      attempt(button, async () => {
+        const ticket = await call(`/v1/hotspots/${spot.id}/work-order`, { method: 'POST' });
+        go(`ticket/${ticket.id}`);
+      }),
+  });
+  return button;
 }
 
 function hotspots(list) {
@@ -108,6 +141,9 @@ function hotspots(list) {
         h('ul', {}, spot.reasons.map((r) => h('li', { text: r.text }))),
         h('p', { text: spot.action_detail.text }),
         h('a', { href: drill(tickets), text: t('planner.show') }),
+        spot.work_order_ticket_id
+          ? h('a', { href: `#/ticket/${spot.work_order_ticket_id}`, text: t('planner.work_order') })
+          : workOrderButton(spot),
       );
     }),
   );
@@ -116,12 +152,15 @@ function hotspots(list) {
 export async function render({ root }) {
   const kpis = h('section');
   const chart = h('div', { class: 'chart', role: 'img', 'aria-label': t('planner.heatmap') });
+  const months = h('div', { class: 'chart', role: 'img', 'aria-label': t('planner.months') });
   const table = h('div', { class: 'scroll' });
   const spots = h('section');
   root.append(
     h('h2', { text: t('planner.heading') }),
     h('h3', { text: t('planner.kpis') }),
     kpis,
+    h('h3', { text: t('planner.months') }),
+    months,
     h('h3', { text: t('planner.heatmap') }),
     chart,
     table,
@@ -129,14 +168,15 @@ export async function render({ root }) {
     spots,
   );
   await attempt(null, async () => {
-    const [report, heat, ranked] = await Promise.all([
+    const [report, monthly, heat, ranked] = await Promise.all([
       call('/v1/analytics/kpis'),
+      call('/v1/analytics/kpis?bucket=month'),
       call('/v1/analytics/heatmap'),
-      call('/v1/hotspots?level=floor&horizon_days=7&limit=10').catch(() => null),
+      call('/v1/hotspots?level=floor&horizon_days=7&limit=5').catch(() => null),
     ]);
     kpis.replaceChildren(cards(report.rows[0]));
     table.replaceChildren(heatTable(heat.cells));
     spots.replaceChildren(hotspots(ranked));
-    await heatChart(chart, heat.cells);
+    await Promise.all([heatChart(chart, heat.cells), monthChart(months, monthly.rows)]);
   });
 }

@@ -20,6 +20,8 @@ function facts(ticket) {
       row(t('ticket.priority'), `${code('priority', ticket.priority)} · ${code('kind', ticket.kind)} · ${code('category', ticket.category)}`),
       row(t('ticket.where'), place(ticket.location)),
       row(t('ticket.assignee'), ticket.assignee || t('ticket.nobody')),
+      ticket.device_id && row(t('ticket.device'), ticket.device_id),
+      Object.keys(ticket.attributes).length > 0 && row(t('ticket.details'), Object.entries(ticket.attributes).map(([k, v]) => `${k}: ${v}`).join(' · ')),
       open && ticket.sla?.respond_by && row(t('ticket.respond_by'), dateTime(ticket.sla.respond_by), ' ', countdown({ class: 'due' }, ticket.sla.respond_by)),
       open && ticket.sla?.resolve_by && row(t('ticket.resolve_by'), dateTime(ticket.sla.resolve_by), ' ', countdown({ class: 'due' }, ticket.sla.resolve_by)),
       ticket.cost_cents > 0 && row(t('ticket.cost'), `¥${(ticket.cost_cents / 100).toFixed(2)}`),
