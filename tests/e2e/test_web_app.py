@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Route, expect
+from playwright.sync_api import Browser, FilePayload, Locator, Page, Route, expect
 
 from services.dispatch.demo import DEMO_RULES_FILE
 from services.dispatch.demo import seed_demo as seed_dispatch
@@ -205,3 +205,29 @@ def test_a_planner_goes_from_the_heat_map_to_its_tickets(site: System, browser: 
     cell.first.get_by_role("link").click()
     expect(planner.get_by_test_id("ticket-row")).to_have_count(count)
     screenshot(planner, "planner-drill-down")
+
+
+def test_an_admin_sees_sensors_and_people_and_checks_an_import(
+    site: System, browser: Browser
+) -> None:
+    with site.client(site.token("admin")) as client:
+        sensor = {"kind": "leak", "location": {"site": "demo", "building": "A", "floor": "3"}}
+        ok(client.put("/v1/devices/leak-A-03-web", json=sensor))
+    admin = open_app(browser, site.base_url, "admin", "zh", DESKTOP)
+    admin.get_by_test_id("nav-devices").click()
+    expect(admin.locator('[data-device-id="leak-A-03-web"]')).to_contain_text("漏水")
+    assert accessibility_problems(admin) == []
+    admin.get_by_test_id("nav-people").click()
+    expect(admin.get_by_test_id("people-table")).to_contain_text("tenant1")
+
+    admin.get_by_test_id("nav-import").click()
+    admin.get_by_label("文件内容").select_option("places")
+    places = "site,building,floor,unit\ndemo,C,1,C-101\ndemo,,2,\n"
+    admin.get_by_test_id("import-file").set_input_files(
+        FilePayload(name="places.csv", mimeType="text/csv", buffer=places.encode())
+    )
+    admin.get_by_test_id("import-submit").click()
+    expect(admin.get_by_test_id("import-problems")).to_contain_text("building")
+    expect(admin.get_by_test_id("import-counts")).to_contain_text("拒绝 1")
+    screenshot(admin, "admin-import")
+    assert accessibility_problems(admin) == []

@@ -7,12 +7,13 @@ import { lang, t } from './i18n.js';
 const TOKEN = 'maint.token';
 
 export class ApiError extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, body = null) {
     const known = [401, 403, 404, 409, 413, 422, 429, 503].includes(status);
     const title = status === 0 ? t('error.network') : t(known ? `error.${status}` : 'error.other');
     super(detail ? t('error.detail', { title, detail }) : title);
     this.status = status;
     this.detail = detail;
+    this.body = body;
   }
 }
 
@@ -61,7 +62,7 @@ async function send(path, { method = 'GET', json, body, headers: extra = {} } = 
     signOut();
     window.dispatchEvent(new Event('signed-out'));
   }
-  throw new ApiError(reply.status, problem.detail || reply.statusText);
+  throw new ApiError(reply.status, problem.detail || reply.statusText, problem);
 }
 
 /** The JSON answer of a call (null for 204); throws ApiError. */

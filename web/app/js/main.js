@@ -16,15 +16,18 @@ const VIEWS = {
   list: () => import('./views/drill.js'),
   planner: () => import('./views/planner.js'),
   inbox: () => import('./views/inbox.js'),
+  devices: () => import('./views/devices.js'),
+  people: () => import('./views/people.js'),
+  import: () => import('./views/imports.js'),
 };
 
 const MENUS = {
   tenant: ['tickets', 'new', 'inbox'],
   technician: ['jobs', 'inbox'],
-  dispatcher: ['queue', 'inbox'],
-  supervisor: ['queue', 'planner', 'inbox'],
-  planner: ['planner', 'inbox'],
-  admin: ['queue', 'planner', 'inbox'],
+  dispatcher: ['queue', 'devices', 'inbox'],
+  supervisor: ['queue', 'planner', 'devices', 'people', 'inbox'],
+  planner: ['planner', 'devices', 'inbox'],
+  admin: ['queue', 'planner', 'devices', 'people', 'import', 'inbox'],
 };
 
 export function go(path) {
