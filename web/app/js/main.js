@@ -73,26 +73,33 @@ async function unread(me) {
   if (n) link.append(' ', h('span', { class: 'badge', text: String(n), 'aria-label': t('nav.unread', { n }) }));
 }
 
+let shown = 0;
+
+/** Show the view the hash names. A view is drawn apart and put in place only if no later
+ * navigation (or language switch) has started meanwhile. */
 async function show() {
+  shown += 1;
+  const mine = shown;
   newView();
   const me = session();
-  let { name, arg, params } = route();
+  const { name, arg, params } = route();
   if (!me && name !== 'login') return go('login');
   if (me && (name === 'login' || !VIEWS[name])) return go(MENUS[me.role]?.[0] || 'inbox');
   fill(document.getElementById('nav'), me ? nav(me, name) : []);
+  document.getElementById('nav').setAttribute('aria-label', t('nav.menu'));
   document.getElementById('app-title').textContent = t('app.title');
   document.querySelector('.skip').textContent = t('app.skip');
   document.getElementById('lang-label').textContent = t('lang.label');
-  document.getElementById('nav').setAttribute('aria-label', t('nav.menu'));
-  const main = document.getElementById('main');
-  fill(main);
+  const root = h('div');
   try {
     const view = await VIEWS[name]();
-    await view.render({ root: main, me, arg, params });
+    await view.render({ root, me, arg, params });
   } catch (error) {
-    notify(error.message, 'error');
+    if (mine === shown) notify(error.message, 'error');
   }
-  if (!main.contains(document.activeElement)) main.focus();
+  if (mine !== shown) return;
+  const main = fill(document.getElementById('main'), root);
+  (main.querySelector('[autofocus]') || main).focus({ preventScroll: true });
   unread(me);
 }
 

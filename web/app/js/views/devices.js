@@ -13,7 +13,7 @@ function table(devices) {
   const head = ['devices.id', 'devices.kind', 'ticket.where', 'devices.state', 'devices.last_seen', 'devices.values'];
   return h(
     'table',
-    { class: 'grid', 'data-testid': 'device-table' },
+    { class: 'grid compact', 'data-testid': 'device-table' },
     h('thead', {}, h('tr', {}, head.map((key) => h('th', { scope: 'col', text: t(key) })))),
     h(
       'tbody',

@@ -5,7 +5,7 @@ import { go } from '../main.js';
 import { attempt } from '../ui.js';
 
 export function render({ root }) {
-  const username = h('input', { name: 'username', autocomplete: 'username', required: true, 'data-testid': 'login-username' });
+  const username = h('input', { name: 'username', autocomplete: 'username', required: true, autofocus: true, 'data-testid': 'login-username' });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true, 'data-testid': 'login-password' });
   const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'login-submit', text: t('login.submit') });
   const form = h(
@@ -27,5 +27,4 @@ export function render({ root }) {
     h('p', { class: 'hint', text: t('login.hint') }),
   );
   root.append(form);
-  username.focus();
 }

@@ -36,7 +36,7 @@ export async function render({ root, me }) {
         event.preventDefault();
         attempt(submit, async () => {
           notify(t('new.sending'));
-          const { site, building, floor, unit: code_ } = user.units[Number(unit.value)];
+          const where = user.units[Number(unit.value)];
           const ticket = await call('/v1/tickets', {
             method: 'POST',
             json: {
@@ -44,7 +44,7 @@ export async function render({ root, me }) {
               category: category.value,
               title: title.value.trim(),
               description: description.value.trim(),
-              location: { site, building, floor, unit: code_ },
+              location: { site: where.site, building: where.building, floor: where.floor, unit: where.unit },
               channel: 'web',
             },
             headers: { 'Idempotency-Key': idempotency },
