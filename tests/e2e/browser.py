@@ -49,7 +49,7 @@ def open_app(browser: Browser, base_url: str, username: str, lang: str, size: Vi
     """A new window of `size` whose browser speaks `lang`, signed in as `username`; the
     language is also picked with lang-switch, as a person would."""
     context = browser.new_context(viewport=size, locale=_LOCALES[lang], base_url=base_url)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(15_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

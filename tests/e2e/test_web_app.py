@@ -31,7 +31,7 @@ from tests.e2e.system import BRISK, System, running_system
 
 pytestmark = pytest.mark.e2e
 
-expect.set_options(timeout=10_000)
+expect.set_options(timeout=15_000)
 
 
 def _rules_all_day() -> dict[str, Any]:
