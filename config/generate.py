@@ -298,18 +298,48 @@ OPERATIONS = Dashboard(
                         (_rate("analytics_ticket_events_total"), "analytics: events followed"),
                     ),
                     "ops",
-                    description="No lag gauge yet: a follower whose line drops to zero while intake writes has stopped (EventFollowerStalled).",
                 ),
                 Panel(
-                    "Analytics follower lag",
+                    "Follower lag, by consumer",
                     (
                         (
-                            "max(analytics_follower_lag_seconds)",
-                            "age of the last live event counted",
+                            "max by (consumer) (ticket_event_follower_lag_seconds)",
+                            "{{consumer}}",
                         ),
                     ),
                     "s",
-                    description="Set as each live event is counted: it stays put while nothing comes.",
+                    description="How long the oldest event received and not yet handled has"
+                    " waited since it was written; 0 when caught up (EventFollowerLagging).",
+                ),
+                Panel(
+                    "Time since each follower heard from intake",
+                    (
+                        (
+                            "time() - max by (consumer)"
+                            " (ticket_event_follower_last_heard_timestamp_seconds)",
+                            "{{consumer}}",
+                        ),
+                    ),
+                    "s",
+                    description="Events or heartbeats (every 5 s while quiet); over two minutes"
+                    " is EventFollowerDisconnected.",
+                ),
+                Panel(
+                    "Streams reopened and events parked, per hour",
+                    (
+                        (
+                            "sum by (consumer, reason)"
+                            " (rate(ticket_event_follower_reconnects_total[1h])) * 3600",
+                            "{{consumer}} reopened: {{reason}}",
+                        ),
+                        (
+                            "sum by (consumer) (rate(ticket_event_follower_parked_total[1h]))"
+                            " * 3600",
+                            "{{consumer}} parked",
+                        ),
+                    ),
+                    description="Parked events are listed and retried with GET /v1/admin/"
+                    "followers/{service}/parked (TicketEventsParked).",
                 ),
                 Panel(
                     "Follower work: dispatch decision p99, SLA timer lateness p99",
@@ -450,7 +480,118 @@ SERVICE_LEVEL = Dashboard(
     ),
 )
 
-DASHBOARDS = (OPERATIONS, SERVICE_LEVEL)
+_SITE = '{site=~"$site"}'
+_HORIZON = '{site=~"$site",horizon_days="7"}'
+
+PLANNING = Dashboard(
+    uid="maint-planning",
+    title="Maintenance platform / Planning",
+    description="Where the next failures will be (the predictor's hotspots), where problems"
+    " cluster (tickets per building and floor), and how fresh the rankings are.",
+    tags=("maintenance", "planning"),
+    variables=(
+        {
+            "name": "site",
+            "label": "site",
+            "type": "query",
+            "datasource": DATASOURCE,
+            "query": {
+                "query": "label_values(analytics_recent_tickets, site)",
+                "refId": "site",
+            },
+            "definition": "label_values(analytics_recent_tickets, site)",
+            "includeAll": True,
+            "multi": True,
+            "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+            "refresh": 2,
+        },
+    ),
+    rows=(
+        Row(
+            "Hotspots: probability of a failure within 7 days",
+            tuple(
+                Panel(
+                    f"Top {level}s",
+                    (
+                        (
+                            f'max by (site, rank, key) (predictor_hotspot_probability{{site=~"$site",level="{level}",horizon_days="7"}})',
+                            "{{site}} #{{rank}} {{key}}",
+                        ),
+                    ),
+                    "percentunit",
+                    kind="bargauge",
+                    width=8,
+                    description="The first ten keys of the newest daily ranking; GET"
+                    " /v1/hotspots has their reasons and the recommended action.",
+                )
+                for level in ("asset", "floor", "building")
+            ),
+        ),
+        Row(
+            "Where problems cluster",
+            (
+                Panel(
+                    "Tickets raised in the last 30 days, by building and floor",
+                    (
+                        (
+                            "sort_desc(max by (site, building, floor)"
+                            f" (analytics_recent_tickets{_SITE}))",
+                            "{{site}} {{building}}/{{floor}}",
+                        ),
+                    ),
+                    kind="bargauge",
+                    width=24,
+                    description="Imported history left out. The building x floor heat map"
+                    " with filters and drill-down is GET /v1/analytics/heatmap.",
+                ),
+            ),
+        ),
+        Row(
+            "Freshness of the predictions",
+            (
+                Panel(
+                    "Age of the newest ranking",
+                    (
+                        (
+                            f"max by (site, level) (predictor_prediction_age_seconds{_HORIZON})",
+                            "{{site}} {{level}}",
+                        ),
+                    ),
+                    "s",
+                    description="Since the start of the ranking's as-of day; alert"
+                    " HotspotRankingStale past 36 hours.",
+                ),
+                Panel(
+                    "Age of the newest model",
+                    (
+                        (
+                            f"max by (site, level) (predictor_model_age_seconds{_HORIZON})",
+                            "{{site}} {{level}}",
+                        ),
+                    ),
+                    "s",
+                    description="Retrained weekly; alert HotspotModelStale past 9 days.",
+                ),
+                Panel(
+                    "Training time p90, by level",
+                    ((_quantile(0.9, "predictor_train_seconds", "level"), "{{level}}"),),
+                    "s",
+                ),
+                Panel(
+                    "Leader cycles per hour, by outcome",
+                    (
+                        (
+                            "sum by (outcome) (rate(predictor_cycles_total[1h])) * 3600",
+                            "{{outcome}}",
+                        ),
+                    ),
+                ),
+            ),
+        ),
+    ),
+)
+
+DASHBOARDS = (OPERATIONS, SERVICE_LEVEL, PLANNING)
 
 
 def _panels(dashboard: Dashboard) -> Iterator[dict[str, Any]]:
@@ -568,19 +709,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only compare, write nothing")
     args = parser.parse_args()
-    stale = [
-        path for path, text in outputs().items() if not path.exists() or path.read_text() != text
-    ]
+    files = outputs()
+    stale = [path for path, text in files.items() if not path.exists() or path.read_text() != text]
     if args.check:
         for path in stale:
             print(
                 f"{path.relative_to(ROOT)} is not what config/generate.py makes: run `make ops-generate`"
             )
         sys.exit(1 if stale else 0)
-    for path, text in outputs().items():
+    for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    print(f"wrote {len(outputs())} files ({len(stale)} changed)")
+    print(f"wrote {len(files)} files ({len(stale)} changed)")
 
 
 if __name__ == "__main__":

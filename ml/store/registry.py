@@ -25,6 +25,7 @@ __all__ = [
     "save_backtest",
     "save_model",
     "save_run",
+    "top_of_run",
 ]
 
 Connection = psycopg.Connection[Any]
@@ -92,16 +93,21 @@ def load_model(conn: Connection, version: str) -> HotspotModel:
     return HotspotModel.loads(bytes(row[0]), str(row[1]))
 
 
-def save_run(conn: Connection, site: str, level: Level, horizon_days: int, as_of: date,
-             model_version: str, hotspots: Sequence[Hotspot], kind: str = "live") -> int:  # fmt: skip
-    """Store one ranking with its reasons and actions; returns the run's id."""
+def _insert_run(conn: Connection, site: str, level: Level, horizon_days: int, as_of: date,
+                model_version: str, kind: str) -> int:  # fmt: skip
     row = conn.execute(
         "INSERT INTO predictor.prediction_runs (site, level, horizon_days, as_of, model_version,"
         " kind) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
         (site, level.value, horizon_days, as_of, model_version, kind),
     ).fetchone()
     assert row is not None
-    run_id = int(row[0])
+    return int(row[0])
+
+
+def save_run(conn: Connection, site: str, level: Level, horizon_days: int, as_of: date,
+             model_version: str, hotspots: Sequence[Hotspot], kind: str = "live") -> int:  # fmt: skip
+    """Store one ranking with its reasons and actions; returns the run's id."""
+    run_id = _insert_run(conn, site, level, horizon_days, as_of, model_version, kind)
     with (
         conn.cursor() as cur,
         cur.copy(
@@ -120,12 +126,8 @@ def save_backtest(conn: Connection, site: str, level: Level, horizon_days: int,
     """Store a backtest's rankings, one run per as-of day; returns how many runs."""
     runs = 0
     for as_of, day in rows.groupby("as_of", sort=True):
-        row = conn.execute(
-            "INSERT INTO predictor.prediction_runs (site, level, horizon_days, as_of,"
-            " model_version, kind) VALUES (%s, %s, %s, %s, %s, 'backtest') RETURNING id",
-            (site, level.value, horizon_days, as_of, versions.get(str(as_of), "")),
-        ).fetchone()
-        assert row is not None
+        run_id = _insert_run(conn, site, level, horizon_days, as_of,  # type: ignore[arg-type]
+                             versions.get(str(as_of), ""), "backtest")  # fmt: skip
         with (
             conn.cursor() as cur,
             cur.copy(
@@ -133,7 +135,7 @@ def save_backtest(conn: Connection, site: str, level: Level, horizon_days: int,
             ) as copy,
         ):
             for key, rank, p in zip(day["key"], day["rank"], day["probability"], strict=True):
-                copy.write_row((int(row[0]), key, int(rank), float(p)))
+                copy.write_row((run_id, key, int(rank), float(p)))
         runs += 1
     return runs
 
@@ -155,3 +157,13 @@ def latest_run(conn: Connection, site: str, level: Level, horizon_days: int,
         (site, level.value, horizon_days, kind),
     ).fetchone()
     return RunRecord(int(row[0]), row[1], str(row[2]), row[3]) if row else None
+
+
+def top_of_run(conn: Connection, run_id: int, limit: int) -> list[tuple[int, str, float]]:
+    """The first `limit` keys of a stored ranking: (rank, key, probability), best first."""
+    rows = conn.execute(
+        "SELECT rank, key, probability FROM predictor.predictions WHERE run_id = %s"
+        " ORDER BY rank LIMIT %s",
+        (run_id, limit),
+    ).fetchall()
+    return [(int(rank), str(key), float(p)) for rank, key, p in rows]

@@ -22,7 +22,7 @@ from services.analytics.handlers.reports import Reports
 from services.analytics.handlers.sites import SiteZones
 from services.analytics.settings import AnalyticsSettings
 from services.common.db import ping
-from services.common.event_follower import follow_ticket_event_batches
+from services.common.event_follower import EventFollower
 from services.common.leader import follow_as_leader
 from services.common.periodic import every
 from services.common.service import intake_channel, run_main, serve, service_pool
@@ -56,19 +56,19 @@ async def run(settings: AnalyticsSettings) -> None:
         async def handle(conn: AsyncConnection[Any], events: list[intake_pb.TicketEvent]) -> None:
             await follower.handle(conn, [incoming_from_pb(e) for e in events])
 
-        async def follow() -> None:
-            await follow_ticket_event_batches(
-                tickets, pool, schema="analytics", consumer=CONSUMER, handle=handle,
-                max_batch=settings.follow_batch, with_imported=True,
-            )  # fmt: skip
+        events = EventFollower(
+            tickets, pool, schema="analytics", consumer=CONSUMER, handle=handle,
+            max_batch=settings.follow_batch, with_imported=True,
+        )  # fmt: skip
 
         def register(server: grpc.aio.Server) -> None:
             analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(
                 AnalyticsServicer(Reports(pool, sites, teams, clock)), server
             )
+            events.register(server)
 
         await serve(settings, SERVICE_NAME, register, lambda: ping(pool), [
-            lambda: follow_as_leader(pool, FOLLOWER_LOCK, follow, "following ticket events"),
+            lambda: follow_as_leader(pool, FOLLOWER_LOCK, events.run, "following ticket events"),
             lambda: every(settings.zones_every_s, sites.refresh, "comparing time zones"),
             lambda: every(settings.gauges_every_s, gauges.refresh, "counting gauges"),
         ])  # fmt: skip

@@ -9,6 +9,7 @@ __all__ = [
     "BACKLOG",
     "EVENTS",
     "FOLLOWER_LAG",
+    "RECENT_BY_FLOOR",
     "SATISFACTION",
     "SLA_MET",
     "TICKETS_AT_RISK",
@@ -44,4 +45,10 @@ SATISFACTION = Gauge(
     "analytics_satisfaction_mean",
     "Mean stars of the ratings given in the last 30 days, by site",
     ["site"],
+)
+RECENT_BY_FLOOR = Gauge(
+    "analytics_recent_tickets",
+    "Tickets raised in the last 30 days (imported history left out), by site, building and"
+    " floor: the heat map of where problems cluster",
+    ["site", "building", "floor"],
 )

@@ -153,6 +153,10 @@ async def serve_grpc(
             ("grpc.max_send_message_length", max_message_bytes),
             # A port that is taken is an error, not a port shared with another server.
             ("grpc.so_reuseport", 0),
+            # Clients ping every 20 s to find half-open connections (service.KEEPALIVE):
+            # allow it, also between calls, instead of answering with GOAWAY.
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
         ],
     )
     register(server)

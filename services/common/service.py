@@ -22,7 +22,17 @@ from services.common.settings import GrpcServiceSettings
 if TYPE_CHECKING:
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
 
-__all__ = ["intake_channel", "intake_stub", "run_main", "serve", "service_pool"]
+__all__ = ["KEEPALIVE", "intake_channel", "intake_stub", "run_main", "serve", "service_pool"]
+
+#: Channel options that ping the server every 20 s, even with no call in flight, and drop
+#: the connection when a ping is not answered in 10 s: a half-open connection (a peer gone
+#: without a FIN) fails the calls on it instead of leaving a stream waiting forever.
+KEEPALIVE = (
+    ("grpc.keepalive_time_ms", 20_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+)
 
 S = TypeVar("S", bound=GrpcServiceSettings)
 
@@ -45,9 +55,9 @@ async def service_pool(
 
 @asynccontextmanager
 async def intake_channel(target: str) -> AsyncIterator[grpc.aio.Channel]:
-    """A channel to intake at `target` (for its IntakeService and PlaceService), closed
-    after the block."""
-    channel = grpc.aio.insecure_channel(target)
+    """A channel to intake at `target` (for its IntakeService and PlaceService), with
+    keepalive pings, closed after the block."""
+    channel = grpc.aio.insecure_channel(target, options=KEEPALIVE)
     try:
         yield channel
     finally:

@@ -10,7 +10,7 @@ import grpc
 from maintenance.dispatch.v1 import dispatch_pb2_grpc
 
 from services.common.db import ping
-from services.common.event_follower import follow_ticket_events
+from services.common.event_follower import EventFollower, one_by_one
 from services.common.listen import listen_forever
 from services.common.service import intake_stub, run_main, serve, service_pool
 from services.dispatch.adapters.intake_client import IntakeClient
@@ -55,18 +55,17 @@ async def run(settings: DispatchSettings) -> None:
             log.info("rules of site %s loaded from %s (version %d)",
                      stored.site, settings.rules_file, stored.version)  # fmt: skip
 
+        follower = EventFollower(stub, pool, schema="dispatch", consumer=CONSUMER,
+                                 handle=one_by_one(projector.handle))  # fmt: skip
+
         def register(server: grpc.aio.Server) -> None:
             dispatch_pb2_grpc.add_DispatchServiceServicer_to_server(
                 DispatchServicer(config, offers, router), server
             )
-
-        async def follow() -> None:
-            await follow_ticket_events(
-                stub, pool, schema="dispatch", consumer=CONSUMER, handle=projector.handle
-            )
+            follower.register(server)
 
         await serve(settings, SERVICE_NAME, register, lambda: ping(pool), [
-            follow,
+            follower.run,
             lambda: workers.run_forever(settings.work_every_s),
             lambda: listen_forever(settings.database_url, WAKE_CHANNEL, workers.wake),
         ])  # fmt: skip

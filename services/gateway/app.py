@@ -16,8 +16,10 @@ from services.gateway.entrypoint import (
     auth_routes,
     device_routes,
     dispatch_routes,
+    follower_routes,
     hotspot_routes,
     import_routes,
+    kb_routes,
     notification_routes,
     ops_routes,
     place_routes,
@@ -94,6 +96,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         import_routes,
         analytics_routes,
         hotspot_routes,
+        follower_routes,
+        kb_routes,
     ):
         app.include_router(module.router)
     mount_web(app, settings.web_dir)

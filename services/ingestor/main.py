@@ -10,7 +10,7 @@ from maintenance.ingestor.v1 import ingestor_pb2_grpc
 from maintenance.intake.v1 import assets_pb2_grpc, intake_pb2_grpc, places_pb2_grpc
 
 from services.common.db import ping
-from services.common.event_follower import follow_ticket_events
+from services.common.event_follower import EventFollower, one_by_one
 from services.common.periodic import every
 from services.common.service import intake_channel, run_main, serve, service_pool
 from services.ingestor import metrics
@@ -67,7 +67,11 @@ async def run(settings: IngestorSettings) -> None:
         async def ready() -> bool:
             return source.connected.is_set() and await ping(pool)
 
+        follower = EventFollower(intake, pool, schema="ingestor", consumer="ingestor",
+                                 handle=one_by_one(close_incidents))  # fmt: skip
+
         def register(server: grpc.aio.Server) -> None:
+            follower.register(server)
             ingestor_pb2_grpc.add_DeviceServiceServicer_to_server(
                 DeviceServicer(Registry(pool, cache, places)), server
             )
@@ -76,18 +80,13 @@ async def run(settings: IngestorSettings) -> None:
                 HistoryServicer(History(pool, cache, places, assets)), server
             )
 
-        async def follow() -> None:
-            await follow_ticket_events(
-                intake, pool, schema="ingestor", consumer="ingestor", handle=close_incidents
-            )
-
         source.start()
         try:
             await serve(settings, SERVICE_NAME, register, ready, [
                 mqtt.run,  # the device cache loads with the first batch, inside its retries
                 lambda: outbox.run_forever(settings.outbox_every_s),
                 lambda: every(settings.offline_check_every_s, watchdog.check, "offline watchdog"),
-                follow,
+                follower.run,
             ])  # fmt: skip
         finally:
             source.stop()

@@ -1,4 +1,5 @@
-"""Demo data for `make run` (never for production): site `demo`, buildings A and B, users.
+"""Demo data for `make run` (never for production): site `demo`, buildings A and B, users
+and the knowledge base's articles.
 
 `python -m services.intake.demo` seeds it; running it again changes nothing.
 """
@@ -14,12 +15,14 @@ from psycopg_pool import AsyncConnectionPool
 from services.common.db import create_pool
 from services.common.logs import configure_logging
 from services.common.migrate import migrate
+from services.intake.demo_articles import DEMO_ARTICLES
 from services.intake.domain.assets import Asset
 from services.intake.domain.errors import NotFound
 from services.intake.domain.model import Actor, Role
 from services.intake.domain.places import Building, Floor, PlaceKey, Site, Unit
 from services.intake.domain.users import User
 from services.intake.handlers.assets import AssetHandlers
+from services.intake.handlers.knowledge import KnowledgeHandlers
 from services.intake.handlers.places import PlaceHandlers
 from services.intake.handlers.users import UserHandlers
 from services.intake.settings import IntakeSettings
@@ -66,12 +69,14 @@ _COMPONENTS = {
 
 
 def seed_demo(database_url: str) -> None:
-    """Create the demo site tree, its assets and its users through the same use cases as
-    `PUT /v1/sites/...`, `PUT /v1/assets/...` and `PUT /v1/users/...`. Running it again
-    puts the demo places and assets back as they were and leaves the users alone."""
+    """Create the demo site tree, its assets, its users and its articles through the same
+    use cases as `PUT /v1/sites/...`, `PUT /v1/assets/...`, `PUT /v1/users/...` and
+    `PUT /v1/kb/articles/...`. Running it again puts the demo places and assets back as
+    they were and leaves the users and articles alone."""
     asyncio.run(_seed(database_url))
-    log.info("demo site 'demo' with %d units and %d users is ready",
-             _FLOORS_PER_BUILDING * len(_BUILDINGS) * _UNITS_PER_FLOOR, len(DEMO_USERS))  # fmt: skip
+    log.info("demo site 'demo' with %d units, %d users and %d articles is ready",
+             _FLOORS_PER_BUILDING * len(_BUILDINGS) * _UNITS_PER_FLOOR, len(DEMO_USERS),
+             len(DEMO_ARTICLES))  # fmt: skip
 
 
 async def _seed_users(pool: AsyncConnectionPool, units: dict[str, PlaceKey]) -> None:
@@ -85,6 +90,16 @@ async def _seed_users(pool: AsyncConnectionPool, units: dict[str, PlaceKey]) -> 
         home = (units[unit],) if unit else ()
         await users.put(_SEEDER, User(name, Role(role), display, locale, sites=("demo",),
                                       units=home, password=DEMO_PASSWORD))  # fmt: skip
+
+
+async def _seed_articles(pool: AsyncConnectionPool) -> None:
+    articles = KnowledgeHandlers(pool, lambda: datetime.now(UTC))
+    for article in DEMO_ARTICLES:
+        try:
+            await articles.get(_SEEDER, article.id)
+            continue  # keep what a person changed
+        except NotFound:
+            await articles.put(_SEEDER, article)
 
 
 async def _seed(database_url: str) -> None:
@@ -111,6 +126,7 @@ async def _seed(database_url: str) -> None:
                           installed_on=date(2016, 5, 1), components=_COMPONENTS[type_])  # fmt: skip
             await assets.put(_SEEDER, asset)
         await _seed_users(pool, units)
+        await _seed_articles(pool)
     finally:
         await pool.close()
 

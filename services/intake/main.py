@@ -8,6 +8,7 @@ import grpc
 from maintenance.intake.v1 import (
     assets_pb2_grpc,
     history_pb2_grpc,
+    knowledge_pb2_grpc,
     places_pb2_grpc,
     users_pb2_grpc,
 )
@@ -17,11 +18,13 @@ from services.common.db import ping
 from services.common.service import run_main, serve, service_pool
 from services.intake.entrypoint.assets_servicer import AssetServicer
 from services.intake.entrypoint.history_servicer import HistoryServicer
+from services.intake.entrypoint.knowledge_servicer import KnowledgeServicer
 from services.intake.entrypoint.places_servicer import PlaceServicer
 from services.intake.entrypoint.servicer import IntakeServicer
 from services.intake.entrypoint.users_servicer import UserServicer
 from services.intake.handlers import IntakeHandlers
 from services.intake.handlers.assets import AssetHandlers
+from services.intake.handlers.knowledge import KnowledgeHandlers
 from services.intake.handlers.places import PlaceHandlers
 from services.intake.handlers.users import UserHandlers
 from services.intake.handlers.work_orders import WorkOrderHandlers
@@ -52,6 +55,9 @@ async def run(settings: IntakeSettings) -> None:
             )
             history_pb2_grpc.add_HistoryServiceServicer_to_server(
                 HistoryServicer(WorkOrderHandlers(pool, settings.clock())), server
+            )
+            knowledge_pb2_grpc.add_KnowledgeServiceServicer_to_server(
+                KnowledgeServicer(KnowledgeHandlers(pool, settings.clock())), server
             )
 
         async def auto_close() -> None:

@@ -14,7 +14,7 @@ from services.notification.adapters.apprise_channels import AppriseChannels
 from services.notification.adapters.intake_client import IntakeTickets
 from services.notification.adapters.outbox_repo import WAKE_CHANNEL
 from services.notification.domain.delivery import RetryPolicy
-from services.notification.entrypoint.events import follow_forever
+from services.notification.entrypoint.events import event_follower
 from services.notification.entrypoint.servicer import NotificationServicer
 from services.notification.handlers.events import EventNotifier
 from services.notification.handlers.inbox import NotificationHandlers
@@ -44,14 +44,16 @@ async def run(settings: NotificationSettings) -> None:
             concurrency=settings.send_concurrency,
         )  # fmt: skip
         handlers = NotificationHandlers(pool, channels, settings.default_locale)
+        follower = event_follower(intake, pool, notifier)
 
         def register(server: grpc.aio.Server) -> None:
             pb_grpc.add_NotificationServiceServicer_to_server(
                 NotificationServicer(handlers), server
             )
+            follower.register(server)
 
         await serve(settings, SERVICE_NAME, register, lambda: ping(pool), [
-            lambda: follow_forever(intake, pool, notifier),
+            follower.run,
             lambda: worker.run_forever(settings.outbox_every_s),
             lambda: listen_forever(settings.database_url, WAKE_CHANNEL, worker.wake),
         ])  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-__all__ = ["CYCLES", "LAST_SYNC", "MODEL_AGE", "PREDICTION_AGE", "TRAIN_SECONDS"]
+__all__ = ["CYCLES", "HOTSPOTS", "LAST_SYNC", "MODEL_AGE", "PREDICTION_AGE", "TRAIN_SECONDS"]
 
 MODEL_AGE = Gauge(
     "predictor_model_age_seconds", "Age of the newest model, by site, level and horizon",
@@ -22,3 +22,9 @@ TRAIN_SECONDS = Histogram(
 )  # fmt: skip
 CYCLES = Counter("predictor_cycles_total", "Leader cycles (sync, train, predict), by outcome",
                  ["outcome"])  # fmt: skip
+HOTSPOTS = Gauge(
+    "predictor_hotspot_probability",
+    "Probability of a failure within the horizon for the first keys of the newest live"
+    " ranking, by site, level, horizon, rank and key",
+    ["site", "level", "horizon_days", "rank", "key"],
+)

@@ -10,7 +10,7 @@ from maintenance.sla.v1 import sla_pb2_grpc
 from psycopg import AsyncConnection
 
 from services.common.db import ping
-from services.common.event_follower import follow_ticket_events
+from services.common.event_follower import EventFollower, one_by_one
 from services.common.leader import follow_as_leader
 from services.common.periodic import every
 from services.common.service import intake_stub, run_main, serve, service_pool
@@ -48,18 +48,19 @@ async def run(settings: SlaSettings) -> None:
             await tracker.handle(conn, incoming_from_pb(event))
             worker.wake()
 
-        async def follow() -> None:
-            await follow_ticket_events(stub, pool, schema="sla", consumer="sla", handle=handle)
+        follower = EventFollower(stub, pool, schema="sla", consumer="sla",
+                                 handle=one_by_one(handle))  # fmt: skip
 
         async def start_following() -> None:
             if settings.seed_defaults:
                 await seed_defaults(pool)
-            await follow_as_leader(pool, FOLLOWER_LOCK, follow, "following ticket events")
+            await follow_as_leader(pool, FOLLOWER_LOCK, follower.run, "following ticket events")
 
         def register(server: grpc.aio.Server) -> None:
             sla_pb2_grpc.add_SlaServiceServicer_to_server(
                 SlaServicer(SlaAdmin(pool, clock)), server
             )
+            follower.register(server)
 
         await serve(settings, SERVICE_NAME, register, lambda: ping(pool), [
             start_following,

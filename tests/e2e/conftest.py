@@ -24,6 +24,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         INGESTOR_OFFLINE_CHECK_EVERY_S="0.5",
         INGESTOR_REPEAT_EVENT_EVERY_S="0",
         PREDICTOR_CYCLE_EVERY_S="2",
+        ANALYTICS_GAUGES_EVERY_S="0.5",
         PREDICTOR_MAX_ITER="30",
     ) as running:
         yield running

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.system import System
 
@@ -105,3 +106,26 @@ def summary(done: subprocess.CompletedProcess[str]) -> dict[str, str]:
     """The importer's last line, `key=value ...`, as a dict."""
     last = done.stdout.strip().splitlines()[-1]
     return dict(pair.split("=", 1) for pair in last.split())
+
+
+def metrics_urls(system: System) -> dict[str, str]:
+    """Process name -> its /metrics URL, from the ports the running system was given."""
+    urls = {
+        key.removesuffix("_METRICS_PORT").lower(): f"http://127.0.0.1:{port}/metrics"
+        for key, port in system.stack.env.items()
+        if key.endswith("_METRICS_PORT")
+    }
+    urls["gateway"] = f"{system.base_url}/metrics"
+    return urls
+
+
+def samples(system: System, process: str, name: str) -> dict[frozenset[tuple[str, str]], float]:
+    """The samples of metric `name` that `process` shows now: labels -> value."""
+    reply = httpx.get(metrics_urls(system)[process], timeout=10)
+    assert reply.status_code == 200, reply.text
+    return {
+        frozenset(sample.labels.items()): sample.value
+        for family in text_string_to_metric_families(reply.text)
+        for sample in family.samples
+        if sample.name == name
+    }

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from tests.e2e.helpers import ok, raise_ticket, transition, wait_for
+from tests.e2e.helpers import ok, raise_ticket, samples, transition, wait_for
+from tests.e2e.system import System
 
 Login = Callable[[str], httpx.Client]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -80,7 +81,9 @@ def test_a_resolved_ticket_counts_within_seconds_and_every_figure_lists_its_tick
     wait_for(lambda: ok(sup.get(f"/v1/tickets/{ticket}"))["status"] == "closed", timeout_s=10)
 
 
-def test_a_unit_that_keeps_failing_tops_the_problems_and_the_heat_map(as_user: Login) -> None:
+def test_a_unit_that_keeps_failing_tops_the_problems_and_the_heat_map(
+    system: System, as_user: Login
+) -> None:
     tenant, planner = as_user("tenant1"), as_user("planner1")
     for n in range(3):
         raise_ticket(tenant, category="doors_windows", title=f"门关不上 / door sticks #{n}")
@@ -101,6 +104,9 @@ def test_a_unit_that_keeps_failing_tops_the_problems_and_the_heat_map(as_user: L
     assert len(ids) == total == cell["count"]
     inside = ok(planner.get("/v1/analytics/heatmap", params={**_months(), "building": "A"}))
     assert any(c["unit"] == "A-301" for c in inside["cells"])
+    # The planning dashboard's heat map: the same floor in the analytics gauge.
+    floor = frozenset({"site": "demo", "building": "A", "floor": "3"}.items())
+    wait_for(lambda: samples(system, "analytics", "analytics_recent_tickets").get(floor, 0) >= 3)
 
 
 def test_imported_work_orders_count(as_user: Login) -> None:

@@ -16,6 +16,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.intake.v1 import intake_pb2 as pb
 from maintenance.intake.v1 import intake_pb2_grpc as pb_grpc
 
+from tests.e2e.helpers import samples
 from tests.e2e.system import System
 
 PUMP = "pump-e2e-hot-1"
@@ -72,6 +73,21 @@ def _wait_for(fetch: Callable[[], Any], timeout_s: float = 120.0) -> Any:
     raise TimeoutError("the predictor did not rank the imported history in time")
 
 
+def _gauge_shows_the_ranking(system: System, planner: httpx.Client) -> bool:
+    """The planning dashboard's hotspots: the predictor's gauge holds the first ten keys
+    of the ranking REST serves (to its six decimals; compared again if a new ranking
+    came in between)."""
+    items = planner.get("/v1/hotspots", params={"site": "demo", "level": "asset",
+                                                 "horizon_days": 7, "limit": 10}).json()["items"]  # fmt: skip
+    shown = {
+        (labels["rank"], labels["key"]): round(value, 6)
+        for series, value in samples(system, "predictor", "predictor_hotspot_probability").items()
+        if (labels := dict(series))["site"] == "demo" and labels["level"] == "asset"
+        and labels["horizon_days"] == "7"
+    }  # fmt: skip
+    return shown == {(str(i["rank"]), i["key"]): i["probability"] for i in items}
+
+
 def test_hotspots_ranked_explained_and_ordered(system: System,
                                                as_user: Callable[[str], httpx.Client]) -> None:  # fmt: skip
     admin, planner = as_user("admin"), as_user("planner1")
@@ -113,6 +129,7 @@ def test_hotspots_ranked_explained_and_ordered(system: System,
         assert reason["effect"] in ("raises", "lowers") and reason["text"] == reason["text_en"]
         assert reason["text_zh"] and reason["feature"]
     assert pump["action"] in ("inspect", "replace_component", "schedule_maintenance")
+    _wait_for(lambda: _gauge_shows_the_ranking(system, planner), timeout_s=20)
     zh = planner.get("/v1/hotspots", params={"site": "demo", "limit": 3},
                      headers={"Accept-Language": "zh-CN"}).json()  # fmt: skip
     assert all(r["text"] == r["text_zh"] for i in zh["items"] for r in i["reasons"])

@@ -20,12 +20,14 @@ import psycopg
 import pytest
 from psycopg import AsyncConnection
 
-from services.intake.adapters.event_log import LoggedEvent, read_after
+from services.intake.adapters.event_log import LoggedEvent, parse_cursor, read_after
 from services.intake.adapters.tickets_repo import TicketRepository
 from services.intake.domain.errors import InvalidInput
 from services.intake.domain.model import Action, Channel, NewEvent, Role
 from services.intake.handlers import IntakeHandlers
+from services.intake.handlers.event_stream import Heartbeat
 from tests.integration.conftest import DISPATCHER, TECH1, TENANT1, ticket_request
+from tests.support.event_stream import logged
 
 
 def _event(kind: str, note: str = "") -> NewEvent:
@@ -236,28 +238,28 @@ async def test_stream_events_replays_from_a_cursor(handlers: IntakeHandlers) -> 
     await handlers.transition(DISPATCHER, ticket_id, Action.ASSIGN, assignee="tech1")
     await handlers.transition(TECH1, ticket_id, Action.START)
 
-    everything = [e async for e in handlers.stream_events("", follow=False, batch=3)]
+    everything = await logged(handlers.stream_events("", follow=False, batch=3))
     assert _log_order(everything)
     ours = [e for e in everything if e.ticket_id == ticket_id]
     assert [e.type for e in ours] == ["created", "accepted", "assigned", "started"]
 
     created_at = everything.index(ours[0])
-    replay = [e async for e in handlers.stream_events(ours[0].cursor, follow=False, batch=2)]
+    replay = await logged(handlers.stream_events(ours[0].cursor, follow=False, batch=2))
     assert replay == everything[created_at + 1 :]
     assert [e.type for e in replay if e.ticket_id == ticket_id] == [
         "accepted",
         "assigned",
         "started",
     ]
-    assert [e async for e in handlers.stream_events(everything[-1].cursor, follow=False)] == []
+    assert await logged(handlers.stream_events(everything[-1].cursor, follow=False)) == []
 
     with pytest.raises(InvalidInput):
-        _ = [e async for e in handlers.stream_events("not-a-cursor", follow=False)]
+        _ = await logged(handlers.stream_events("not-a-cursor", follow=False))
 
     # Following: a new event arrives on the open stream.
     stream = cast(
         AsyncGenerator[LoggedEvent, None],
-        handlers.stream_events(everything[-1].cursor, follow=True),
+        handlers.stream_events(everything[-1].cursor, follow=True, heartbeat_s=60),
     )
     async with aclosing(stream):
         waiting = asyncio.ensure_future(anext(stream))
@@ -293,3 +295,15 @@ async def test_events_are_not_readable_before_their_transaction_commits(
             await reader.execute(
                 "DELETE FROM intake.ticket_events WHERE ticket_id = %s", (ticket_id,)
             )
+
+
+async def test_a_quiet_followed_stream_beats_with_how_far_it_read(
+    handlers: IntakeHandlers,
+) -> None:
+    everything = await logged(handlers.stream_events("", follow=False))
+    stream = handlers.stream_events(everything[-1].cursor, follow=True, heartbeat_s=0.2)
+    async with aclosing(cast(AsyncGenerator[LoggedEvent | Heartbeat, None], stream)) as beats:
+        began = time.monotonic()
+        first = await asyncio.wait_for(anext(beats), 10)
+        assert isinstance(first, Heartbeat) and time.monotonic() - began >= 0.2
+        assert parse_cursor(first.cursor) >= parse_cursor(everything[-1].cursor)

@@ -12,6 +12,7 @@ from services.intake.domain.history import HistoricalStep
 from services.intake.domain.model import Action, Actor, Channel, Role, Status, Ticket
 from services.intake.handlers import ImportedTicket, IntakeHandlers
 from tests.integration.conftest import ADMIN, DISPATCHER, TECH1, TENANT1, TENANT2, ticket_request
+from tests.support.event_stream import logged
 
 SYSTEM = Actor("ingestor", Role.SYSTEM, channel=Channel.SENSOR)
 
@@ -93,10 +94,10 @@ async def test_imported_history_is_streamed_only_to_who_asks(handlers: IntakeHan
     old = str(uuid.uuid4())
     await handlers.import_tickets(ADMIN, [_history(old, datetime(2024, 1, 2, tzinfo=UTC))])
     live, _ = await handlers.create_ticket(TENANT1, ticket_request("A leak today"))
-    left_out = [e async for e in handlers.stream_events("", follow=False, batch=2)]
+    left_out = await logged(handlers.stream_events("", follow=False, batch=2))
     assert old not in {e.ticket_id for e in left_out} and live.ticket.id in {
         e.ticket_id for e in left_out}  # fmt: skip
-    everything = [e async for e in handlers.stream_events("", False, include_imported=True)]
+    everything = await logged(handlers.stream_events("", False, include_imported=True))
     mine = [e for e in everything if e.ticket_id == old]
     assert len(mine) == 7 and all(e.payload["imported"] is True for e in mine)
 

@@ -39,7 +39,7 @@ from services.notification.adapters.intake_client import IntakeTickets
 from services.notification.adapters.outbox_repo import WAKE_CHANNEL, DeliveryFilter, DeliveryRow
 from services.notification.domain.delivery import RetryPolicy
 from services.notification.domain.model import Contact, DeliveryState, EventFacts
-from services.notification.entrypoint.events import CONSUMER, follow_forever
+from services.notification.entrypoint.events import CONSUMER, event_follower
 from services.notification.handlers.events import EventNotifier
 from services.notification.handlers.inbox import NotificationHandlers
 from services.notification.handlers.outbox import DeliveryWorker
@@ -130,7 +130,7 @@ class Service:
 
     def start_following(self) -> None:
         self.follower = asyncio.create_task(
-            follow_forever(self.intake, self.pool, self.notifier, 0.2)
+            event_follower(self.intake, self.pool, self.notifier, 0.2).run()
         )
 
     async def stop_following(self) -> None:

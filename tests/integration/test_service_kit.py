@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from services.common.event_follower import follow_ticket_events
+from services.common.event_follower import EventFollower, one_by_one
 from services.common.grpc_server import BackgroundJobEnded, serve_grpc
 from services.common.listen import listen_forever
 from services.launcher.stack import free_port, free_ports
@@ -52,9 +52,14 @@ async def test_a_follower_outlives_a_database_that_is_away() -> None:
 
     try:
         await outlives_several_failures(
-            follow_ticket_events(
-                stub, pool, schema="intake", consumer="test", handle=handle, retry_s=0.05
-            ),
+            EventFollower(
+                stub,
+                pool,
+                schema="intake",
+                consumer="test",
+                handle=one_by_one(handle),
+                retry_s=0.05,
+            ).run(),
             1.5,
         )
     finally:

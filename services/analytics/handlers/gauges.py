@@ -1,5 +1,5 @@
 """Count the service-level gauges from the facts: backlog, SLA met over the last day,
-tickets at risk, satisfaction over the last 30 days."""
+tickets at risk, satisfaction and tickets raised per floor over the last 30 days."""
 
 from __future__ import annotations
 
@@ -64,7 +64,15 @@ class Gauges:
                 (now - timedelta(days=30),),
             )
             satisfaction = await cur.fetchall()
+            cur = await conn.execute(
+                "SELECT site, building, floor, count(*) FROM analytics.tickets"
+                " WHERE created_at >= %s AND NOT imported AND building <> ''"
+                " GROUP BY site, building, floor",
+                (now - timedelta(days=30),),
+            )
+            by_floor = await cur.fetchall()
         _set(metrics.BACKLOG, backlog)
         _set(metrics.SLA_MET, sla_met)
         _set(metrics.TICKETS_AT_RISK, at_risk)
         _set(metrics.SATISFACTION, satisfaction)
+        _set(metrics.RECENT_BY_FLOOR, by_floor)

@@ -9,10 +9,12 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from maintenance.analytics.v1 import analytics_pb2_grpc
 from maintenance.dispatch.v1 import dispatch_pb2_grpc
+from maintenance.follower.v1 import follower_pb2_grpc
 from maintenance.ingestor.v1 import ingestor_pb2_grpc
 from maintenance.intake.v1 import (
     assets_pb2_grpc,
     intake_pb2_grpc,
+    knowledge_pb2_grpc,
     places_pb2_grpc,
     users_pb2_grpc,
 )
@@ -20,7 +22,10 @@ from maintenance.notification.v1 import notification_pb2_grpc
 from maintenance.predictor.v1 import predictor_pb2_grpc
 from maintenance.sla.v1 import sla_pb2_grpc
 
-__all__ = ["Backend", "Backends"]
+__all__ = ["FOLLOWERS", "Backend", "Backends"]
+
+#: The services that follow intake's event log, each with a FollowerService.
+FOLLOWERS = ("dispatch", "sla", "notification", "analytics", "ingestor")
 
 
 class Backend:
@@ -58,6 +63,7 @@ class Backends:
         self.places = places_pb2_grpc.PlaceServiceStub(channels["intake"].channel)
         self.assets = assets_pb2_grpc.AssetServiceStub(channels["intake"].channel)
         self.users = users_pb2_grpc.UserServiceStub(channels["intake"].channel)
+        self.knowledge = knowledge_pb2_grpc.KnowledgeServiceStub(channels["intake"].channel)
         self.devices = ingestor_pb2_grpc.DeviceServiceStub(channels["ingestor"].channel)
         self.notifications = notification_pb2_grpc.NotificationServiceStub(
             channels["notification"].channel
@@ -66,6 +72,10 @@ class Backends:
         self.dispatch = dispatch_pb2_grpc.DispatchServiceStub(channels["dispatch"].channel)
         self.analytics = analytics_pb2_grpc.AnalyticsServiceStub(channels["analytics"].channel)
         self.predictor = predictor_pb2_grpc.PredictorServiceStub(channels["predictor"].channel)
+        self.followers = {
+            name: follower_pb2_grpc.FollowerServiceStub(channels[name].channel)
+            for name in FOLLOWERS
+        }
 
     async def not_ready(self) -> list[str]:
         """Names of the services that are not serving right now."""

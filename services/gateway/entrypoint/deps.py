@@ -3,6 +3,7 @@ stubs, and the options (timeout, request id) for each gRPC call."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, TypedDict
 
@@ -16,9 +17,11 @@ from services.gateway.entrypoint.security import Principal, bearer_token
 if TYPE_CHECKING:
     from maintenance.analytics.v1.analytics_pb2_grpc import AnalyticsServiceAsyncStub
     from maintenance.dispatch.v1.dispatch_pb2_grpc import DispatchServiceAsyncStub
+    from maintenance.follower.v1.follower_pb2_grpc import FollowerServiceAsyncStub
     from maintenance.ingestor.v1.ingestor_pb2_grpc import DeviceServiceAsyncStub
     from maintenance.intake.v1.assets_pb2_grpc import AssetServiceAsyncStub
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
+    from maintenance.intake.v1.knowledge_pb2_grpc import KnowledgeServiceAsyncStub
     from maintenance.intake.v1.places_pb2_grpc import PlaceServiceAsyncStub
     from maintenance.intake.v1.users_pb2_grpc import UserServiceAsyncStub
     from maintenance.notification.v1.notification_pb2_grpc import NotificationServiceAsyncStub
@@ -50,6 +53,8 @@ class Call:
     users: UserServiceAsyncStub
     analytics: AnalyticsServiceAsyncStub
     predictor: PredictorServiceAsyncStub
+    followers: Mapping[str, FollowerServiceAsyncStub]
+    knowledge: KnowledgeServiceAsyncStub
     opts: CallOptions
 
     def require(self, *roles: str) -> None:
@@ -89,6 +94,8 @@ async def _caller(request: Request, token: Annotated[str | None, Depends(bearer_
         backends.users,
         backends.analytics,
         backends.predictor,
+        backends.followers,
+        backends.knowledge,
         _options(request),
     )
 

@@ -14,11 +14,13 @@ from services.common.protoenum import code_of
 
 __all__ = [
     "AttachmentOut",
+    "CreatedTicketOut",
     "EventList",
     "EventOut",
     "LocationIn",
     "LocationOut",
     "RatingIn",
+    "SuggestionOut",
     "TicketIn",
     "TicketList",
     "TicketOut",
@@ -26,7 +28,10 @@ __all__ = [
     "TransitionIn",
     "attachment_out",
     "event_out",
+    "stamp_of",
+    "suggestion_out",
     "ticket_out",
+    "time_of",
 ]
 
 Kind = Literal["repair", "complaint", "inquiry", "maintenance"]
@@ -171,6 +176,21 @@ class TicketOut(BaseModel):
     updated_at: datetime
 
 
+class SuggestionOut(BaseModel):
+    """A knowledge-base article that may answer a question; `score` is higher for better
+    matches and comparable only within one answer."""
+
+    article_id: str
+    title: str
+    score: float
+
+
+class CreatedTicketOut(TicketOut):
+    #: For an inquiry: the articles that may answer it, best first (say one answered it at
+    #: `POST /v1/kb/articles/{article_id}/answered` with the ticket's id).
+    suggestions: list[SuggestionOut]
+
+
 class TicketList(BaseModel):
     items: list[TicketOut]
     #: Pass as `cursor` to get the next page; null on the last page.
@@ -203,14 +223,22 @@ class TokenOut(BaseModel):
     role: str
 
 
-def _time(stamp: Timestamp) -> datetime:
+def time_of(stamp: Timestamp) -> datetime:
+    """A protobuf Timestamp as an aware UTC datetime."""
     return stamp.ToDatetime(tzinfo=UTC)
+
+
+def stamp_of(value: datetime) -> Timestamp:
+    """A datetime (naive ones are UTC) as a protobuf Timestamp."""
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
 
 
 def attachment_out(ticket_id: str, a: pb.Attachment) -> AttachmentOut:
     return AttachmentOut(
         id=a.id, filename=a.filename, content_type=a.content_type, size_bytes=a.size_bytes,
-        sha256=a.sha256, uploaded_by=a.uploaded_by, created_at=_time(a.created_at),
+        sha256=a.sha256, uploaded_by=a.uploaded_by, created_at=time_of(a.created_at),
         url=f"/v1/tickets/{ticket_id}/attachments/{a.id}",
     )  # fmt: skip
 
@@ -220,14 +248,14 @@ def ticket_out(t: pb.Ticket) -> TicketOut:
     sla = None
     if t.HasField("sla"):
         sla = SlaOut(
-            respond_by=_time(t.sla.respond_by) if t.sla.HasField("respond_by") else None,
-            resolve_by=_time(t.sla.resolve_by) if t.sla.HasField("resolve_by") else None,
+            respond_by=time_of(t.sla.respond_by) if t.sla.HasField("respond_by") else None,
+            resolve_by=time_of(t.sla.resolve_by) if t.sla.HasField("resolve_by") else None,
             breached=t.sla.breached,
         )
     rating = None
     if t.HasField("rating"):
         rating = RatingOut(
-            stars=t.rating.stars, comment=t.rating.comment, rated_at=_time(t.rating.rated_at)
+            stars=t.rating.stars, comment=t.rating.comment, rated_at=time_of(t.rating.rated_at)
         )
     return TicketOut(
         id=t.id,
@@ -261,9 +289,13 @@ def ticket_out(t: pb.Ticket) -> TicketOut:
         cost_cents=t.cost_cents,
         approval_pending=t.approval_pending,
         version=t.version,
-        created_at=_time(t.created_at),
-        updated_at=_time(t.updated_at),
+        created_at=time_of(t.created_at),
+        updated_at=time_of(t.updated_at),
     )
+
+
+def suggestion_out(s: pb.ArticleSuggestion) -> SuggestionOut:
+    return SuggestionOut(article_id=s.article_id, title=s.title, score=round(s.score, 6))
 
 
 def event_out(e: pb.TicketEvent) -> EventOut:
@@ -277,5 +309,5 @@ def event_out(e: pb.TicketEvent) -> EventOut:
         channel=code_of(pb.Channel, "CHANNEL_", e.channel),
         note=e.note,
         payload=json.loads(e.payload_json or "{}"),
-        occurred_at=_time(e.occurred_at),
+        occurred_at=time_of(e.occurred_at),
     )

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Response, status
-from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.analytics.v1 import analytics_pb2
 from maintenance.intake.v1 import intake_pb2 as pb
 
@@ -15,6 +14,7 @@ from services.gateway.entrypoint.analytics_routes import analytics_caller
 from services.gateway.entrypoint.deps import Call, Caller
 from services.gateway.entrypoint.schemas import (
     ActionCode,
+    CreatedTicketOut,
     EventList,
     Kind,
     PriorityCode,
@@ -26,6 +26,8 @@ from services.gateway.entrypoint.schemas import (
     TicketOut,
     TransitionIn,
     event_out,
+    stamp_of,
+    suggestion_out,
     ticket_out,
 )
 from services.gateway.entrypoint.sla_merge import with_sla
@@ -41,25 +43,21 @@ def _enum_list(enum: object, prefix: str, codes: list[str] | None) -> list[int]:
     return [number_of(enum, prefix, c) for c in codes or []]
 
 
-def _stamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=TicketOut, summary="Raise a ticket"
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CreatedTicketOut,
+    summary="Raise a ticket",
 )
 async def create_ticket(
     body: TicketIn,
     caller: Caller,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> TicketOut:
+) -> CreatedTicketOut:
     """The same `Idempotency-Key` with the same body returns the first ticket (200 instead of
-    201); with a different body it is a 409."""
+    201); with a different body it is a 409. An inquiry comes with `suggestions`: the
+    knowledge-base articles that may answer it."""
     loc = body.location
     reply = await caller.intake.CreateTicket(
         pb.CreateTicketRequest(
@@ -85,7 +83,10 @@ async def create_ticket(
     )
     if not reply.created:
         response.status_code = status.HTTP_200_OK
-    return ticket_out(reply.ticket)
+    return CreatedTicketOut(
+        **ticket_out(reply.ticket).model_dump(),
+        suggestions=[suggestion_out(s) for s in reply.suggestions],
+    )
 
 
 @router.get("", response_model=TicketList, summary="List tickets the caller may see, newest first")
@@ -129,7 +130,8 @@ async def list_tickets(
         priorities=_enum_list(pb.Priority, "PRIORITY_", list(priority or [])),  # type: ignore[arg-type]
         site=site, building=building, floor=floor, assignee=assignee, requester=requester,
         source=source or "", device_id=device_id, asset=asset_id,
-        created_after=_stamp(created_after), created_before=_stamp(created_before),
+        created_after=stamp_of(created_after) if created_after else None,
+        created_before=stamp_of(created_before) if created_before else None,
     )  # fmt: skip
     reply = await caller.intake.ListTickets(
         pb.ListTicketsRequest(actor=caller.actor(), filter=flt, page_size=limit, page_token=cursor),

@@ -114,7 +114,8 @@ class PlacesRepository:
 
     async def users_of(self, key: PlaceKey) -> dict[str, list[str]]:
         """What still uses the place or anything below it, by kind, a few of each by name:
-        tickets (by number), assets, tenants living in its units, staff working at its site."""
+        tickets (by number), assets, tenants living in its units, staff working at its site,
+        knowledge-base articles for the site."""
         values = _key_values(key)
         queries = {
             "tickets": f"SELECT number FROM intake.tickets WHERE {_under(key)} ORDER BY number DESC"
@@ -122,6 +123,7 @@ class PlacesRepository:
         queries["assets"] = f"SELECT code FROM intake.assets WHERE {_under(key)} ORDER BY code"
         if key.level is Level.SITE:
             queries["users"] = "SELECT username FROM intake.users WHERE site = %s ORDER BY username"
+            queries["articles"] = "SELECT id FROM intake.kb_articles WHERE site = %s ORDER BY id"
         else:
             queries["users"] = (
                 "SELECT u.username FROM intake.users u JOIN intake.units n ON n.site = u.site"

@@ -27,6 +27,7 @@ from services.intake.domain.triage import default_priority
 __all__ = [
     "LIMITS",
     "NewTicket",
+    "check_text",
     "created_event",
     "open_ticket",
     "request_fingerprint",
@@ -69,7 +70,9 @@ class NewTicket:
 _CONTROL = frozenset(chr(c) for c in range(32)) - {"\n", "\r", "\t"}
 
 
-def _check_text(name: str, value: str, limit: int, required: bool) -> str:
+def check_text(name: str, value: str, limit: int, required: bool) -> str:
+    """`value` stripped; InvalidInput when it holds control characters, is empty though
+    `required`, or is longer than `limit`."""
     value = value.strip()
     if not _CONTROL.isdisjoint(value):
         raise InvalidInput(f"{name} contains control characters")
@@ -91,11 +94,11 @@ def _validate(request: NewTicket, actor: Actor) -> None:
         # Only a sensor's alert (its place was removed since) or a ticket about an asset that
         # stands in a building but on no floor (a transformer, a lift) may land above a floor.
         raise InvalidInput("location needs site, building and floor")
-    _check_text("contact", request.contact, LIMITS.contact, required=False)
+    check_text("contact", request.contact, LIMITS.contact, required=False)
     if len(request.attributes) > LIMITS.attributes:
         raise InvalidInput(f"at most {LIMITS.attributes} attributes")
     for key, value in request.attributes.items():
-        _check_text(f"attribute {key[:40]!r}", value, LIMITS.attribute_value, required=False)
+        check_text(f"attribute {key[:40]!r}", value, LIMITS.attribute_value, required=False)
 
 
 def _source(actor: Actor) -> Source:
@@ -132,8 +135,8 @@ def open_ticket(request: NewTicket, actor: Actor, ticket_id: str, now: datetime)
     """Validate a request and build the submitted ticket; storing it allocates its number."""
     if actor.role not in _CREATORS:
         raise Forbidden(f"a {actor.role.value} may not raise tickets")
-    title = _check_text("title", request.title, LIMITS.title, required=True)
-    description = _check_text("description", request.description, LIMITS.description, False)
+    title = check_text("title", request.title, LIMITS.title, required=True)
+    description = check_text("description", request.description, LIMITS.description, False)
     _validate(request, actor)
     if request.component:
         if not request.location.asset:

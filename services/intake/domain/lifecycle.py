@@ -238,6 +238,8 @@ def apply_action(
     elif action is Action.DECLINE:
         event.payload.update(reason=reason.strip(), technician=ticket.assignee)
         ticket.assignee = None
+    elif action is Action.CANCEL and reason.strip():
+        event.payload.update(reason=reason.strip())
     elif action is Action.RESOLVE:
         ticket.waiting_reason = ""
         ticket.cost_cents = cost_cents

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -17,8 +18,10 @@ from services.intake.adapters.users_repo import UserRecord
 from services.intake.domain.creation import NewTicket
 from services.intake.domain.errors import InvalidInput
 from services.intake.domain.history import HistoricalStep
+from services.intake.domain.knowledge import Suggestion
 from services.intake.domain.model import Action, Actor, Channel, Kind, Location, Priority, Role
 from services.intake.handlers import ImportedTicket, TicketView
+from services.intake.handlers.event_stream import Heartbeat
 
 __all__ = [
     "action_from_pb",
@@ -29,6 +32,8 @@ __all__ = [
     "imported_from_pb",
     "new_ticket_from_pb",
     "payload_from_json",
+    "stream_reply",
+    "suggestions_to_pb",
     "ticket_to_pb",
     "timestamp",
     "user_to_pb",
@@ -157,6 +162,11 @@ def attachment_to_pb(row: AttachmentRow) -> pb.Attachment:
     )
 
 
+def suggestions_to_pb(found: Iterable[Suggestion]) -> list[pb.ArticleSuggestion]:
+    return [pb.ArticleSuggestion(article_id=s.article_id, title=s.title, score=s.score)
+            for s in found]  # fmt: skip
+
+
 def ticket_to_pb(view: TicketView) -> pb.Ticket:
     t = view.ticket
     loc = t.location
@@ -215,6 +225,14 @@ def event_to_pb(event: LoggedEvent) -> pb.TicketEvent:
         cursor=event.cursor,
         imported=event.imported,
     )
+
+
+def stream_reply(item: LoggedEvent | Heartbeat) -> pb.StreamEventsResponse:
+    """A StreamEvents reply: an event, or a heartbeat stamped now."""
+    if isinstance(item, Heartbeat):
+        beat = pb.StreamHeartbeat(cursor=item.cursor, sent_at=timestamp(datetime.now(UTC)))
+        return pb.StreamEventsResponse(heartbeat=beat)
+    return pb.StreamEventsResponse(event=event_to_pb(item))
 
 
 def payload_from_json(text: str) -> dict[str, Any]:

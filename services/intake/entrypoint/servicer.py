@@ -44,7 +44,10 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         view, created = await self._h.create_ticket(
             m.actor_from_pb(request.actor), m.new_ticket_from_pb(request), request.idempotency_key
         )
-        return pb.CreateTicketResponse(ticket=m.ticket_to_pb(view), created=created)
+        return pb.CreateTicketResponse(
+            ticket=m.ticket_to_pb(view), created=created,
+            suggestions=m.suggestions_to_pb(view.suggestions),
+        )  # fmt: skip
 
     @rpc
     async def GetTicket(
@@ -96,10 +99,10 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
         self, request: pb.StreamEventsRequest, context: Context
     ) -> AsyncIterator[pb.StreamEventsResponse]:
         try:
-            async for event in self._h.stream_events(
+            async for item in self._h.stream_events(
                 request.after_cursor, request.follow, request.include_imported
             ):
-                yield pb.StreamEventsResponse(event=m.event_to_pb(event))
+                yield m.stream_reply(item)
         except errors.DomainError as exc:
             await context.abort(_CODES[type(exc)], str(exc))
 

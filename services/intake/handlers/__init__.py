@@ -2,8 +2,8 @@
 a module each: tickets (raise, read, list), lifecycle (transitions, ratings, activity,
 closing the unrated), attachments, history import, the event stream and sign-in.
 `IntakeHandlers` offers them all, over one pool and clock (`base.py`). The place tree
-(`places.PlaceHandlers`) and the asset registry (`assets.AssetHandlers`) have servicers
-of their own."""
+(`places.PlaceHandlers`), the asset registry (`assets.AssetHandlers`) and the knowledge
+base (`knowledge.KnowledgeHandlers`) have servicers of their own."""
 
 from __future__ import annotations
 

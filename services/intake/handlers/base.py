@@ -7,12 +7,15 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import psycopg
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from services.intake.adapters.tickets_repo import AttachmentRow, TicketRepository
 from services.intake.domain.errors import InvalidInput, NotFound
+from services.intake.domain.knowledge import Suggestion
 from services.intake.domain.lifecycle import DEFAULT_APPROVAL_THRESHOLD_CENTS, can_see
 from services.intake.domain.model import Actor, Ticket
 
@@ -21,10 +24,12 @@ __all__ = ["HandlersBase", "TicketView"]
 
 @dataclass(frozen=True, slots=True)
 class TicketView:
-    """A ticket as callers see it: the ticket and its attachments."""
+    """A ticket as callers see it: the ticket, its attachments (and suggested articles)."""
 
     ticket: Ticket
     attachments: list[AttachmentRow] = field(default_factory=list)
+    #: For a new inquiry: the articles that may answer it, best first.
+    suggestions: tuple[Suggestion, ...] = ()
 
 
 @contextmanager
@@ -52,11 +57,17 @@ class HandlersBase:
         self._approval_threshold_cents = approval_threshold_cents
 
     @asynccontextmanager
-    async def _unit(self) -> AsyncIterator[TicketRepository]:
+    async def _transaction(self) -> AsyncIterator[AsyncConnection[Any]]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         with _data_errors_are_invalid_input():
             async with self._pool.connection() as conn, conn.transaction():
-                yield TicketRepository(conn)
+                yield conn
+
+    @asynccontextmanager
+    async def _unit(self) -> AsyncIterator[TicketRepository]:
+        """One transaction over the ticket repository."""
+        async with self._transaction() as conn:
+            yield TicketRepository(conn)
 
     @asynccontextmanager
     async def _statement(self) -> AsyncIterator[TicketRepository]:

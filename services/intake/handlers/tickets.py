@@ -6,8 +6,10 @@ import logging
 import uuid
 from dataclasses import replace
 
+from services.intake import metrics
 from services.intake.adapters.assets_repo import AssetsRepository
 from services.intake.adapters.event_log import LoggedEvent
+from services.intake.adapters.knowledge_repo import KnowledgeRepository
 from services.intake.adapters.tickets_repo import TicketFilter
 from services.intake.domain.assets import check_component
 from services.intake.domain.creation import (
@@ -17,9 +19,11 @@ from services.intake.domain.creation import (
     request_fingerprint,
 )
 from services.intake.domain.errors import IdempotencyConflict, InvalidInput
+from services.intake.domain.knowledge import Suggestion
 from services.intake.domain.lifecycle import site_scope
-from services.intake.domain.model import Actor, Role
+from services.intake.domain.model import Actor, Kind, Role, Ticket
 from services.intake.handlers.base import HandlersBase, TicketView
+from services.intake.handlers.knowledge import suggest
 
 __all__ = ["TicketHandlers"]
 
@@ -28,6 +32,8 @@ log = logging.getLogger(__name__)
 _MAX_PAGE = 200
 _MAX_IDS = 1000
 _DEFAULT_PAGE = 50
+#: Articles offered with a new inquiry.
+_OFFERED = 3
 
 
 class TicketHandlers(HandlersBase):
@@ -36,7 +42,30 @@ class TicketHandlers(HandlersBase):
     async def create_ticket(
         self, actor: Actor, request: NewTicket, idempotency_key: str = ""
     ) -> tuple[TicketView, bool]:
-        """Raise a ticket; returns it and whether this call created it (False on a replay)."""
+        """Raise a ticket; returns it and whether this call created it (False on a replay).
+        An inquiry comes with the knowledge-base articles that may answer it."""
+        view, created = await self._create(actor, request, idempotency_key)
+        if view.ticket.kind is Kind.INQUIRY:
+            view = replace(view, suggestions=await self._offer(view.ticket, created))
+        return view, created
+
+    async def _offer(self, ticket: Ticket, created: bool) -> tuple[Suggestion, ...]:
+        """The articles offered for an inquiry; a tenant's new one is counted as a question."""
+        record = created and ticket.requester_role is Role.TENANT
+        async with self._transaction() as conn:
+            repo = KnowledgeRepository(conn)
+            found = await suggest(repo, f"{ticket.title}\n{ticket.description}",
+                                  ticket.location.site, _OFFERED)  # fmt: skip
+            if record:
+                await repo.record_inquiry(ticket.location.site, ticket.requester, ticket.title,
+                                          ticket.id, found, ticket.created_at)  # fmt: skip
+        if record:
+            metrics.KB_QUESTIONS.labels("ticket").inc()
+        return found
+
+    async def _create(
+        self, actor: Actor, request: NewTicket, idempotency_key: str
+    ) -> tuple[TicketView, bool]:
         if len(idempotency_key) > 200:
             raise InvalidInput("idempotency key is longer than 200 characters")
         now = self._clock()

@@ -1,6 +1,6 @@
 """Turn ticket events into inbox messages and queued deliveries, in the event's transaction.
 
-`follow_ticket_events` calls `EventNotifier.handle` inside the transaction that also moves
+`EventFollower` calls `EventNotifier.handle` inside the transaction that also moves
 the cursor. Intake is asked about the ticket before anything is written, so no writing
 transaction stays open across the call (an open writer would hold back everyone's view of
 the event log). Inbox rows and deliveries carry unique keys, so replaying an event adds

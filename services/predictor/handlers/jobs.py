@@ -21,11 +21,21 @@ from ml.keys import Level
 from ml.model import TrainParams, train
 from ml.predict import rank_keys
 from ml.store.history import load_history, site_facts, sites
-from ml.store.registry import latest_model, latest_run, load_model, save_model, save_run
+from ml.store.registry import (
+    latest_model,
+    latest_run,
+    load_model,
+    save_model,
+    save_run,
+    top_of_run,
+)
 from ml.store.sync import Targets, sync
 from services.predictor import metrics
 
-__all__ = ["Cycle", "Scheduler"]
+__all__ = ["SHOWN", "Cycle", "Scheduler"]
+
+#: How many keys of each newest ranking the metrics show (predictor_hotspot_probability).
+SHOWN = 10
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +63,11 @@ class Scheduler:
         self._explain = explain
         self._clock = clock
         self._stopping = threading.Event()
+        self._shown: dict[tuple[str, str, str], list[tuple[str, ...]]] = {}
 
     def stop(self) -> None:
-        """Finish the model in hand and leave the cycle (the service is stopping)."""
+        """Finish the model in hand and leave the cycle that runs (the service is stopping,
+        or this replica no longer leads); the next cycle starts afresh."""
         self._stopping.set()
 
     def _due(self, trained_at: datetime, metrics: dict[str, float], tickets: int,
@@ -64,16 +76,18 @@ class Scheduler:
         return now - trained_at >= self._retrain or _grown(metrics, tickets)
 
     def cycle(self) -> Cycle:
+        self._stopping = stopping = threading.Event()  # this cycle's: stop() sets it
         done = Cycle()
         with psycopg.connect(self._url) as conn:
             conn.autocommit = True
             sync(conn, self._targets)
             metrics.LAST_SYNC.set(time.time())
             for site in sites(conn):
-                self._site(conn, site, done)
+                self._site(conn, site, done, stopping)
         return done
 
-    def _site(self, conn: psycopg.Connection[Any], site: str, done: Cycle) -> None:
+    def _site(self, conn: psycopg.Connection[Any], site: str, done: Cycle,
+              stopping: threading.Event) -> None:  # fmt: skip
         """Train and rank what is due for `site`; the history is read only when something is."""
         timezone, tickets = site_facts(conn, site)
         now = self._clock()
@@ -82,7 +96,7 @@ class Scheduler:
         panels: dict[Level, Panel] = {}
         for level in Level:
             for horizon in self._horizons:
-                if self._stopping.is_set():
+                if stopping.is_set():
                     return
                 labels = (site, level.value, str(horizon))
                 record = latest_model(conn, site, level, horizon)
@@ -114,15 +128,28 @@ class Scheduler:
                         model = load_model(conn, record.version)
                     ranked = rank_keys(model, panel, today, explain=self._explain)
                     with conn.transaction():
-                        save_run(conn, site, level, horizon, today, record.version, ranked)
+                        run_id = save_run(conn, site, level, horizon, today, record.version,
+                                          ranked)  # fmt: skip
                     done.ranked.append(f"{site}/{level.value}/{horizon}")
                     run_day = today
                 else:
                     assert run is not None
-                    run_day = run.as_of
+                    run_id, run_day = run.id, run.as_of
                 assert record is not None
+                self._show(labels, top_of_run(conn, run_id, SHOWN))
                 metrics.MODEL_AGE.labels(*labels).set((now - record.trained_at).total_seconds())
                 metrics.PREDICTION_AGE.labels(*labels).set(_since_midnight(now, run_day, timezone))
+
+    def _show(self, labels: tuple[str, str, str], top: list[tuple[int, str, float]]) -> None:
+        """Put the newest ranking's first keys in the hotspot gauge, in place of the last."""
+        for old in self._shown.pop(labels, []):
+            metrics.HOTSPOTS.remove(*old)
+        shown: list[tuple[str, ...]] = []
+        for rank, key, probability in top:
+            series = (*labels, str(rank), key)
+            metrics.HOTSPOTS.labels(*series).set(probability)
+            shown.append(series)
+        self._shown[labels] = shown
 
 
 def _grown(metrics: dict[str, float], tickets: int) -> bool:

@@ -636,23 +636,58 @@ class CreateTicketResponse(_message.Message):
 
     TICKET_FIELD_NUMBER: _builtins.int
     CREATED_FIELD_NUMBER: _builtins.int
+    SUGGESTIONS_FIELD_NUMBER: _builtins.int
     created: _builtins.bool
     """False when an earlier request with the same idempotency key created it."""
     @_builtins.property
     def ticket(self) -> Global___Ticket: ...
+    @_builtins.property
+    def suggestions(self) -> _containers.RepeatedCompositeFieldContainer[Global___ArticleSuggestion]:
+        """For an inquiry: the knowledge-base articles that may answer it, best first."""
+
     def __init__(
         self,
         *,
         ticket: Global___Ticket | None = ...,
         created: _builtins.bool = ...,
+        suggestions: _abc.Iterable[Global___ArticleSuggestion] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["ticket", b"ticket"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "ticket", b"ticket"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "suggestions", b"suggestions", "ticket", b"ticket"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CreateTicketResponse: _TypeAlias = CreateTicketResponse  # noqa: Y015
+
+@_typing.final
+class ArticleSuggestion(_message.Message):
+    """A knowledge-base article that may answer a question (KnowledgeService)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ARTICLE_ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    article_id: _builtins.str
+    title: _builtins.str
+    """In the question's language when the article has it."""
+    score: _builtins.float
+    """Higher is better; comparable only within one answer."""
+    def __init__(
+        self,
+        *,
+        article_id: _builtins.str = ...,
+        title: _builtins.str = ...,
+        score: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["article_id", b"article_id", "score", b"score", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ArticleSuggestion: _TypeAlias = ArticleSuggestion  # noqa: Y015
 
 @_typing.final
 class GetTicketRequest(_message.Message):
@@ -1019,20 +1054,55 @@ class StreamEventsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     EVENT_FIELD_NUMBER: _builtins.int
+    HEARTBEAT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def event(self) -> Global___TicketEvent: ...
+    def event(self) -> Global___TicketEvent:
+        """Unset in a heartbeat."""
+
+    @_builtins.property
+    def heartbeat(self) -> Global___StreamHeartbeat:
+        """Sent instead of an event while a followed stream waits at the head of the log (every
+        few seconds): the stream is alive and the follower is caught up. A follower that hears
+        neither events nor heartbeats for long treats the stream as dead and opens another.
+        """
+
     def __init__(
         self,
         *,
         event: Global___TicketEvent | None = ...,
+        heartbeat: Global___StreamHeartbeat | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "heartbeat", b"heartbeat"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "heartbeat", b"heartbeat"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___StreamEventsResponse: _TypeAlias = StreamEventsResponse  # noqa: Y015
+
+@_typing.final
+class StreamHeartbeat(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CURSOR_FIELD_NUMBER: _builtins.int
+    SENT_AT_FIELD_NUMBER: _builtins.int
+    cursor: _builtins.str
+    """How far the stream has read: every event before it was sent or passed over."""
+    @_builtins.property
+    def sent_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        cursor: _builtins.str = ...,
+        sent_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sent_at", b"sent_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cursor", b"cursor", "sent_at", b"sent_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StreamHeartbeat: _TypeAlias = StreamHeartbeat  # noqa: Y015
 
 @_typing.final
 class AddAttachmentRequest(_message.Message):

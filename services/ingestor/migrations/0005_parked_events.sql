@@ -1,0 +1,1 @@
+../../common/sql/parked_events.sql
