@@ -146,6 +146,23 @@ def test_a_tenant_reports_a_leak_with_a_photo_and_rates_the_repair(
     assert accessibility_problems(tenant) == []
 
 
+def test_an_inquiry_the_knowledge_base_answers_needs_no_ticket(
+    site: System, browser: Browser
+) -> None:
+    tenant = open_app(browser, site.base_url, "tenant1", "en", PHONE)
+    tenant.get_by_test_id("new-ticket").click()
+    tenant.get_by_label("What is it?").select_option("inquiry")
+    tenant.get_by_test_id("ticket-title").fill("how do I pay the management fee")
+    fee = tenant.locator('[data-testid="kb-suggestions"] [data-article-id="fee-payment"]')
+    fee.locator("summary").click()
+    expect(fee.locator(".article h4")).to_have_text("Paying the property management fee")
+    screenshot(tenant, "tenant-answer")
+    assert accessibility_problems(tenant) == []
+    fee.get_by_test_id("kb-answered").click()
+    expect(tenant.locator("#notice")).to_have_text("Glad it helped. No ticket was raised.")
+    expect(tenant.get_by_test_id("ticket-row").filter(has_text="management fee")).to_have_count(0)
+
+
 def test_the_claim_pool_tells_the_slower_technician_kindly(site: System, browser: Browser) -> None:
     with site.client(site.token("tenant1")) as client:
         ticket = raise_ticket(client, category="doors_windows", title="阳台门关不上 / balcony door")

@@ -30,7 +30,11 @@ const MENUS = {
   admin: ['queue', 'planner', 'devices', 'people', 'import', 'inbox'],
 };
 
-export function go(path) {
+let message = '';
+
+/** Show the view at `path`, with `note` for the user once it is there. */
+export function go(path, note = '') {
+  message = note;
   location.hash = `#/${path}`;
 }
 
@@ -81,6 +85,8 @@ async function show() {
   shown += 1;
   const mine = shown;
   newView();
+  notify(message);
+  message = '';
   const me = session();
   const { name, arg, params } = route();
   if (!me && name !== 'login') return go('login');

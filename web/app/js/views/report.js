@@ -6,6 +6,7 @@ import { code, codes, t } from '../i18n.js';
 import { go } from '../main.js';
 import { photoInput, uploadPhotos } from '../tickets.js';
 import { attempt, notify } from '../ui.js';
+import { answers } from './answers.js';
 
 const KINDS = ['repair', 'complaint', 'inquiry'];
 
@@ -59,6 +60,7 @@ export async function render({ root, me }) {
     field(t('new.category'), category),
     field(t('new.unit'), unit),
     field(t('new.title'), title),
+    answers(title, kind, user.units[0].site),
     field(t('new.description'), description),
     field(t('new.photos'), photos),
     submit,
