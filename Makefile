@@ -148,4 +148,4 @@ bench-hotspots: $(STAMP) backends
 	$(BIN)/python -m bench.hotspots $(ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var web/node_modules
