@@ -21,6 +21,13 @@ RUN /opt/venv/bin/pip install --no-compile . httpx==0.28.1 \
     && find /opt/venv -name '__pycache__' -prune -exec rm -rf {} + \
     && /opt/venv/bin/python -m pip uninstall --quiet --yes pip
 
+# The web application's browser library (ECharts), exactly as web/package-lock.json pins it
+# (npm ci without the test-only packages).
+FROM node:20-bookworm-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
 # Final stage: the slim base, the virtualenv and nothing else (no compilers, no caches).
 FROM python:3.11-slim-bookworm
 RUN groupadd --system --gid 10001 app \
@@ -28,11 +35,15 @@ RUN groupadd --system --gid 10001 app \
        --shell /usr/sbin/nologin app
 COPY --from=build /opt/venv /opt/venv
 COPY config/container/healthcheck.py /opt/healthcheck.py
+# The web application the gateway serves at /app/ (GATEWAY_WEB_DIR).
+COPY web/app /opt/web/app
+COPY --from=web /web/node_modules/echarts/dist /opt/web/node_modules/echarts/dist
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     LOG_FORMAT=json \
-    HEALTHCHECK_URL=http://127.0.0.1:8080/healthz
+    HEALTHCHECK_URL=http://127.0.0.1:8080/healthz \
+    GATEWAY_WEB_DIR=/opt/web
 WORKDIR /tmp
 USER 10001:10001
 EXPOSE 8080

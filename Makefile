@@ -8,7 +8,8 @@ PROTO_SRC := $(shell find protos -name '*.proto')
 
 .PHONY: help install protos protos-check lint typecheck test test-unit test-integration test-e2e \
         test-timescaledb run migrate import seed backends bench-intake bench-ingest bench-alert \
-        bench-sla bench-import bench-analytics bench-hotspots clean ops-tools ops-generate test-ops observe
+        bench-sla bench-import bench-analytics bench-hotspots clean ops-tools ops-generate test-ops observe \
+        web browser screenshots
 
 help:
 	@echo "make run          start the whole system (installs, migrates, seeds demo data)"
@@ -19,6 +20,7 @@ help:
 	@echo "make protos       regenerate Python code from protos/"
 	@echo "make observe      Prometheus on 127.0.0.1:9090 against a running 'make run'"
 	@echo "make test-ops     check Prometheus rules, dashboards, compose, Dockerfile and k8s/"
+	@echo "make screenshots  regenerate docs/screenshots/ (the web app's main screens) with the browser tests"
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null || PY=python3; test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -27,6 +29,23 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The web application's browser libraries (ECharts; axe-core for the tests) from the npm
+# registry, exactly as web/package-lock.json pins them; the browser tests also need Chromium.
+WEB_STAMP := web/node_modules/.installed
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@bash .ci/web-tools.sh
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+
+web: $(WEB_STAMP)
+
+browser: $(WEB_STAMP)
+	@bash .ci/web-tools.sh --browser
+
+screenshots: $(STAMP) backends browser
+	WEB_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/e2e/test_web_app.py
 
 # Operations checks (tests/ops, docs/operations.md): promtool, docker-compose and kubectl
 # from the machine's packages; promql-parser and kubernetes-validate in .venv; checkov in a
@@ -85,16 +104,16 @@ test-unit: $(STAMP)
 test-integration: $(STAMP) backends
 	$(BIN)/pytest -q tests/integration
 
-test-e2e: $(STAMP) $(OPS_STAMP) backends
+test-e2e: $(STAMP) $(OPS_STAMP) backends browser
 	$(BIN)/pytest -q tests/e2e
 
-test: $(STAMP) backends ops-tools protos-check lint typecheck
+test: $(STAMP) backends ops-tools browser protos-check lint typecheck
 	$(BIN)/pytest -q tests
 
 # The whole suite against the TimescaleDB server MAINT_TEST_PG_URL names (its `postgres`
 # database, e.g. postgresql://postgres@127.0.0.1:5433/postgres). It installs nothing: the
 # server must already have TimescaleDB installed and preloaded, or this stops at once.
-test-timescaledb: $(STAMP) backends ops-tools
+test-timescaledb: $(STAMP) backends ops-tools browser
 	$(BIN)/python -m tests.support.timescaledb
 	$(BIN)/pytest -q tests
 
@@ -104,7 +123,7 @@ import: $(STAMP)
 migrate: $(STAMP) backends
 	$(BIN)/python -m services.common.migrate
 
-run: $(STAMP) backends
+run: $(STAMP) $(WEB_STAMP) backends
 	$(BIN)/python -m services.launcher
 
 bench-intake: $(STAMP) backends
@@ -129,4 +148,4 @@ bench-hotspots: $(STAMP) backends
 	$(BIN)/python -m bench.hotspots $(ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var web/node_modules

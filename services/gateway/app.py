@@ -27,10 +27,12 @@ from services.gateway.entrypoint import (
     ticket_routes,
     user_routes,
 )
+from services.gateway.entrypoint.etag import ETagMiddleware
 from services.gateway.entrypoint.login_limits import LoginLimits
 from services.gateway.entrypoint.middleware import EdgeMiddleware
 from services.gateway.entrypoint.problems import install_problem_handlers
 from services.gateway.entrypoint.security import TokenIssuer
+from services.gateway.entrypoint.web_app import mount_web
 from services.gateway.settings import GatewaySettings
 
 __all__ = ["create_app"]
@@ -102,6 +104,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         follower_routes,
     ):
         app.include_router(module.router)
+    mount_web(app, settings.web_dir)
+    app.add_middleware(ETagMiddleware)
     app.add_middleware(
         EdgeMiddleware,
         max_body_bytes=settings.max_body_bytes,

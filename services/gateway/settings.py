@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -13,6 +15,8 @@ __all__ = ["DEV_JWT_SECRET", "GatewaySettings", "MissingSecret"]
 #: GATEWAY_JWT_SECRET is not set.
 DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-0123456789"
 _MIN_SECRET = 32
+#: The checkout's `web/`: the web application and the browser libraries npm installs there.
+_WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
 
 class MissingSecret(ValueError):
@@ -59,6 +63,8 @@ class GatewaySettings(ServiceSettings):
     max_import_bytes: int = 256 * 1024 * 1024
     #: Files up to this size are imported before the answer; larger ones become a job.
     import_at_once_bytes: int = 1024 * 1024
+    #: The web application served at /app/ (its `app/` and `node_modules/` folders).
+    web_dir: Path = _WEB_DIR
 
     @field_validator("jwt_secret", "jwt_previous_secret")
     @classmethod

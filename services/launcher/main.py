@@ -49,7 +49,8 @@ def _banner() -> None:
 Demo users (password '{DEMO_PASSWORD}'): {users}
   TOKEN=$(curl -s -d username=tenant1 -d password=demo http://127.0.0.1:8080/v1/auth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
   curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/v1/tickets
-API docs: http://127.0.0.1:8080/docs   Ctrl-C stops everything.
+  curl -s -G -H "Authorization: Bearer $TOKEN" --data-urlencode 'q=物业费怎么交' http://127.0.0.1:8080/v1/kb/suggest
+Web app: http://127.0.0.1:8080/app/   API docs: http://127.0.0.1:8080/docs   Ctrl-C stops everything.
 """,
         flush=True,
     )
