@@ -62,6 +62,22 @@ class Dashboard:
     variables: tuple[dict[str, Any], ...] = field(default=())
 
 
+def _variable(name: str, label: str, query: str) -> dict[str, Any]:
+    """A dashboard variable over the values `query` finds, all of them chosen at first."""
+    return {
+        "name": name,
+        "label": label,
+        "type": "query",
+        "datasource": DATASOURCE,
+        "query": {"query": query, "refId": name},
+        "definition": query,
+        "includeAll": True,
+        "multi": True,
+        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+        "refresh": 2,
+    }
+
+
 def _rate(metric: str, by: str = "", selector: str = "") -> str:
     inner = f"rate({metric}{selector}[{RATE}])"
     return f"sum by ({by}) ({inner})" if by else f"sum({inner})"
@@ -81,20 +97,7 @@ OPERATIONS = Dashboard(
     title="Maintenance platform / Operations",
     description="Rate, errors and duration per service and RPC; ingest; queues; followers.",
     tags=("maintenance", "operations"),
-    variables=(
-        {
-            "name": "job",
-            "label": "process",
-            "type": "query",
-            "datasource": DATASOURCE,
-            "query": {"query": "label_values(up, job)", "refId": "job"},
-            "definition": "label_values(up, job)",
-            "includeAll": True,
-            "multi": True,
-            "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
-            "refresh": 2,
-        },
-    ),
+    variables=(_variable("job", "process", "label_values(up, job)"),),
     rows=(
         Row(
             "Services",
@@ -496,23 +499,7 @@ PLANNING = Dashboard(
     description="Where the next failures will be (the predictor's hotspots), where problems"
     " cluster (tickets per building and floor), and how fresh the rankings are.",
     tags=("maintenance", "planning"),
-    variables=(
-        {
-            "name": "site",
-            "label": "site",
-            "type": "query",
-            "datasource": DATASOURCE,
-            "query": {
-                "query": "label_values(analytics_recent_tickets, site)",
-                "refId": "site",
-            },
-            "definition": "label_values(analytics_recent_tickets, site)",
-            "includeAll": True,
-            "multi": True,
-            "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
-            "refresh": 2,
-        },
-    ),
+    variables=(_variable("site", "site", "label_values(analytics_recent_tickets, site)"),),
     rows=(
         Row(
             "Hotspots: probability of a failure within 7 days",
