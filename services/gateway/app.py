@@ -20,6 +20,7 @@ from services.gateway.entrypoint import (
     follower_routes,
     hotspot_routes,
     import_routes,
+    kb_routes,
     notification_routes,
     ops_routes,
     place_routes,
@@ -102,6 +103,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         analytics_routes,
         hotspot_routes,
         follower_routes,
+        kb_routes,
     ):
         app.include_router(module.router)
     mount_web(app, settings.web_dir)
