@@ -265,3 +265,22 @@ def test_planned_maintenance_has_its_own_kind_priority_and_sla_policy(as_user: L
     assert sla["policy_id"] == "maintenance-planned"
     listed = supervisor.get("/v1/tickets", params={"kind": "maintenance"}).json()["items"]
     assert ticket["id"] in {t["id"] for t in listed}
+
+
+def test_a_tenant_asks_for_urgency_and_the_desk_confirms_it(as_user: Login) -> None:
+    """A tenant's P1 is a request (triage sets the priority); a dispatcher confirms it when
+    accepting. A tenant raises tickets only for their own unit."""
+    tenant, desk = as_user("tenant1"), as_user("dispatcher1")
+    asked = raise_ticket(tenant, kind="complaint", category="noise", priority="P1",
+                         title="Party upstairs every night / 楼上每晚聚会")  # fmt: skip
+    assert asked["priority"] != "P1" and asked["attributes"]["requested_priority"] == "P1"
+    reply = transition(desk, asked["id"], "accept", priority="P1")
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["priority"] == "P1"
+    elsewhere = tenant.post("/v1/tickets", json={
+        "kind": "repair", "category": "plumbing", "title": "Not my flat",
+        "location": {"site": "demo", "building": "B", "floor": "5", "unit": "B-502"},
+    })  # fmt: skip
+    assert elsewhere.status_code == 403 and "own unit" in elsewhere.json()["detail"]
+    wrong = transition(desk, asked["id"], "assign", assignee="tech1", priority="P2")
+    assert wrong.status_code == 422 and "accepted" in wrong.json()["detail"], wrong.text

@@ -27,6 +27,7 @@ from services.intake.domain.attachments import (
 )
 from services.intake.domain.creation import (
     NewTicket,
+    as_asked_by,
     created_event,
     open_ticket,
     request_fingerprint,
@@ -135,7 +136,7 @@ NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 CREATED = NOW - timedelta(days=2)
 
 ACTORS: dict[Role, Actor] = {
-    R.TENANT: Actor(REQUESTER, R.TENANT, channel=Channel.APP),
+    R.TENANT: Actor(REQUESTER, R.TENANT, "demo", Channel.APP, unit="A-301"),
     R.TECHNICIAN: Actor(ASSIGNEE, R.TECHNICIAN, channel=Channel.APP),
     R.DISPATCHER: Actor("dispatcher1", R.DISPATCHER, channel=Channel.WEB),
     R.SUPERVISOR: Actor("supervisor1", R.SUPERVISOR, channel=Channel.WEB),
@@ -588,6 +589,34 @@ def test_open_ticket_keeps_an_explicit_priority() -> None:
         new_request(priority=Priority.P4, title="Pipe burst"), ACTORS[R.DISPATCHER], "x", NOW
     )
     assert ticket.priority is Priority.P4
+
+
+def test_a_tenants_priority_is_a_request_the_desk_confirms_on_accepting() -> None:
+    asked = as_asked_by(new_request(priority=Priority.P1), ACTORS[R.TENANT])
+    ticket = open_ticket(asked, ACTORS[R.TENANT], "x", NOW)
+    assert ticket.priority is Priority.P3  # what triage says of a cold radiator
+    assert ticket.attributes["requested_priority"] == "P1"
+    (accepted,) = apply_action(ticket, ACTORS[R.DISPATCHER], A.ACCEPT, NOW, priority=Priority.P1)
+    assert (ticket.priority.value, accepted.payload["previous_priority"]) == ("P1", "P3")
+    with pytest.raises(InvalidInput, match="accepted"):
+        apply_action(ticket, ACTORS[R.DISPATCHER], A.ASSIGN, NOW, assignee=ASSIGNEE,
+                     priority=Priority.P2)  # fmt: skip
+    staff = as_asked_by(new_request(priority=Priority.P1), ACTORS[R.DISPATCHER])
+    assert staff.priority is Priority.P1 and not staff.attributes
+
+
+@pytest.mark.parametrize(
+    ("location", "why"),
+    [
+        (Location("demo", "B", "5", "B-502"), "own unit"),
+        (Location("other", "A", "3", "A-301"), "own site"),
+    ],
+)
+def test_a_tenant_raises_tickets_only_for_their_own_unit(location: Location, why: str) -> None:
+    with pytest.raises(Forbidden, match=why):
+        as_asked_by(new_request(location=location), ACTORS[R.TENANT])
+    common_area = new_request(location=Location("demo", "B", "1"))
+    assert as_asked_by(common_area, ACTORS[R.TENANT]) == common_area
 
 
 @pytest.mark.parametrize(

@@ -68,6 +68,7 @@ class Call:
             username=self.user.username,
             role=number_of(pb.Role, "ROLE_", self.user.role),  # type: ignore[arg-type]
             site=self.user.site,
+            unit=self.user.unit,
             channel=number_of(pb.Channel, "CHANNEL_", channel),  # type: ignore[arg-type]
         )
 

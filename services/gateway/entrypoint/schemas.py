@@ -97,13 +97,16 @@ class TicketIn(_Strict):
 class TransitionIn(_Strict):
     """`assignee` for assign; `reason` for decline (why) and pause (`waiting_tenant` or
     `waiting_parts`); `cost_cents` for resolve (above the approval threshold the ticket
-    waits for a supervisor's `approve` before it can close)."""
+    waits for a supervisor's `approve` before it can close); `priority` for accept (the
+    desk confirms or changes the ticket's priority; a tenant's is only a request, kept in
+    `attributes.requested_priority`)."""
 
     action: ActionCode
     assignee: str | None = Field(default=None, min_length=1, max_length=64)
     note: str = Field(default="", max_length=2000)
     reason: str = Field(default="", max_length=500)
     cost_cents: int = Field(default=0, ge=0, le=10**10)
+    priority: PriorityCode | None = None
 
 
 class RatingIn(_Strict):

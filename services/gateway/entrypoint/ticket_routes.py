@@ -197,6 +197,7 @@ async def transition_ticket(
             note=body.note,
             reason=body.reason,
             cost_cents=body.cost_cents,
+            priority=number_of(pb.Priority, "PRIORITY_", body.priority or ""),  # type: ignore[arg-type]
         ),
         **caller.opts,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from services.intake.domain.assets import check_component_name
@@ -27,6 +27,7 @@ from services.intake.domain.triage import default_priority
 __all__ = [
     "LIMITS",
     "NewTicket",
+    "as_asked_by",
     "check_text",
     "created_event",
     "open_ticket",
@@ -99,6 +100,31 @@ def _validate(request: NewTicket, actor: Actor) -> None:
         raise InvalidInput(f"at most {LIMITS.attributes} attributes")
     for key, value in request.attributes.items():
         check_text(f"attribute {key[:40]!r}", value, LIMITS.attribute_value, required=False)
+
+
+def as_asked_by(request: NewTicket, actor: Actor) -> NewTicket:
+    """A live request as its caller may make it: a tenant raises tickets at their own site
+    and names no unit but their own (a common area, a floor without a unit, is anyone's to
+    report), and a tenant's priority is a request (`attributes.requested_priority`) that
+    the desk confirms when it accepts the ticket; triage sets the priority meanwhile.
+    Imported history is not asked live, and keeps what it says."""
+    if actor.role is not Role.TENANT:
+        return request
+    _own_place(request.location, actor)
+    if request.priority is None:
+        return request
+    asked = {**request.attributes, "requested_priority": request.priority.value}
+    return replace(request, priority=None, attributes=asked)
+
+
+def _own_place(location: Location, actor: Actor) -> None:
+    if actor.site and location.site != actor.site:
+        raise Forbidden(f"a tenant raises tickets at their own site ({actor.site})")
+    if location.unit and location.unit != actor.unit:
+        raise Forbidden(
+            f"a tenant raises tickets for their own unit ({actor.unit or 'none'}),"
+            f" not {location.unit}"
+        )
 
 
 def _source(actor: Actor) -> Source:

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.intake.domain.errors import Forbidden, IllegalTransition, InvalidInput
-from services.intake.domain.model import Action, Actor, NewEvent, Rating, Role, Status, Ticket
+from services.intake.domain.model import (
+    Action,
+    Actor,
+    NewEvent,
+    Priority,
+    Rating,
+    Role,
+    Status,
+    Ticket,
+)
 
 __all__ = [
     "DEFAULT_APPROVAL_THRESHOLD_CENTS",
@@ -211,8 +220,10 @@ def apply_action(
     reason: str = "",
     cost_cents: int = 0,
     approval_threshold_cents: int = DEFAULT_APPROVAL_THRESHOLD_CENTS,
+    priority: Priority | None = None,
 ) -> list[NewEvent]:
-    """Apply `action` to `ticket` in place and return the events to record.
+    """Apply `action` to `ticket` in place and return the events to record. Accepting may
+    set the ticket's priority (the desk confirms or changes what triage or a tenant asked).
 
     Raises Forbidden, IllegalTransition or InvalidInput, leaving the ticket unchanged.
     Rating goes through `rate`, which needs the stars.
@@ -222,6 +233,8 @@ def apply_action(
     rule = _authorise(ticket, actor, action)
     if action is Action.ASSIGN and not assignee:
         raise InvalidInput("assign needs an assignee (a technician's username)")
+    if priority is not None and action is not Action.ACCEPT:
+        raise InvalidInput("a priority is set when the ticket is accepted")
     _preconditions(ticket, action, reason, cost_cents)
     if action in _KEEPS_STATUS:
         event = _event(ticket, actor, rule.event, ticket.status, now, note)
@@ -238,6 +251,11 @@ def apply_action(
     elif action is Action.DECLINE:
         event.payload.update(reason=reason.strip(), technician=ticket.assignee)
         ticket.assignee = None
+    elif action is Action.ACCEPT and priority is not None and priority is not ticket.priority:
+        # `priority` and `category` in a payload re-match the ticket's SLA policy.
+        event.payload.update(priority=priority.value, previous_priority=ticket.priority.value,
+                             category=ticket.category)  # fmt: skip
+        ticket.priority = priority
     elif action is Action.CANCEL and reason.strip():
         event.payload.update(reason=reason.strip())
     elif action is Action.RESOLVE:

@@ -117,6 +117,8 @@ class Actor:
     role: Role
     site: str = ""
     channel: Channel = Channel.API
+    #: A tenant's own unit; empty for staff.
+    unit: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ __all__ = [
     "imported_from_pb",
     "new_ticket_from_pb",
     "payload_from_json",
+    "priority_from_pb",
     "stream_reply",
     "suggestions_to_pb",
     "ticket_to_pb",
@@ -68,7 +69,13 @@ def actor_from_pb(actor: pb.Actor) -> Actor:
         raise InvalidInput("actor.username is required")
     role = _enum(Role, actor.role, pb.Role, "ROLE_", "actor.role")
     channel = code_of(pb.Channel, "CHANNEL_", actor.channel) or "api"
-    return Actor(actor.username, role, actor.site, Channel(channel))
+    return Actor(actor.username, role, actor.site, Channel(channel), actor.unit)
+
+
+def priority_from_pb(priority: int) -> Priority | None:
+    """A priority, or None when unspecified."""
+    code = code_of(pb.Priority, "PRIORITY_", priority, upper=True)
+    return Priority(code) if code else None
 
 
 def action_from_pb(action: int) -> Action:

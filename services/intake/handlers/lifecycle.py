@@ -12,7 +12,7 @@ from services.intake.adapters.event_log import LoggedEvent
 from services.intake.domain.activity import record_activity
 from services.intake.domain.errors import IllegalTransition, InvalidInput
 from services.intake.domain.lifecycle import apply_action, rate
-from services.intake.domain.model import Action, Actor, Role
+from services.intake.domain.model import Action, Actor, Priority, Role
 from services.intake.handlers.base import HandlersBase, TicketView
 
 __all__ = ["LifecycleHandlers"]
@@ -36,6 +36,7 @@ class LifecycleHandlers(HandlersBase):
         reason: str = "",
         cost_cents: int = 0,
         only_if_unassigned: bool = False,
+        priority: Priority | None = None,
     ) -> TicketView:
         """Apply one lifecycle action and record its events in the same transaction.
 
@@ -58,7 +59,7 @@ class LifecycleHandlers(HandlersBase):
             events = apply_action(
                 ticket, actor, action, self._clock(), assignee=assignee or None, note=note,
                 reason=reason, cost_cents=cost_cents,
-                approval_threshold_cents=self._approval_threshold_cents,
+                approval_threshold_cents=self._approval_threshold_cents, priority=priority,
             )  # fmt: skip
             await repo.update(ticket)
             await repo.append_events(ticket.id, events)

@@ -14,6 +14,7 @@ from services.intake.adapters.tickets_repo import TicketFilter
 from services.intake.domain.assets import check_component
 from services.intake.domain.creation import (
     NewTicket,
+    as_asked_by,
     created_event,
     open_ticket,
     request_fingerprint,
@@ -69,7 +70,7 @@ class TicketHandlers(HandlersBase):
         if len(idempotency_key) > 200:
             raise InvalidInput("idempotency key is longer than 200 characters")
         now = self._clock()
-        ticket = open_ticket(request, actor, str(uuid.uuid4()), now)
+        ticket = open_ticket(as_asked_by(request, actor), actor, str(uuid.uuid4()), now)
         if request.component:
             await self._check_component(request)
         # Without a key the insert is one atomic statement and needs no explicit transaction.

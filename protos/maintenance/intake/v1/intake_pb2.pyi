@@ -210,11 +210,14 @@ class Actor(_message.Message):
     ROLE_FIELD_NUMBER: _builtins.int
     SITE_FIELD_NUMBER: _builtins.int
     CHANNEL_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
     username: _builtins.str
     role: Global___Role.ValueType
     site: _builtins.str
     """The site the user belongs to; empty for system callers."""
     channel: Global___Channel.ValueType
+    unit: _builtins.str
+    """A tenant's own unit, as their account says; empty for staff and system callers."""
     def __init__(
         self,
         *,
@@ -222,10 +225,11 @@ class Actor(_message.Message):
         role: Global___Role.ValueType = ...,
         site: _builtins.str = ...,
         channel: Global___Channel.ValueType = ...,
+        unit: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "role", b"role", "site", b"site", "username", b"username"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "role", b"role", "site", b"site", "unit", b"unit", "username", b"username"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -872,6 +876,7 @@ class TransitionTicketRequest(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     COST_CENTS_FIELD_NUMBER: _builtins.int
     ONLY_IF_UNASSIGNED_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     action: Global___Action.ValueType
     assignee: _builtins.str
@@ -884,6 +889,10 @@ class TransitionTicketRequest(_message.Message):
     only_if_unassigned: _builtins.bool
     """For ACTION_ASSIGN: refuse (FAILED_PRECONDITION) when someone has the ticket already.
     Automatic routing sets it so that it never overrides a person's assignment.
+    """
+    priority: Global___Priority.ValueType
+    """For ACTION_ACCEPT: the priority the desk confirms (a tenant's urgency is only a
+    request); unspecified keeps the ticket's.
     """
     @_builtins.property
     def actor(self) -> Global___Actor: ...
@@ -898,10 +907,11 @@ class TransitionTicketRequest(_message.Message):
         reason: _builtins.str = ...,
         cost_cents: _builtins.int = ...,
         only_if_unassigned: _builtins.bool = ...,
+        priority: Global___Priority.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "assignee", b"assignee", "cost_cents", b"cost_cents", "note", b"note", "only_if_unassigned", b"only_if_unassigned", "reason", b"reason", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "assignee", b"assignee", "cost_cents", b"cost_cents", "note", b"note", "only_if_unassigned", b"only_if_unassigned", "priority", b"priority", "reason", b"reason", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
