@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import grpc
+import psycopg
 
 __all__ = ["PERMANENT_CODES", "translate_errors"]
 
@@ -26,6 +27,15 @@ PERMANENT_CODES = frozenset(
     }
 )
 
+def _refused(exc: psycopg.errors.IntegrityError) -> tuple[grpc.StatusCode, str]:
+    what = exc.diag.message_detail or exc.diag.message_primary or str(exc)
+    if isinstance(exc, psycopg.errors.UniqueViolation):
+        return grpc.StatusCode.ALREADY_EXISTS, f"already exists: {what}"
+    if isinstance(exc, psycopg.errors.ForeignKeyViolation):
+        return grpc.StatusCode.INVALID_ARGUMENT, f"names something that does not exist: {what}"
+    return grpc.StatusCode.INVALID_ARGUMENT, f"not accepted: {what}"
+
+
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
 Method = Callable[[Any, Req, grpc.aio.ServicerContext[Any, Any]], Awaitable[Resp]]
@@ -35,7 +45,11 @@ def translate_errors(
     codes: Mapping[type[Exception], grpc.StatusCode],
 ) -> Callable[[Method[Req, Resp]], Method[Req, Resp]]:
     """A decorator for servicer methods: an exception whose class (or a base) is in `codes`
-    ends the call with that status and the exception's message as details."""
+    ends the call with that status and the exception's message as details.
+
+    A request the database refuses as a whole (naming something that does not exist, or
+    that exists already) is the caller's error, never an unknown one: a foreign-key or
+    check violation is INVALID_ARGUMENT, a unique violation ALREADY_EXISTS."""
     handled = tuple(codes)
 
     def decorate(method: Method[Req, Resp]) -> Method[Req, Resp]:
@@ -49,6 +63,9 @@ def translate_errors(
                 code = next(c for kind, c in codes.items() if isinstance(exc, kind))
                 await context.abort(code, str(exc))
                 raise  # abort raises; not reached
+            except psycopg.errors.IntegrityError as exc:
+                await context.abort(*_refused(exc))
+                raise
 
         return wrapper
 

@@ -33,6 +33,7 @@ def test_a_tenant_belongs_to_the_sites_of_its_units() -> None:
         ({"units": (A301, A301)}, "twice"),
         ({"role": Role.TECHNICIAN, "units": ()}, "needs the site"),
         ({"role": Role.TECHNICIAN, "sites": ("demo",)}, "only tenants"),
+        ({"role": Role.ADMIN, "units": (), "sites": ("",)}, "may not be empty"),
     ],
 )
 def test_bad_registrations_say_why(change: dict[str, object], words: str) -> None:

@@ -12,13 +12,14 @@ from maintenance.follower.v1 import follower_pb2 as pb
 from pydantic import BaseModel
 
 from services.gateway.entrypoint.deps import Caller
+from services.gateway.entrypoint.schemas import MAX_ID
 
 __all__ = ["ParkedList", "ParkedOut", "RetryOut", "router"]
 
 router = APIRouter(prefix="/v1/admin/followers", tags=["operations"])
 
 Service = Literal["dispatch", "sla", "notification", "analytics", "ingestor"]
-EventId = Annotated[int, Path(ge=1, description="The ticket event's id in intake's log")]
+EventId = Annotated[int, Path(ge=1, le=MAX_ID, description="The ticket event's id in intake's log")]
 
 
 class ParkedOut(BaseModel):

@@ -14,7 +14,7 @@ from maintenance.predictor.v1 import predictor_pb2 as pb
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.gateway.entrypoint.deps import Call, Caller
-from services.gateway.entrypoint.schemas import TicketOut, ticket_out
+from services.gateway.entrypoint.schemas import MAX_ID, TicketOut, ticket_out
 
 __all__ = ["router"]
 
@@ -272,7 +272,7 @@ async def report(
 @router.post("/{hotspot_id}/work-order", status_code=status.HTTP_201_CREATED,
              response_model=TicketOut, summary="Raise a maintenance ticket for a hotspot")  # fmt: skip
 async def work_order(
-    hotspot_id: Annotated[int, Path(ge=1)],
+    hotspot_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     caller: Caller,
     response: Response,
     body: WorkOrderIn | None = None,

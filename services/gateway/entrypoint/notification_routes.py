@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.common.protoenum import code_of, number_of
 from services.gateway.entrypoint.deps import Call, Caller
+from services.gateway.entrypoint.schemas import MAX_ID
 
 __all__ = [
     "ContactIn",
@@ -68,7 +69,7 @@ class NotificationList(BaseModel):
 class ReadIn(_Strict):
     """Either `ids` (the caller's notifications to mark read) or `all: true`."""
 
-    ids: list[int] = Field(default_factory=list, max_length=500)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list, max_length=500)
     all: bool = False
 
     @model_validator(mode="after")

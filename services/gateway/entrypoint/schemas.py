@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from services.common.protoenum import code_of
 
 __all__ = [
+    "MAX_ID",
     "AttachmentOut",
     "CreatedTicketOut",
     "EventList",
@@ -46,6 +47,9 @@ Status = Literal[
     "cancelled",
 ]
 PriorityCode = Literal["P1", "P2", "P3", "P4"]
+#: The largest id a service stores (PostgreSQL bigint, protobuf int64): a larger one is
+#: refused here instead of failing on its way to the service.
+MAX_ID = 2**63 - 1
 ActionCode = Literal[
     "accept", "assign", "start", "resolve", "close", "cancel", "reopen",
     "claim", "decline", "pause", "resume", "approve",

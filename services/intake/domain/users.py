@@ -54,6 +54,8 @@ def check_user(user: User, min_password_chars: int) -> User:
             raise InvalidInput(f"{name} must be at most {limit} printable characters")
     if user.password is not None and len(user.password) < min_password_chars:
         raise InvalidInput(f"a password needs at least {min_password_chars} characters")
+    if any(not site.strip() for site in user.sites):
+        raise InvalidInput("sites: a site code may not be empty")
     if len(set(user.sites)) != len(user.sites) or len(set(user.units)) != len(user.units):
         raise InvalidInput("a site or unit is listed twice")
     if user.role is Role.TENANT:
