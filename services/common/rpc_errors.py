@@ -27,6 +27,7 @@ PERMANENT_CODES = frozenset(
     }
 )
 
+
 def _refused(exc: psycopg.errors.IntegrityError) -> tuple[grpc.StatusCode, str]:
     what = exc.diag.message_detail or exc.diag.message_primary or str(exc)
     if isinstance(exc, psycopg.errors.UniqueViolation):
@@ -34,6 +35,13 @@ def _refused(exc: psycopg.errors.IntegrityError) -> tuple[grpc.StatusCode, str]:
     if isinstance(exc, psycopg.errors.ForeignKeyViolation):
         return grpc.StatusCode.INVALID_ARGUMENT, f"names something that does not exist: {what}"
     return grpc.StatusCode.INVALID_ARGUMENT, f"not accepted: {what}"
+
+
+def _passed_on(exc: grpc.aio.AioRpcError) -> tuple[grpc.StatusCode, str]:
+    code = exc.code()
+    if code in PERMANENT_CODES:
+        return code, exc.details() or code.name.lower()
+    return grpc.StatusCode.UNAVAILABLE, f"a service this one needs did not answer ({code.name})"
 
 
 Req = TypeVar("Req")
@@ -47,9 +55,11 @@ def translate_errors(
     """A decorator for servicer methods: an exception whose class (or a base) is in `codes`
     ends the call with that status and the exception's message as details.
 
-    A request the database refuses as a whole (naming something that does not exist, or
-    that exists already) is the caller's error, never an unknown one: a foreign-key or
-    check violation is INVALID_ARGUMENT, a unique violation ALREADY_EXISTS."""
+    What the caller could not know is never an UNKNOWN error (which the gateway answers with
+    502): a write the database refuses as a whole is INVALID_ARGUMENT (a foreign-key or
+    check violation, a value it cannot store) or ALREADY_EXISTS (a unique violation); a
+    call to another service that refused the request passes its status on (a permanent
+    one as it is, any other as UNAVAILABLE)."""
     handled = tuple(codes)
 
     def decorate(method: Method[Req, Resp]) -> Method[Req, Resp]:
@@ -65,6 +75,15 @@ def translate_errors(
                 raise  # abort raises; not reached
             except psycopg.errors.IntegrityError as exc:
                 await context.abort(*_refused(exc))
+                raise
+            except psycopg.DataError as exc:  # a NUL character, a number out of range...
+                what = exc.diag.message_primary or str(exc)
+                await context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT, f"a value cannot be stored: {what}"
+                )
+                raise
+            except grpc.aio.AioRpcError as exc:  # a call to another service failed
+                await context.abort(*_passed_on(exc))
                 raise
 
         return wrapper

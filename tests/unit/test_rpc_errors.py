@@ -1,5 +1,5 @@
-"""A request the database refuses as a whole is the caller's error, with a status that
-says so, never UNKNOWN (which the gateway answers with 502)."""
+"""What the caller could not know is never UNKNOWN (which the gateway answers with 502): a
+write the database refuses, a value it cannot store, another service's refusal."""
 
 from __future__ import annotations
 
@@ -33,10 +33,18 @@ class Context:
          "does not exist"),
         (psycopg.errors.UniqueViolation("code B1"), grpc.StatusCode.ALREADY_EXISTS, "already"),
         (psycopg.errors.CheckViolation("stars"), grpc.StatusCode.INVALID_ARGUMENT, "not accepted"),
+        (psycopg.errors.UntranslatableCharacter("NUL"), grpc.StatusCode.INVALID_ARGUMENT,
+         "cannot be stored"),
+        (grpc.aio.AioRpcError(grpc.StatusCode.INVALID_ARGUMENT, grpc.aio.Metadata(),
+                              grpc.aio.Metadata(), "description contains control characters", None),
+         grpc.StatusCode.INVALID_ARGUMENT, "control characters"),
+        (grpc.aio.AioRpcError(grpc.StatusCode.DEADLINE_EXCEEDED, grpc.aio.Metadata(),
+                              grpc.aio.Metadata(), "slow", None),
+         grpc.StatusCode.UNAVAILABLE, "did not answer"),
     ],
 )  # fmt: skip
 async def test_a_refused_write_is_the_callers_error(
-    refusal: psycopg.errors.IntegrityError, code: grpc.StatusCode, words: str
+    refusal: Exception, code: grpc.StatusCode, words: str
 ) -> None:
     class Servicer:
         @translate_errors({ValueError: grpc.StatusCode.INVALID_ARGUMENT})

@@ -43,11 +43,25 @@ def _enum_list(enum: object, prefix: str, codes: list[str] | None) -> list[int]:
     return [number_of(enum, prefix, c) for c in codes or []]
 
 
+#: What a client (and a stateful fuzzer) may do next with the ticket it raised.
+_TICKET_LINKS = {
+    name: {"operationId": operation, "parameters": {"ticket_id": "$response.body#/id"}}
+    for name, operation in (
+        ("GetTicket", "get_ticket_v1_tickets__ticket_id__get"),
+        ("TransitionTicket", "transition_ticket_v1_tickets__ticket_id__transitions_post"),
+        ("RateTicket", "rate_ticket_v1_tickets__ticket_id__rating_post"),
+        ("TicketEvents", "ticket_events_v1_tickets__ticket_id__events_get"),
+        ("TicketSla", "ticket_sla_v1_tickets__ticket_id__sla_get"),
+    )
+}
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=CreatedTicketOut,
     summary="Raise a ticket",
+    responses={201: {"description": "The ticket raised", "links": _TICKET_LINKS}},
 )
 async def create_ticket(
     body: TicketIn,
