@@ -4,12 +4,12 @@ read, what is asked, the JSON every row has, drill-down links, and CSV for Excel
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest_asyncio
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.analytics.v1 import analytics_pb2 as pb
 
@@ -17,6 +17,7 @@ from services.gateway.entrypoint import analytics_routes, deps
 from services.gateway.entrypoint.analytics_schemas import KpiRowOut
 from services.gateway.entrypoint.problems import install_problem_handlers
 from services.gateway.entrypoint.security import Principal
+from tests.unit.fake_call import fake_call
 
 CELL = "eyJ2IjoxfQ+/="  # an opaque token with characters a URL must escape
 
@@ -48,17 +49,6 @@ class FakeAnalytics:
 
 
 @dataclass
-class FakeCall:
-    user: Principal
-    analytics: FakeAnalytics
-    opts: dict[str, Any] = field(default_factory=lambda: {"timeout": 1.0, "metadata": ()})
-
-    def require(self, *roles: str) -> None:
-        if self.user.role not in roles:
-            raise HTTPException(403, f"a {self.user.role} may not do this")
-
-
-@dataclass
 class Harness:
     http: httpx.AsyncClient
     stub: FakeAnalytics
@@ -71,7 +61,7 @@ async def harness() -> AsyncIterator[Harness]:
     install_problem_handlers(app)
     app.include_router(analytics_routes.router)
     stub, who = FakeAnalytics(), {"user": Principal("supervisor1", "supervisor", "demo", "")}
-    app.dependency_overrides[deps._caller] = lambda: FakeCall(who["user"], stub)
+    app.dependency_overrides[deps._caller] = lambda: fake_call(who["user"], analytics=stub)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
         yield Harness(http, stub, who)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ import grpc
 import httpx
 import pytest
 import pytest_asyncio
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.dispatch.v1 import dispatch_pb2 as pb
 from maintenance.intake.v1 import intake_pb2 as ipb
@@ -21,6 +20,7 @@ from maintenance.intake.v1 import intake_pb2 as ipb
 from services.gateway.entrypoint import deps, dispatch_routes
 from services.gateway.entrypoint.problems import install_problem_handlers
 from services.gateway.entrypoint.security import Principal
+from tests.unit.fake_call import fake_call
 
 AT = datetime(2031, 1, 6, 4, 0, tzinfo=UTC)
 
@@ -143,23 +143,6 @@ class FakeIntake:
         return ipb.GetTicketResponse(ticket=ipb.Ticket(id="t-1"))
 
 
-@dataclass
-class FakeCall:
-    """Stands in for `deps.Call` with the `dispatch` stub the gateway adds."""
-
-    user: Principal
-    dispatch: FakeDispatch
-    intake: FakeIntake = field(default_factory=FakeIntake)
-    opts: dict[str, Any] = field(default_factory=lambda: {"timeout": 1.0, "metadata": ()})
-
-    def actor(self, channel: str = "web") -> ipb.Actor:
-        return ipb.Actor(username=self.user.username, site=self.user.site)
-
-    def require(self, *roles: str) -> None:
-        if self.user.role not in roles:
-            raise HTTPException(403, f"a {self.user.role} may not do this")
-
-
 @pytest.fixture
 def stub() -> FakeDispatch:
     return FakeDispatch()
@@ -171,7 +154,9 @@ async def as_role(stub: FakeDispatch) -> AsyncIterator[Any]:
     install_problem_handlers(app)
     app.include_router(dispatch_routes.router)
     who = {"user": Principal("tenant1", "tenant", "demo", "A-301")}
-    app.dependency_overrides[deps._caller] = lambda: FakeCall(who["user"], stub)
+    app.dependency_overrides[deps._caller] = lambda: fake_call(
+        who["user"], dispatch=stub, intake=FakeIntake()
+    )
 
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:

@@ -4,7 +4,6 @@ who may call what, what is sent to the service, and what comes back."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,13 +11,14 @@ import grpc
 import httpx
 import pytest
 import pytest_asyncio
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.notification.v1 import notification_pb2 as pb
 
 from services.gateway.entrypoint import deps, notification_routes
 from services.gateway.entrypoint.problems import install_problem_handlers
 from services.gateway.entrypoint.security import Principal
+from tests.unit.fake_call import fake_call
 
 AT = datetime(2031, 1, 1, 8, 0, tzinfo=UTC)
 
@@ -86,19 +86,6 @@ class FakeNotifications:
         return pb.PutContactResponse(contact=contact, created=True)
 
 
-@dataclass
-class FakeCall:
-    """Stands in for `deps.Call` with the `notifications` stub the gateway adds."""
-
-    user: Principal
-    notifications: FakeNotifications
-    opts: dict[str, Any] = field(default_factory=lambda: {"timeout": 1.0, "metadata": ()})
-
-    def require(self, *roles: str) -> None:
-        if self.user.role not in roles:
-            raise HTTPException(403, f"a {self.user.role} may not do this")
-
-
 @pytest.fixture
 def stub() -> FakeNotifications:
     return FakeNotifications()
@@ -110,7 +97,7 @@ async def as_role(stub: FakeNotifications) -> AsyncIterator[Any]:
     install_problem_handlers(app)
     app.include_router(notification_routes.router)
     who = {"user": Principal("tenant1", "tenant", "demo", "A-301")}
-    app.dependency_overrides[deps._caller] = lambda: FakeCall(who["user"], stub)
+    app.dependency_overrides[deps._caller] = lambda: fake_call(who["user"], notifications=stub)
 
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:

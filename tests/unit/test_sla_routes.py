@@ -11,7 +11,7 @@ import grpc
 import httpx
 import pytest
 import pytest_asyncio
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.intake.v1 import intake_pb2 as intake_pb
 from maintenance.sla.v1 import sla_pb2 as pb
@@ -21,6 +21,7 @@ from services.gateway.entrypoint.problems import install_problem_handlers
 from services.gateway.entrypoint.security import Principal
 from services.sla.defaults import DEFAULT_CALENDARS, DEFAULT_POLICIES
 from services.sla.entrypoint import messages as m
+from tests.unit.fake_call import fake_call
 
 
 def _stamp(value: datetime) -> Timestamp:
@@ -85,21 +86,6 @@ class FakeIntake:
 
 
 @dataclass
-class FakeCall:
-    user: Principal
-    sla: FakeSla
-    intake: FakeIntake
-    opts: dict[str, Any] = field(default_factory=lambda: {"timeout": 1.0})
-
-    def require(self, *roles: str) -> None:
-        if self.user.role not in roles:
-            raise HTTPException(403, f"a {self.user.role} may not do this")
-
-    def actor(self, channel: str = "web") -> intake_pb.Actor:
-        return intake_pb.Actor(username=self.user.username)
-
-
-@dataclass
 class Harness:
     client: httpx.AsyncClient
     sla: FakeSla
@@ -114,8 +100,8 @@ async def harness() -> AsyncIterator[Harness]:
     app.include_router(sla_routes.router)
     sla, intake, role = FakeSla(), FakeIntake(), ["supervisor"]
 
-    async def caller() -> FakeCall:
-        return FakeCall(Principal(role[0] + "1", role[0], "demo", ""), sla, intake)
+    async def caller() -> deps.Call:
+        return fake_call(Principal(role[0] + "1", role[0], "demo", ""), sla=sla, intake=intake)
 
     app.dependency_overrides[deps._caller] = caller
     transport = httpx.ASGITransport(app=app)

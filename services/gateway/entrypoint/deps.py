@@ -62,6 +62,30 @@ class Call:
         if self.user.role not in roles:
             raise HTTPException(403, f"a {self.user.role} may not do this")
 
+    def site(self, asked: str | None = None) -> str:
+        """The one site the call is about: the caller's own (or what an admin names); 403
+        for another site or an account of no site, 422 for an admin who names none."""
+        if self.user.role == "admin":
+            if not (asked or self.user.site):
+                raise HTTPException(422, "name the site: ?site=...")
+            return asked or self.user.site
+        return self.site_filter(asked)
+
+    def site_filter(self, asked: str | None = None) -> str:
+        """The sites a listing may show: an admin's choice ('' for every site); anyone
+        else's own site only (403 for another, and for an account of no site)."""
+        if self.user.role == "admin":
+            return asked or ""
+        if not self.user.site:
+            raise HTTPException(403, f"this {self.user.role}'s account belongs to no site")
+        if asked and asked != self.user.site:
+            raise HTTPException(403, f"you may act only on site {self.user.site!r}")
+        return self.user.site
+
+    def may_see(self, site: str) -> bool:
+        """Whether the caller may see things at `site` (admins see every site)."""
+        return self.user.role == "admin" or (bool(self.user.site) and site == self.user.site)
+
     def actor(self, channel: str = "web") -> pb.Actor:
         """The caller as intake's Actor."""
         return pb.Actor(

@@ -8,7 +8,8 @@ import io
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+import grpc
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from maintenance.ingestor.v1 import ingestor_pb2 as pb
 from pydantic import ValidationError
 
@@ -44,8 +45,11 @@ DeviceId = Annotated[str, Path(min_length=1, max_length=128, examples=["leak-B-0
 async def put_device(
     device_id: DeviceId, body: DeviceIn, caller: Caller, response: Response
 ) -> DeviceOut:
-    """201 when the device is new, 200 when it replaced a registration."""
+    """201 when the device is new, 200 when it replaced a registration. Staff register
+    devices at their own site only, and cannot take over another site's device."""
     caller.require(*_WRITERS)
+    caller.site(body.location.site)
+    await _existing_visible(caller, device_id)
     reply = await caller.devices.PutDevice(
         pb.PutDeviceRequest(device=device_to_pb(device_id, body)), **caller.opts
     )
@@ -66,7 +70,7 @@ async def list_devices(
     caller.require(*_READERS)
     reply = await caller.devices.ListDevices(
         pb.ListDevicesRequest(
-            site=site, building=building, page_size=limit, page_token=cursor, asset=asset_id,
+            site=caller.site_filter(site), building=building, page_size=limit, page_token=cursor, asset=asset_id,
             kind=number_of(pb.DeviceKind, "DEVICE_KIND_", kind or ""),  # type: ignore[arg-type]
         ),
         **caller.opts,
@@ -81,8 +85,27 @@ async def list_devices(
 )
 async def get_device(device_id: DeviceId, caller: Caller) -> DeviceOut:
     caller.require(*_READERS)
+    return device_out(await _visible(caller, device_id))
+
+
+async def _visible(caller: Caller, device_id: str) -> pb.Device:
+    """The device, if the caller may see its site (404 as for no device otherwise)."""
     reply = await caller.devices.GetDevice(pb.GetDeviceRequest(device_id=device_id), **caller.opts)
-    return device_out(reply.device)
+    if not caller.may_see(reply.device.location.site):
+        raise HTTPException(404, f"no device {device_id!r}")
+    return reply.device
+
+
+async def _existing_visible(caller: Caller, device_id: str) -> None:
+    """404 when the device exists at a site the caller may not see; nothing when it is new
+    (or the caller is an admin, who sees every site)."""
+    if caller.user.role == "admin":
+        return
+    try:
+        await _visible(caller, device_id)
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() != grpc.StatusCode.NOT_FOUND:
+            raise
 
 
 @router.get(
@@ -101,6 +124,7 @@ async def device_telemetry(
     """Live and imported readings in [from, to) by time, then metric; one metric or all.
     Times without a zone are UTC."""
     caller.require(*_READERS)
+    await _visible(caller, device_id)
     request = pb.ListTelemetryRequest(
         device_id=device_id, metric=metric, page_size=limit, page_token=cursor
     )
@@ -166,5 +190,8 @@ async def import_devices(request: Request, caller: Caller) -> ImportResult | Res
         devices = _rows((await request.body()).decode("utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         return problem(422, str(exc))
+    for device in devices:  # staff: their own site's devices only (admins: any)
+        caller.site(device.location.site)
+        await _existing_visible(caller, device.device_id)
     reply = await caller.devices.PutDevices(pb.PutDevicesRequest(devices=devices), **caller.opts)
     return ImportResult(created=reply.created, updated=reply.updated)

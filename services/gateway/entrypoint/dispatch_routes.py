@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Path, Query
+from fastapi import APIRouter, Body, Path, Query
 from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.dispatch.v1 import dispatch_pb2 as pb
 from maintenance.intake.v1 import intake_pb2 as ipb
@@ -180,14 +180,9 @@ def _ts(value: datetime) -> Timestamp:
 
 
 def _site(caller: Caller, site: str, *roles: str) -> str:
-    """The site the call is about; only admins may name another than their own."""
+    """The site the call is about, for a caller with one of `roles`."""
     caller.require(*roles)
-    if site and site != caller.user.site and caller.user.role != "admin":
-        raise HTTPException(403, f"you may act only on site {caller.user.site!r}")
-    chosen = site or caller.user.site
-    if not chosen:
-        raise HTTPException(422, "name the site: ?site=...")
-    return chosen
+    return caller.site(site)
 
 
 def _who(caller: Caller) -> pb.Caller:

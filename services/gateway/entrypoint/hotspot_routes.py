@@ -8,7 +8,7 @@ from datetime import date
 from html import escape
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
 from maintenance.predictor.v1 import predictor_pb2 as pb
 from pydantic import BaseModel, ConfigDict, Field
@@ -106,12 +106,7 @@ class WorkOrderIn(BaseModel):
 
 def _site(caller: Call, site: str | None) -> str:
     caller.require(*_READERS)
-    chosen = site or caller.user.site
-    if not chosen:
-        raise HTTPException(422, "name the site (site=...)")
-    if caller.user.role != "admin" and chosen != caller.user.site:
-        raise HTTPException(403, f"{caller.user.username} does not work at site {chosen!r}")
-    return chosen
+    return caller.site(site)
 
 
 def _zh(accept_language: str | None) -> bool:
