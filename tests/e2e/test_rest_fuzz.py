@@ -49,6 +49,6 @@ def test_no_request_gets_a_server_error_or_an_answer_off_the_schema(
         capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
     )  # fmt: skip
     report = done.stdout
-    failures = report[report.find("=== FAILURES"):report.find("=== WARNINGS")]
-    errors = report[report.find("=== ERRORS"):report.find("=== FAILURES")]
+    failures = report[report.find("=== FAILURES") : report.find("=== WARNINGS")]
+    errors = report[report.find("=== ERRORS") : report.find("=== FAILURES")]
     assert done.returncode == 0, (failures or errors or report[-6000:]) + done.stderr[-2000:]
