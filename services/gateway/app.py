@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from prometheus_client import REGISTRY, CollectorRegistry
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from services.gateway.adapters.backends import Backends
 from services.gateway.adapters.import_jobs import ImportJobs
@@ -37,6 +39,16 @@ from services.gateway.entrypoint.web_app import mount_web
 from services.gateway.settings import GatewaySettings
 
 __all__ = ["create_app"]
+
+
+def _registry(metrics_dir: str) -> CollectorRegistry:
+    """What /metrics shows: this process's metrics, or every worker's summed."""
+    if not metrics_dir:
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=metrics_dir)  # type: ignore[no-untyped-call]
+    return registry
+
 
 _DESCRIPTION = """
 The public REST API of the maintenance platform. Tenants raise repair requests (报修),
@@ -83,6 +95,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         settings.login_failures_per_user, settings.login_failures_per_address,
         settings.login_window_s, time.monotonic,
     )  # fmt: skip
+    app.state.metrics = _registry(settings.metrics_dir)
     app.state.rpc_timeout_s = settings.rpc_timeout_s
     app.state.max_upload_bytes = settings.max_upload_bytes
     app.state.import_settings = settings

@@ -30,6 +30,9 @@ class GatewaySettings(ServiceSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = Field(default=1, ge=1, le=16)
+    #: With several workers: the folder where each writes its metrics and from which
+    #: /metrics sums them (prometheus_client's multiprocess mode). `main` sets it.
+    metrics_dir: str = ""
     intake_target: str = "127.0.0.1:50051"
     ingestor_target: str = "127.0.0.1:50057"
     notification_target: str = "127.0.0.1:50054"
