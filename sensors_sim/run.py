@@ -18,8 +18,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TextIO
-from urllib.parse import urlsplit
+from typing import Any, NamedTuple, TextIO
+from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -31,7 +31,7 @@ from sensors_sim.fleet import Device, build_fleet
 from sensors_sim.payloads import alert_payload, status_payload, telemetry_payload, topic
 from sensors_sim.world import World
 
-__all__ = ["RunOptions", "RunStats", "parse_broker", "run"]
+__all__ = ["BrokerUrl", "RunOptions", "RunStats", "parse_broker", "run"]
 
 _CONNECT_TIMEOUT_S = 10.0
 _FLUSH_TIMEOUT_S = 10.0
@@ -63,23 +63,40 @@ class RunStats:
     alerts: int
 
 
-def parse_broker(url: str) -> tuple[str, int]:
-    """`mqtt://host[:port]` -> (host, port); the port defaults to 1883."""
+class BrokerUrl(NamedTuple):
+    """Where the broker is and how to sign in."""
+
+    host: str
+    port: int
+    username: str = ""
+    password: str = ""
+    tls: bool = False
+
+
+def parse_broker(url: str) -> BrokerUrl:
+    """`mqtt://[user:password@]host[:port]` (port 1883) or `mqtts://...` (TLS, port 8883)."""
     parts = urlsplit(url)
-    if parts.scheme != "mqtt" or not parts.hostname:
-        raise ValueError(f"broker must look like mqtt://host:port, not {url!r}")
-    return parts.hostname, parts.port or 1883
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+        raise ValueError(f"broker must look like mqtt[s]://[user:password@]host:port, not {url!r}")
+    tls = parts.scheme == "mqtts"
+    return BrokerUrl(parts.hostname, parts.port or (8883 if tls else 1883),
+                     unquote(parts.username or ""), unquote(parts.password or ""), tls)  # fmt: skip
 
 
 class _Publisher:
     """One paho client with its network thread; counts what the broker acknowledged."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, broker: BrokerUrl) -> None:
+        host, port = broker.host, broker.port
         self.queued = self.acked = 0
         self._connected = threading.Event()
         self._refused = ""
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, f"sensors_sim-{os.getpid()}")
         self._client.max_inflight_messages_set(500)
+        if broker.username:
+            self._client.username_pw_set(broker.username, broker.password or None)
+        if broker.tls:
+            self._client.tls_set()
         self._client.on_connect = self._on_connect
         self._client.on_publish = self._on_publish
         self._client.connect(host, port)
@@ -181,7 +198,7 @@ def run(
     stop = stop or threading.Event()
     sim = _Simulation(options, out)
     _say(out, sim.describe())
-    pub = _Publisher(*parse_broker(options.broker))
+    pub = _Publisher(parse_broker(options.broker))
     try:
         _statuses(pub, options.site, sim.fleet, True)
         started = time.monotonic()

@@ -14,7 +14,7 @@ from services.common.event_follower import EventFollower, one_by_one
 from services.common.periodic import every
 from services.common.service import intake_channel, run_main, serve, service_pool
 from services.ingestor import metrics
-from services.ingestor.adapters.mqtt_source import MqttSource
+from services.ingestor.adapters.mqtt_source import Broker, MqttSource
 from services.ingestor.adapters.places_client import AssetSites, PlaceChecker
 from services.ingestor.domain.detection import Detector
 from services.ingestor.entrypoint.events import close_incidents
@@ -52,10 +52,9 @@ async def run(settings: IngestorSettings) -> None:
         )  # fmt: skip
         outbox = Outbox(pool, intake, cache, places)
         watchdog = Watchdog(pool, ingest, settings.offline_factor)
-        host, port = settings.broker()
         loop = asyncio.get_running_loop()
         source = MqttSource(
-            host, port, settings.client_id, SUBSCRIPTIONS, settings.share_group,
+            Broker.from_url(settings.mqtt_url), settings.client_id, SUBSCRIPTIONS, settings.share_group,
             settings.receive_maximum, is_urgent=is_urgent,
             on_urgent=lambda: loop.call_soon_threadsafe(mqtt.urgent_arrived),
             max_queued_bytes=settings.max_queued_bytes,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
@@ -48,8 +46,3 @@ class IngestorSettings(GrpcServiceSettings):
     rollup_window_s: float = 600.0
     #: Repeats of an open incident add at most one ticket event per this interval.
     repeat_event_every_s: float = 300.0
-
-    def broker(self) -> tuple[str, int]:
-        """Host and port from `mqtt_url` (mqtt://host:port)."""
-        parts = urlsplit(self.mqtt_url)
-        return parts.hostname or "127.0.0.1", parts.port or 1883

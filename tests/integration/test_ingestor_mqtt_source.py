@@ -15,7 +15,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from services.ingestor import metrics
-from services.ingestor.adapters.mqtt_source import MqttSource, Received
+from services.ingestor.adapters.mqtt_source import Broker, MqttSource, Received
 from services.ingestor.formats import is_urgent
 from services.launcher.broker import LocalBroker
 
@@ -28,7 +28,7 @@ def _source(
     filters: tuple[str, ...] = ("maint/+/+/telemetry",),
     **hooks: Any,
 ) -> MqttSource:
-    source = MqttSource("127.0.0.1", broker.port, client_id, filters, "", 1000, **hooks)
+    source = MqttSource(Broker("127.0.0.1", broker.port), client_id, filters, "", 1000, **hooks)
     source.start()
     assert source.connected.wait(10)
     time.sleep(0.3)  # the SUBSCRIBE is sent on connect; let the broker take it
@@ -129,7 +129,7 @@ def test_alerts_and_status_are_handed_out_apart_from_telemetry(broker: LocalBrok
 def test_qos0_past_the_queue_bound_is_dropped_and_counted_qos1_never(broker: LocalBroker) -> None:
     dropped = metrics.DROPPED.labels("queue_full")
     before = dropped._value.get()
-    source = MqttSource("127.0.0.1", broker.port, "bounded", ("maint/+/+/telemetry",), "", 1000,
+    source = MqttSource(Broker("127.0.0.1", broker.port), "bounded", ("maint/+/+/telemetry",), "", 1000,
                         max_queued_bytes=1000)  # fmt: skip
     source.start()
     assert source.connected.wait(10)

@@ -20,13 +20,20 @@ import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from services.ingestor.adapters.mqtt_source import Broker, MqttSource, Received
 from services.launcher.stack import free_port
 from tests.ops.support import ROOT, tool
 
 CONFIG = ROOT / "config" / "mosquitto"
-PASSWORDS = dict(
-    line.split(":", 1) for line in (CONFIG / "devices.dev").read_text().splitlines() if line
-)
+
+
+def _passwords(name: str) -> dict[str, str]:
+    lines = (CONFIG / name).read_text().splitlines()
+    return dict(line.split(":", 1) for line in lines if line)
+
+
+PASSWORDS = _passwords("devices.dev")
+PLATFORM = _passwords("platform.dev")
 
 
 def _settings(text: str) -> set[str]:
@@ -51,12 +58,15 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]
     """(device port, internal port) of a Mosquitto running compose.conf."""
     work = tmp_path_factory.mktemp("broker")
     (work / "data").mkdir()
-    shutil.copy(CONFIG / "devices.dev", work / "passwd")
-    subprocess.run([tool("mosquitto_passwd"), "-U", str(work / "passwd")], check=True)
+    for source, hashed in (("devices.dev", "passwd"), ("platform.dev", "platform")):
+        shutil.copy(CONFIG / source, work / hashed)
+        subprocess.run([tool("mosquitto_passwd"), "-U", str(work / hashed)], check=True)
     devices, internal = free_port(), free_port()
     text = (CONFIG / "compose.conf").read_text()
     text = text.replace("/mosquitto/auth/passwd", str(work / "passwd"))
+    text = text.replace("/mosquitto/auth/platform", str(work / "platform"))
     text = text.replace("/mosquitto/config/acl.conf", str(CONFIG / "acl.conf"))
+    text = text.replace("/mosquitto/config/acl-platform.conf", str(CONFIG / "acl-platform.conf"))
     text = text.replace("/mosquitto/data/", f"{work / 'data'}/")
     text = re.sub(r"^listener 1883$", f"listener {devices} 127.0.0.1", text, flags=re.M)
     text = re.sub(r"^listener 1884$", f"listener {internal} 127.0.0.1", text, flags=re.M)
@@ -152,8 +162,8 @@ class Client:
 
 @pytest.fixture
 def everything(broker: tuple[int, int]) -> Iterator[Client]:
-    """A platform client on the internal listener that sees every message."""
-    watcher = Client(broker[1])
+    """A platform client on the internal listener that sees every message (as the ingestor)."""
+    watcher = Client(broker[1], "ingestor", PLATFORM["ingestor"])
     assert watcher.refused is None
     watcher.client.subscribe("#", qos=1)
     time.sleep(0.2)
@@ -226,3 +236,43 @@ def test_without_its_own_password_a_device_is_refused(
 def test_device_passwords_differ() -> None:
     assert len(set(PASSWORDS.values())) == len(PASSWORDS) >= 4
     assert Path(CONFIG / "acl.conf").is_file()
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [(None, None), ("ingestor", "wrong"), ("leak-A-03-riser", PASSWORDS["leak-A-03-riser"])],
+)
+def test_the_internal_listener_takes_only_the_platforms_own_clients(
+    broker: tuple[int, int], username: str | None, password: str | None
+) -> None:
+    client = Client(broker[1], username, password)
+    client.close()
+    assert client.refused is not None
+
+
+def test_the_ingestor_signs_in_from_its_url_and_reads_through_a_shared_subscription(
+    broker: tuple[int, int],
+) -> None:
+    """The ingestor's own MQTT adapter, with MQTT_URL's user and password, receives what a
+    device publishes; the simulator's account publishes but reads nothing."""
+    url = f"mqtt://ingestor:{PLATFORM['ingestor']}@127.0.0.1:{broker[1]}"
+    source = MqttSource(Broker.from_url(url), "ingestor-auth-test", ("maint/+/+/alert",),
+                        "ingestors", 100)  # fmt: skip
+    source.start()
+    try:
+        assert source.connected.wait(10), "the ingestor was not let in"
+        time.sleep(0.3)
+        simulator = Client(broker[1], "sensors_sim", PLATFORM["sensors_sim"])
+        assert simulator.refused is None
+        simulator.client.subscribe("maint/#", qos=1)
+        simulator.publish("maint/demo/leak-A-03-riser/alert")
+        deadline, got = time.monotonic() + 10, list[Received]()
+        while not got and time.monotonic() < deadline:
+            got = source.take(10)
+            time.sleep(0.05)
+        assert [r.inbound.topic for r in got] == ["maint/demo/leak-A-03-riser/alert"]
+        time.sleep(0.3)
+        assert simulator.received == []  # it may write, not read
+        simulator.close()
+    finally:
+        source.stop()

@@ -92,7 +92,8 @@ def test_integral_values_are_sent_as_integers() -> None:
 
 
 def test_parse_broker() -> None:
-    assert parse_broker("mqtt://127.0.0.1:1884") == ("127.0.0.1", 1884)
-    assert parse_broker("mqtt://localhost") == ("localhost", 1883)
-    with pytest.raises(ValueError, match="mqtt://"):
+    assert parse_broker("mqtt://127.0.0.1:1884") == ("127.0.0.1", 1884, "", "", False)
+    assert parse_broker("mqtt://localhost") == ("localhost", 1883, "", "", False)
+    assert parse_broker("mqtts://sim:p%40ss@broker") == ("broker", 8883, "sim", "p@ss", True)
+    with pytest.raises(ValueError, match="mqtt\\[s\\]://"):
         parse_broker("http://127.0.0.1:1883")

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -33,11 +34,32 @@ from services.ingestor.adapters.ack_order import AckOrder
 from services.ingestor.adapters.batched_client import BatchedClient
 from services.ingestor.domain.model import Inbound
 
-__all__ = ["MqttSource", "Received"]
+__all__ = ["Broker", "MqttSource", "Received"]
 
 log = logging.getLogger(__name__)
 
 _SESSION_EXPIRY_S = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Broker:
+    """Where the broker is and how to sign in: `mqtt://[user:password@]host[:port]`, or
+    `mqtts://...` for TLS (the system's trusted certificates; port 8883 by default)."""
+
+    host: str
+    port: int
+    username: str = ""
+    password: str = ""
+    tls: bool = False
+
+    @classmethod
+    def from_url(cls, url: str) -> Broker:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError("MQTT_URL must look like mqtt[s]://[user:password@]host[:port]")
+        tls = parts.scheme == "mqtts"
+        return cls(parts.hostname, parts.port or (8883 if tls else 1883),
+                   unquote(parts.username or ""), unquote(parts.password or ""), tls)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +80,7 @@ class MqttSource:
 
     def __init__(
         self,
-        host: str,
-        port: int,
+        broker: Broker,
         client_id: str,
         filters: Sequence[str],
         share_group: str,
@@ -68,7 +89,7 @@ class MqttSource:
         on_urgent: Callable[[], object] = lambda: None,
         max_queued_bytes: int = 64 * 1024 * 1024,
     ) -> None:
-        self._host, self._port = host, port
+        self._host, self._port = broker.host, broker.port
         self._filters = [f"$share/{share_group}/{f}" if share_group else f for f in filters]
         self._receive_maximum = receive_maximum
         self._is_urgent, self._on_urgent = is_urgent, on_urgent
@@ -80,6 +101,10 @@ class MqttSource:
         self.connected = threading.Event()
         self._acks = AckOrder()
         self._client = BatchedClient(client_id, self._on_publish)
+        if broker.username:
+            self._client.username_pw_set(broker.username, broker.password or None)
+        if broker.tls:
+            self._client.tls_set()
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
