@@ -9,7 +9,7 @@ from datetime import datetime
 import httpx
 
 from tests.e2e.conftest import RATING_WINDOW_S
-from tests.e2e.helpers import raise_ticket, transition, wait_for
+from tests.e2e.helpers import ok, raise_ticket, transition, wait_for
 from tests.e2e.system import System
 
 Login = Callable[[str], httpx.Client]
@@ -42,13 +42,16 @@ def test_tenant_raises_staff_work_tenant_rates(as_user: Login) -> None:
         "created", "accepted", "assigned", "started", "resolved", "awaiting_rating", "rated",
     ]  # fmt: skip
     assert [e["to_status"] for e in events][-1] == "closed"
+    # The tenant sees staff by their role, not by user name (the desk sees the names).
     assert [e["actor"] for e in events] == [
-        "tenant1", "dispatcher1", "dispatcher1", "tech1", "tech1", "system", "tenant1",
+        "tenant1", "dispatcher", "dispatcher", "technician", "technician", "system", "tenant1",
     ]  # fmt: skip
     stamps = [datetime.fromisoformat(e["occurred_at"]) for e in events]
     assert all(s.utcoffset() is not None for s in stamps)
     assert stamps == sorted(stamps)
-    assert events[2]["payload"]["assignee"] == "tech1" and events[2]["note"] == "riser A-1"
+    assert events[2]["payload"]["assignee"] == "technician" and events[2]["note"] == "riser A-1"
+    desk_view = ok(as_user("dispatcher1").get(f"/v1/tickets/{tid}/events"))["items"]
+    assert desk_view[2]["actor"] == "dispatcher1" and desk_view[2]["payload"]["assignee"] == "tech1"
 
 
 def test_unrated_ticket_closes_by_itself(as_user: Login) -> None:
@@ -202,8 +205,15 @@ def test_claim_decline_pause_and_costly_approval_over_rest(as_user: Login) -> No
     assert transition(as_user("supervisor1"), tid, "approve").json()["approval_pending"] is False
     assert tenant.post(f"/v1/tickets/{tid}/rating", json={"stars": 5}).json()["status"] == "closed"
     types = [e["type"] for e in tenant.get(f"/v1/tickets/{tid}/events").json()["items"]]
-    assert types == ["created", "claimed", "declined", "claimed", "started", "paused", "resumed",
-                     "resolved", "awaiting_rating", "approved", "rated"]  # fmt: skip
+    assert types == ["created", "claimed", "claimed", "started", "paused", "resumed",
+                     "resolved", "awaiting_rating", "rated"]  # fmt: skip
+    resolved_seen = next(e for e in tenant.get(f"/v1/tickets/{tid}/events").json()["items"]
+                         if e["type"] == "resolved")  # fmt: skip
+    assert "cost_cents" not in resolved_seen["payload"]  # the tenant sees no costs
+    staff = [
+        e["type"] for e in ok(as_user("supervisor1").get(f"/v1/tickets/{tid}/events"))["items"]
+    ]
+    assert "declined" in staff and "approved" in staff
 
 
 def test_the_tenant_and_the_technician_are_told_in_their_inbox(as_user: Login) -> None:

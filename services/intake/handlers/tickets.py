@@ -23,6 +23,7 @@ from services.intake.domain.errors import IdempotencyConflict, InvalidInput
 from services.intake.domain.knowledge import Suggestion
 from services.intake.domain.lifecycle import site_scope
 from services.intake.domain.model import Actor, Kind, Role, Ticket
+from services.intake.domain.tenant_view import for_tenant
 from services.intake.handlers.base import HandlersBase, TicketView
 from services.intake.handlers.knowledge import suggest
 
@@ -130,7 +131,18 @@ class TicketHandlers(HandlersBase):
         return [TicketView(t, found.get(t.id, [])) for t in tickets], token
 
     async def events(self, actor: Actor, ticket_id: str) -> list[LoggedEvent]:
-        """The ticket's history, oldest first."""
+        """The ticket's history, oldest first; its tenant sees it without the desk's inner
+        workings (`domain/tenant_view.py`)."""
         async with self._unit() as repo:
             await self._visible(repo, actor, ticket_id, False)
-            return await repo.ticket_events(ticket_id)
+            events = await repo.ticket_events(ticket_id)
+        if actor.role is not Role.TENANT:
+            return events
+        seen = []
+        for event in events:
+            shown = for_tenant(event.type, event.actor, event.actor_role, event.note,
+                               event.payload)  # fmt: skip
+            if shown is not None:
+                seen.append(replace(event, actor=shown.actor, note=shown.note,
+                                    payload=shown.payload))  # fmt: skip
+        return seen
