@@ -16,6 +16,7 @@ from services.gateway.entrypoint import (
     analytics_routes,
     asset_routes,
     attachment_routes,
+    audit,
     auth_routes,
     device_routes,
     dispatch_routes,
@@ -30,6 +31,7 @@ from services.gateway.entrypoint import (
     ticket_routes,
     user_routes,
 )
+from services.gateway.entrypoint.audit import AuditMiddleware
 from services.gateway.entrypoint.etag import ETagMiddleware
 from services.gateway.entrypoint.login_limits import LoginLimits
 from services.gateway.entrypoint.middleware import EdgeMiddleware
@@ -117,10 +119,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         hotspot_routes,
         follower_routes,
         kb_routes,
+        audit,
     ):
         app.include_router(module.router)
     mount_web(app, settings.web_dir)
     app.add_middleware(ETagMiddleware)
+    app.add_middleware(AuditMiddleware)
     app.add_middleware(
         EdgeMiddleware,
         max_body_bytes=settings.max_body_bytes,

@@ -7,6 +7,7 @@ from datetime import timedelta
 import grpc
 from maintenance.intake.v1 import (
     assets_pb2_grpc,
+    audit_pb2_grpc,
     history_pb2_grpc,
     knowledge_pb2_grpc,
     places_pb2_grpc,
@@ -18,6 +19,7 @@ from services.common.db import ping
 from services.common.periodic import every
 from services.common.service import run_main, serve, service_pool
 from services.intake.entrypoint.assets_servicer import AssetServicer
+from services.intake.entrypoint.audit_servicer import AuditServicer
 from services.intake.entrypoint.history_servicer import HistoryServicer
 from services.intake.entrypoint.knowledge_servicer import KnowledgeServicer
 from services.intake.entrypoint.places_servicer import PlaceServicer
@@ -25,6 +27,7 @@ from services.intake.entrypoint.servicer import IntakeServicer
 from services.intake.entrypoint.users_servicer import UserServicer
 from services.intake.handlers import IntakeHandlers
 from services.intake.handlers.assets import AssetHandlers
+from services.intake.handlers.audit import AuditHandlers
 from services.intake.handlers.knowledge import KnowledgeHandlers
 from services.intake.handlers.places import PlaceHandlers
 from services.intake.handlers.users import UserHandlers
@@ -56,6 +59,9 @@ async def run(settings: IntakeSettings) -> None:
             )
             history_pb2_grpc.add_HistoryServiceServicer_to_server(
                 HistoryServicer(WorkOrderHandlers(pool, settings.clock())), server
+            )
+            audit_pb2_grpc.add_AuditServiceServicer_to_server(
+                AuditServicer(AuditHandlers(pool, settings.clock())), server
             )
             knowledge_pb2_grpc.add_KnowledgeServiceServicer_to_server(
                 KnowledgeServicer(KnowledgeHandlers(pool, settings.clock())), server

@@ -11,7 +11,7 @@ from services.gateway.entrypoint.security import Principal
 __all__ = ["fake_call"]
 
 _STUBS = ("intake", "devices", "notifications", "sla", "dispatch", "places", "assets", "users",
-          "analytics", "predictor", "knowledge")  # fmt: skip
+          "analytics", "predictor", "knowledge", "audit")  # fmt: skip
 
 
 def fake_call(user: Principal, **stubs: Any) -> deps.Call:

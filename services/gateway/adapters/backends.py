@@ -13,6 +13,7 @@ from maintenance.follower.v1 import follower_pb2_grpc
 from maintenance.ingestor.v1 import ingestor_pb2_grpc
 from maintenance.intake.v1 import (
     assets_pb2_grpc,
+    audit_pb2_grpc,
     intake_pb2_grpc,
     knowledge_pb2_grpc,
     places_pb2_grpc,
@@ -63,6 +64,7 @@ class Backends:
         self.places = places_pb2_grpc.PlaceServiceStub(channels["intake"].channel)
         self.assets = assets_pb2_grpc.AssetServiceStub(channels["intake"].channel)
         self.users = users_pb2_grpc.UserServiceStub(channels["intake"].channel)
+        self.audit = audit_pb2_grpc.AuditServiceStub(channels["intake"].channel)
         self.knowledge = knowledge_pb2_grpc.KnowledgeServiceStub(channels["intake"].channel)
         self.devices = ingestor_pb2_grpc.DeviceServiceStub(channels["ingestor"].channel)
         self.notifications = notification_pb2_grpc.NotificationServiceStub(

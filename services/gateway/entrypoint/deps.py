@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from maintenance.follower.v1.follower_pb2_grpc import FollowerServiceAsyncStub
     from maintenance.ingestor.v1.ingestor_pb2_grpc import DeviceServiceAsyncStub
     from maintenance.intake.v1.assets_pb2_grpc import AssetServiceAsyncStub
+    from maintenance.intake.v1.audit_pb2_grpc import AuditServiceAsyncStub
     from maintenance.intake.v1.intake_pb2_grpc import IntakeServiceAsyncStub
     from maintenance.intake.v1.knowledge_pb2_grpc import KnowledgeServiceAsyncStub
     from maintenance.intake.v1.places_pb2_grpc import PlaceServiceAsyncStub
@@ -55,6 +56,7 @@ class Call:
     predictor: PredictorServiceAsyncStub
     followers: Mapping[str, FollowerServiceAsyncStub]
     knowledge: KnowledgeServiceAsyncStub
+    audit: AuditServiceAsyncStub
     opts: CallOptions
 
     def require(self, *roles: str) -> None:
@@ -106,6 +108,7 @@ def _options(request: Request) -> CallOptions:
 
 async def _caller(request: Request, token: Annotated[str | None, Depends(bearer_token)]) -> Call:
     user = request.app.state.tokens.check(token)
+    request.state.principal = user  # for the audit log (entrypoint/audit.py)
     backends = request.app.state.backends
     return Call(
         user,
@@ -121,6 +124,7 @@ async def _caller(request: Request, token: Annotated[str | None, Depends(bearer_
         backends.predictor,
         backends.followers,
         backends.knowledge,
+        backends.audit,
         _options(request),
     )
 
