@@ -34,8 +34,8 @@ from services.launcher.broker import LocalBroker
 #: The server the tests make their databases on: `MAINT_TEST_PG_URL` (bench/database.py).
 SERVER_URL = ADMIN_URL
 
-TENANT1 = Actor("tenant1", Role.TENANT, "demo", Channel.APP)
-TENANT2 = Actor("tenant2", Role.TENANT, "demo", Channel.WEB)
+TENANT1 = Actor("tenant1", Role.TENANT, "demo", Channel.APP, unit="A-301")
+TENANT2 = Actor("tenant2", Role.TENANT, "demo", Channel.WEB, unit="B-502")
 TECH1 = Actor("tech1", Role.TECHNICIAN, "demo", Channel.APP)
 TECH2 = Actor("tech2", Role.TECHNICIAN, "demo", Channel.APP)
 DISPATCHER = Actor("dispatcher1", Role.DISPATCHER, "demo", Channel.WEB)

@@ -66,7 +66,8 @@ TEST_RULES: dict[str, Any] = {
     ],
 }  # fmt: skip
 
-TENANT1 = pb.Actor(username="tenant1", role=pb.ROLE_TENANT, site="demo", channel=pb.CHANNEL_APP)
+TENANT1 = pb.Actor(username="tenant1", role=pb.ROLE_TENANT, site="demo", channel=pb.CHANNEL_APP,
+                   unit="A-301")  # fmt: skip
 
 
 @contextmanager
@@ -125,10 +126,11 @@ async def create_ticket(
     priority: pb.Priority.ValueType = pb.PRIORITY_UNSPECIFIED,
     title: str = "test",
 ) -> str:
-    """A ticket raised by tenant1 in unit A-301; returns its id."""
+    """A ticket in unit A-301, raised by tenant1, or by the desk when it has a priority (a
+    tenant's is only a request); returns its id."""
     reply = await stub.CreateTicket(
         pb.CreateTicketRequest(
-            actor=TENANT1, kind=kind, category=category, title=title, priority=priority,
+            actor=TENANT1 if priority == pb.PRIORITY_UNSPECIFIED else DESK, kind=kind, category=category, title=title, priority=priority,
             location=pb.Location(site="demo", building="A", floor="3", unit="A-301"),
         )
     )  # fmt: skip
@@ -136,6 +138,8 @@ async def create_ticket(
 
 
 SYSTEM = pb.Actor(username="test", role=pb.ROLE_SYSTEM)
+DESK = pb.Actor(username="dispatcher1", role=pb.ROLE_DISPATCHER, site="demo",
+                channel=pb.CHANNEL_WEB)  # fmt: skip
 
 
 async def ticket_of(stub: Any, ticket_id: str) -> pb.Ticket:

@@ -47,8 +47,10 @@ from tests.integration.conftest import SERVER_URL, drop_database, new_database_n
 from tests.support.receivers import Mailbox, Webhook, running_mailbox, running_webhook
 
 MAX_ATTEMPTS = 5
-TENANT1 = pb.Actor(username="tenant1", role=pb.ROLE_TENANT, site="demo", channel=pb.CHANNEL_APP)
-TENANT2 = pb.Actor(username="tenant2", role=pb.ROLE_TENANT, site="demo", channel=pb.CHANNEL_WEB)
+TENANT1 = pb.Actor(username="tenant1", role=pb.ROLE_TENANT, site="demo", channel=pb.CHANNEL_APP,
+                   unit="A-301")  # fmt: skip
+TENANT2 = pb.Actor(username="tenant2", role=pb.ROLE_TENANT, site="demo", channel=pb.CHANNEL_WEB,
+                   unit="B-502")  # fmt: skip
 DISPATCHER = pb.Actor(username="dispatcher1", role=pb.ROLE_DISPATCHER, site="demo")
 TECH2 = pb.Actor(username="tech2", role=pb.ROLE_TECHNICIAN, site="demo", channel=pb.CHANNEL_APP)
 ADMIN = pb.Actor(username="admin", role=pb.ROLE_ADMIN)
