@@ -234,7 +234,9 @@ def test_a_channel_that_fails_three_times_delivers_once(day: Day) -> None:
     service desk is paged) is retried with back-off and arrives once."""
     day.webhook.fail_first["/tenant2"] = 3
     ticket = raise_ticket(day.login("tenant2"), kind="complaint", category="noise",
-                          title="Dog barking all night", description="Unit B-602, every night")  # fmt: skip
+                          title="Dog barking all night", description="Unit B-602, every night",
+                          location={"site": "demo", "building": "B", "floor": "5",
+                                    "unit": "B-502"})  # fmt: skip
     boss = day.login("supervisor1")
 
     def delivered() -> dict[str, Any] | None:
