@@ -76,7 +76,8 @@ def test_leak_alert_opens_one_ticket_and_records_repeats_and_clear(
     admin = as_user("admin")
     _register(admin, "leak-B-3-riser", _device("leak", "3", location={"site": "demo", "building": "B",
                                                                       "floor": "3", "asset": "riser-B-3"}))  # fmt: skip
-    alert = {"time": now_iso(), "type": "leak", "readings": {"moisture": 91}}
+    fired = now_iso()
+    alert = {"time": fired, "type": "leak", "readings": {"moisture": 91}}
     pub.send("maint/demo/leak-B-3-riser/alert", alert)
     tickets = wait_for(lambda: _sensor_tickets(admin, "leak-B-3-riser"))
     ticket = tickets[0]
@@ -84,6 +85,10 @@ def test_leak_alert_opens_one_ticket_and_records_repeats_and_clear(
         "P1", "sensor", "plumbing", "repair",
     )  # fmt: skip
     assert ticket["location"]["floor"] == "3" and ticket["attributes"]["alert_type"] == "leak"
+    # When the alert fired, for analytics' alert-to-ticket latency: the message's own time.
+    assert datetime.fromisoformat(ticket["attributes"]["alerted_at"]) == datetime.fromisoformat(
+        fired
+    )
     pub.send("maint/demo/leak-B-3-riser/alert", alert)  # the same message again: a redelivery
     later = datetime.now(UTC) + timedelta(seconds=1)
     pub.send("maint/demo/leak-B-3-riser/alert", {**alert, "time": later.isoformat()})

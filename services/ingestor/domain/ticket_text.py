@@ -50,6 +50,8 @@ def sensor_ticket(incident: Incident, device: Device) -> SensorTicket:
         "incident_id": incident.id,
         "devices": ",".join(incident.devices),
         "readings": json.dumps(incident.readings, sort_keys=True),
+        # When the alert fired (the message's time): analytics' alert-to-ticket latency.
+        "alerted_at": incident.opened_at.isoformat(),
     }
     if device.asset:
         attributes["asset"] = device.asset
