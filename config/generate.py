@@ -535,8 +535,8 @@ PLANNING = Dashboard(
                     ),
                     kind="bargauge",
                     width=24,
-                    description="Imported history left out. The building x floor heat map"
-                    " with filters and drill-down is GET /v1/analytics/heatmap.",
+                    description="Imported history too. The building x floor heat map with"
+                    " filters and drill-down is GET /v1/analytics/heatmap.",
                 ),
             ),
         ),

@@ -48,7 +48,7 @@ SATISFACTION = Gauge(
 )
 RECENT_BY_FLOOR = Gauge(
     "analytics_recent_tickets",
-    "Tickets raised in the last 30 days (imported history left out), by site, building and"
+    "Tickets raised in the last 30 days (imported history too), by site, building and"
     " floor: the heat map of where problems cluster",
     ["site", "building", "floor"],
 )

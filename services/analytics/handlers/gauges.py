@@ -66,7 +66,7 @@ class Gauges:
             satisfaction = await cur.fetchall()
             cur = await conn.execute(
                 "SELECT site, building, floor, count(*) FROM analytics.tickets"
-                " WHERE created_at >= %s AND NOT imported AND building <> ''"
+                " WHERE created_at >= %s AND building <> ''"
                 " GROUP BY site, building, floor",
                 (now - timedelta(days=30),),
             )
