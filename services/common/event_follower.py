@@ -220,7 +220,11 @@ class EventFollower:
         attempts = attempts + 1 if cursor == first.cursor else 1
         self._failing = (first.cursor, attempts)
         if len(failed.events) == 1 and attempts >= self._park_after:
-            await self.store.park(first, cause, attempts)
+            try:
+                await self.store.park(first, cause, attempts)
+            except Exception:  # the database went away too: park it next time round
+                log.exception("%s: could not park event %d", self._consumer, first.id)
+                return self._retry_s
             PARKED.labels(self._consumer).inc()
             self._failing = ("", 0)
             log.error("%s: parked event %d (%s of ticket %s) after %d attempts: %s",
@@ -241,9 +245,10 @@ class EventFollower:
                 raise _SilentStream() from None
             while len(items) < max_batch and not queue.empty() and _is_event(items[-1]):
                 items.append(queue.get_nowait())
-            HEARD.labels(self._consumer).set_to_current_time()
             events = [e for e in items if isinstance(e, pb.TicketEvent)]
             ended = next((e for e in items if isinstance(e, Exception)), None)
+            if ended is None or len(items) > 1:  # an event or a heartbeat, not only an end
+                HEARD.labels(self._consumer).set_to_current_time()
             if events:
                 # Imported events carry their original (old) times: they say nothing of lag.
                 live = [e for e in events if not e.imported]

@@ -295,3 +295,35 @@ async def test_the_lag_gauge_shows_an_event_waiting_on_its_handler(
         return lag() == 0.0
 
     await _until(caught_up, task)
+
+
+async def test_a_stream_that_cannot_open_is_not_hearing_from_intake(
+    pool: AsyncConnectionPool,
+) -> None:
+    """Intake away: every attempt ends at once; the follower keeps trying, and its
+    last-heard time does not move (EventFollowerDisconnected can fire)."""
+    attempts: list[str] = []
+
+    class Away(Stream):
+        def StreamEvents(self, request: pb.StreamEventsRequest, **_: Any) -> AsyncIterator[Any]:  # noqa: N802
+            attempts.append(request.after_cursor)
+
+            async def replies() -> AsyncIterator[pb.StreamEventsResponse]:
+                raise grpc.aio.AioRpcError(grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(),
+                                           grpc.aio.Metadata(), "intake is away", None)  # fmt: skip
+                yield pb.StreamEventsResponse()  # an async generator
+
+            return replies()
+
+    task = asyncio.create_task(EventFollower(
+        Away(), pool, schema="analytics", consumer="away", handle=one_by_one(_nothing),  # type: ignore[arg-type]
+        retry_s=0.05,
+    ).run())  # fmt: skip
+    await asyncio.sleep(0.5)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert len(attempts) >= 3
+    heard = REGISTRY.get_sample_value(
+        "ticket_event_follower_last_heard_timestamp_seconds", {"consumer": "away"}
+    )
+    assert heard is None
