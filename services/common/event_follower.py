@@ -104,7 +104,7 @@ def one_by_one(handle: EventHandler) -> BatchHandler:
     return batch
 
 
-def transient(exc: BaseException) -> bool:
+def _transient(exc: BaseException) -> bool:
     """The failure says something is away (the database, a service), not that the event
     cannot be handled: waiting helps, parking would not."""
     seen: BaseException | None = exc
@@ -212,7 +212,7 @@ class EventFollower:
         failed `park_after` times. Returns how long to wait before trying again."""
         cause = failed.__cause__ or failed
         first = failed.events[0]
-        if transient(cause):
+        if _transient(cause):
             log.warning("%s: event %d waits for what is away (%s); trying again in %.1fs",
                         self._consumer, first.id, cause, self._retry_s)  # fmt: skip
             return self._retry_s
@@ -243,7 +243,11 @@ class EventFollower:
                 items = [await asyncio.wait_for(queue.get(), self._silence_s)]
             except TimeoutError:
                 raise _SilentStream() from None
-            while len(items) < max_batch and not queue.empty() and _is_event(items[-1]):
+            while (
+                len(items) < max_batch
+                and not queue.empty()
+                and isinstance(items[-1], pb.TicketEvent)
+            ):
                 items.append(queue.get_nowait())
             events = [e for e in items if isinstance(e, pb.TicketEvent)]
             ended = next((e for e in items if isinstance(e, Exception)), None)
@@ -264,10 +268,6 @@ class EventFollower:
                 self._waiting_since = None
             if ended is not None:
                 raise ended
-
-
-def _is_event(item: _Item) -> bool:
-    return isinstance(item, pb.TicketEvent)
 
 
 async def _read(stream: AsyncIterable[pb.StreamEventsResponse], queue: _Queue) -> None:

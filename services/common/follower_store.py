@@ -1,18 +1,8 @@
 """A follower's cursor and the events it parked, in the consumer's own schema.
 
-Every service that follows the event log has, beside `event_cursor`:
-
-    CREATE TABLE parked_events (
-        consumer   text NOT NULL,
-        event_id   bigint NOT NULL,
-        ticket_id  text NOT NULL,
-        type       text NOT NULL,
-        event      bytea NOT NULL,   -- the TicketEvent as intake sent it
-        error      text NOT NULL,
-        attempts   integer NOT NULL,
-        parked_at  timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (consumer, event_id)
-    );
+Every service that follows the event log has, beside `event_cursor`, the table
+`parked_events` of `services/common/sql/parked_events.sql` (linked into its migrations);
+`event` holds the TicketEvent as intake sent it.
 """
 
 from __future__ import annotations

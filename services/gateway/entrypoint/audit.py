@@ -20,8 +20,8 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.logs import request_id_var
-from services.common.protoenum import code_of, number_of
-from services.gateway.entrypoint.deps import Caller
+from services.common.protoenum import code_of
+from services.gateway.entrypoint.deps import Caller, actor_of
 from services.gateway.entrypoint.schemas import MAX_ID
 from services.gateway.entrypoint.security import Principal
 
@@ -108,15 +108,9 @@ async def _record(scope: Scope, who: Principal, status: int, sent: str) -> None:
         path=str(scope["path"])[:500], status=status, body_json=sent,
         request_id=request_id_var.get(),
     )  # fmt: skip
-    actor = intake_pb2.Actor(
-        username=who.username,
-        site=who.site,
-        unit=who.unit,
-        role=number_of(intake_pb2.Role, "ROLE_", who.role),  # type: ignore[arg-type]
-    )
     try:
         await scope["app"].state.backends.audit.RecordAudit(
-            pb.RecordAuditRequest(actor=actor, entry=entry), timeout=10
+            pb.RecordAuditRequest(actor=actor_of(who), entry=entry), timeout=10
         )
     except Exception:  # the change is made: say loudly that its record is missing
         _FAILED.inc()

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from maintenance.predictor.v1.predictor_pb2_grpc import PredictorServiceAsyncStub
     from maintenance.sla.v1.sla_pb2_grpc import SlaServiceAsyncStub
 
-__all__ = ["Call", "CallOptions", "Caller", "Intake"]
+__all__ = ["Call", "CallOptions", "Caller", "Intake", "actor_of"]
 
 
 class CallOptions(TypedDict):
@@ -90,13 +90,18 @@ class Call:
 
     def actor(self, channel: str = "web") -> pb.Actor:
         """The caller as intake's Actor."""
-        return pb.Actor(
-            username=self.user.username,
-            role=number_of(pb.Role, "ROLE_", self.user.role),  # type: ignore[arg-type]
-            site=self.user.site,
-            unit=self.user.unit,
-            channel=number_of(pb.Channel, "CHANNEL_", channel),  # type: ignore[arg-type]
-        )
+        return actor_of(self.user, channel)
+
+
+def actor_of(user: Principal, channel: str = "web") -> pb.Actor:
+    """An authenticated user as intake's Actor."""
+    return pb.Actor(
+        username=user.username,
+        role=number_of(pb.Role, "ROLE_", user.role),  # type: ignore[arg-type]
+        site=user.site,
+        unit=user.unit,
+        channel=number_of(pb.Channel, "CHANNEL_", channel),  # type: ignore[arg-type]
+    )
 
 
 def _options(request: Request) -> CallOptions:
