@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from typing import Literal, get_args
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -23,10 +24,11 @@ from maintenance.notification.v1 import notification_pb2_grpc
 from maintenance.predictor.v1 import predictor_pb2_grpc
 from maintenance.sla.v1 import sla_pb2_grpc
 
-__all__ = ["FOLLOWERS", "Backend", "Backends"]
+__all__ = ["FOLLOWERS", "Backend", "Backends", "Follower"]
 
 #: The services that follow intake's event log, each with a FollowerService.
-FOLLOWERS = ("dispatch", "sla", "notification", "analytics", "ingestor")
+Follower = Literal["dispatch", "sla", "notification", "analytics", "ingestor"]
+FOLLOWERS: tuple[Follower, ...] = get_args(Follower)
 
 
 class Backend:

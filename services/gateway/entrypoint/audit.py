@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.common.logs import request_id_var
 from services.common.protoenum import code_of
 from services.gateway.entrypoint.deps import Caller, actor_of
-from services.gateway.entrypoint.schemas import MAX_ID
+from services.gateway.entrypoint.schemas import MAX_ID, time_of
 from services.gateway.entrypoint.security import Principal
 
 __all__ = ["AUDITED", "AuditMiddleware", "router"]
@@ -138,7 +138,7 @@ class AuditList(BaseModel):
 
 def _out(e: pb.AuditEntry) -> AuditOut:
     return AuditOut(
-        id=e.id, at=e.at.ToDatetime(tzinfo=UTC), username=e.username,
+        id=e.id, at=time_of(e.at), username=e.username,
         role=code_of(intake_pb2.Role, "ROLE_", e.role), site=e.site, method=e.method,
         path=e.path, status=e.status, body=json.loads(e.body_json) if e.body_json else None,
     )  # fmt: skip

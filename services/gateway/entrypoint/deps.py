@@ -73,6 +73,11 @@ class Call:
             return asked or self.user.site
         return self.site_filter(asked)
 
+    def site_for(self, asked: str | None, *roles: str) -> str:
+        """`site(asked)` for a caller with one of `roles` (403 for other roles)."""
+        self.require(*roles)
+        return self.site(asked)
+
     def site_filter(self, asked: str | None = None) -> str:
         """The sites a listing may show: an admin's choice ('' for every site); anyone
         else's own site only (403 for another, and for an account of no site)."""

@@ -3,6 +3,7 @@ change it."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import UTC, datetime
@@ -192,6 +193,6 @@ async def import_devices(request: Request, caller: Caller) -> ImportResult | Res
         return problem(422, str(exc))
     for device in devices:  # staff: their own site's devices only (admins: any)
         caller.site(device.location.site)
-        await _existing_visible(caller, device.device_id)
+    await asyncio.gather(*(_existing_visible(caller, d.device_id) for d in devices))
     reply = await caller.devices.PutDevices(pb.PutDevicesRequest(devices=devices), **caller.opts)
     return ImportResult(created=reply.created, updated=reply.updated)

@@ -179,12 +179,6 @@ def _ts(value: datetime) -> Timestamp:
     return stamp
 
 
-def _site(caller: Caller, site: str, *roles: str) -> str:
-    """The site the call is about, for a caller with one of `roles`."""
-    caller.require(*roles)
-    return caller.site(site)
-
-
 def _who(caller: Caller) -> pb.Caller:
     user = caller.user
     return pb.Caller(username=user.username, role=user.role, site=user.site)
@@ -224,7 +218,7 @@ def _offer(o: pb.Offer) -> OfferOut:
 
 @router.get("/teams", response_model=TeamList, summary="The site's teams")
 async def list_teams(caller: Caller, site: Site = "") -> TeamList:
-    where = _site(caller, site, *_READERS)
+    where = caller.site_for(site, *_READERS)
     reply = await caller.dispatch.ListTeams(pb.ListTeamsRequest(site=where), **caller.opts)
     return TeamList(items=[_team(t) for t in reply.teams])
 
@@ -232,7 +226,7 @@ async def list_teams(caller: Caller, site: Site = "") -> TeamList:
 @router.put("/teams", response_model=TeamList, summary="Replace the site's teams")
 async def put_teams(body: TeamsIn, caller: Caller, site: Site = "") -> TeamList:
     """A team still used by technicians or rules cannot be removed (422 says which)."""
-    where = _site(caller, site, *_WRITERS)
+    where = caller.site_for(site, *_WRITERS)
     teams = [pb.Team(site=where, code=t.code, name=t.name, supervisors=t.supervisors)
              for t in body.teams]  # fmt: skip
     reply = await caller.dispatch.PutTeams(
@@ -245,7 +239,7 @@ async def put_teams(body: TeamsIn, caller: Caller, site: Site = "") -> TeamList:
 async def list_technicians(
     caller: Caller, site: Site = "", team: Annotated[str, Query(max_length=64)] = ""
 ) -> TechnicianList:
-    where = _site(caller, site, *_READERS)
+    where = caller.site_for(site, *_READERS)
     reply = await caller.dispatch.ListTechnicians(
         pb.ListTechniciansRequest(site=where, team=team), **caller.opts
     )
@@ -255,7 +249,7 @@ async def list_technicians(
 @router.put("/technicians", response_model=TechnicianList, summary="Replace the site's technicians")
 async def put_technicians(body: TechniciansIn, caller: Caller, site: Site = "") -> TechnicianList:
     """Skills are category codes; buildings are the zones covered (empty: all)."""
-    where = _site(caller, site, *_WRITERS)
+    where = caller.site_for(site, *_WRITERS)
     technicians = [
         pb.Technician(username=t.username, site=where, team=t.team, skills=t.skills,
                       buildings=t.buildings, display_name=t.display_name)
@@ -270,7 +264,7 @@ async def put_technicians(body: TechniciansIn, caller: Caller, site: Site = "") 
 
 @router.get("/roster", response_model=RosterOut, summary="The duty roster and who is on duty")
 async def get_roster(caller: Caller, site: Site = "") -> RosterOut:
-    where = _site(caller, site, *_READERS)
+    where = caller.site_for(site, *_READERS)
     reply = await caller.dispatch.GetRoster(pb.GetRosterRequest(site=where), **caller.opts)
     return _roster(reply.roster, list(reply.on_duty))
 
@@ -279,7 +273,7 @@ async def get_roster(caller: Caller, site: Site = "") -> RosterOut:
 async def put_roster(body: RosterIn, caller: Caller, site: Site = "") -> RosterOut:
     """Weekly shifts (days the shift starts on, local start and end, time zone) and
     overrides between two instants; the override that starts last wins."""
-    where = _site(caller, site, *_WRITERS)
+    where = caller.site_for(site, *_WRITERS)
     roster = pb.Roster(
         site=where,
         shifts=[pb.Shift(username=s.username, days=s.days, start=s.start, end=s.end,
@@ -296,7 +290,7 @@ async def put_roster(body: RosterIn, caller: Caller, site: Site = "") -> RosterO
 
 @router.get("/rules", response_model=RulesOut, summary="The site's routing rules, in order")
 async def get_rules(caller: Caller, site: Site = "") -> RulesOut:
-    where = _site(caller, site, *_READERS)
+    where = caller.site_for(site, *_READERS)
     reply = await caller.dispatch.GetRules(pb.GetRulesRequest(site=where), **caller.opts)
     return _rules(reply.rule_set)
 
@@ -325,7 +319,7 @@ async def put_rules(
     `action`: mode (team, best_technician, claim_pool), team, notify (usernames), window_s
     (claim pools). The last rule must have an empty match: it is the default. A rule set
     that does not validate is a 422 naming the rule and the problem."""
-    where = _site(caller, site, *_WRITERS)
+    where = caller.site_for(site, *_WRITERS)
     reply = await caller.dispatch.PutRules(
         pb.PutRulesRequest(caller=_who(caller), site=where,
                            document_json=json.dumps(body, ensure_ascii=False)),
@@ -337,7 +331,7 @@ async def put_rules(
 @router.get("/offers", response_model=OfferList, summary="Open offers (抢单)")
 async def list_offers(caller: Caller, site: Site = "") -> OfferList:
     """Technicians see the offers made to them; the desk sees every open offer of the site."""
-    where = _site(caller, site, *_READERS)
+    where = caller.site_for(site, *_READERS)
     mine = caller.user.username if caller.user.role == "technician" else ""
     reply = await caller.dispatch.ListOffers(
         pb.ListOffersRequest(site=where, username=mine), **caller.opts
@@ -361,7 +355,7 @@ async def claim_offer(ticket_id: TicketId, caller: Caller) -> OfferOut:
 @router.post("/decide", response_model=DecisionOut, summary="Dry-run routing (changes nothing)")
 async def decide(body: DecideIn, caller: Caller, site: Site = "") -> DecisionOut:
     """Which rule, team and technician a ticket (or made-up facts) would get, and why."""
-    where = _site(caller, site, *_READERS)
+    where = caller.site_for(site, *_READERS)
     if body.ticket_id:  # 404 unless the caller may see the ticket
         await caller.intake.GetTicket(
             ipb.GetTicketRequest(actor=caller.actor(), ticket_id=body.ticket_id), **caller.opts

@@ -104,11 +104,6 @@ class WorkOrderIn(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
-def _site(caller: Call, site: str | None) -> str:
-    caller.require(*_READERS)
-    return caller.site(site)
-
-
 def _zh(accept_language: str | None) -> bool:
     return (accept_language or "").lower().startswith("zh")
 
@@ -146,7 +141,7 @@ async def list_hotspots(
     as of the start of today (site time), each with the three features that moved its
     probability most, in words, and a recommended action."""
     reply = await caller.predictor.ListHotspots(
-        pb.ListHotspotsRequest(actor=caller.actor(), site=_site(caller, site), level=level,
+        pb.ListHotspotsRequest(actor=caller.actor(), site=caller.site_for(site, *_READERS), level=level,
                                horizon_days=horizon_days, limit=limit),
         **caller.opts,
     )  # fmt: skip
@@ -172,7 +167,7 @@ async def evaluation(
     """For the rankings made as of days in [from, to] whose horizon is over: precision and
     recall of the top k, PR-AUC and Brier, by level and horizon, and the work orders raised
     from them (with how many of those keys failed anyway)."""
-    request = pb.GetEvaluationRequest(actor=caller.actor(), site=_site(caller, site),
+    request = pb.GetEvaluationRequest(actor=caller.actor(), site=caller.site_for(site, *_READERS),
                                       to=end.isoformat(), k=k, kind=kind)  # fmt: skip
     setattr(request, "from", start.isoformat())
     reply = await caller.predictor.GetEvaluation(request, **caller.opts)
@@ -188,7 +183,7 @@ async def evaluation(
 
 async def _heatmap(caller: Call, site: str | None, horizon_days: int, fmt: str) -> Response:
     reply = await caller.predictor.RenderHeatmap(
-        pb.RenderHeatmapRequest(actor=caller.actor(), site=_site(caller, site),
+        pb.RenderHeatmapRequest(actor=caller.actor(), site=caller.site_for(site, *_READERS),
                                 horizon_days=horizon_days, format=fmt),
         **caller.opts,
     )  # fmt: skip
@@ -231,7 +226,7 @@ async def report(
     horizon_days: Annotated[int, Query(ge=1, le=90)] = 7,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> HTMLResponse:
-    chosen = _site(caller, site)
+    chosen = caller.site_for(site, *_READERS)
     ranking = await caller.predictor.ListHotspots(
         pb.ListHotspotsRequest(actor=caller.actor(), site=chosen, level=level,
                                horizon_days=horizon_days, limit=limit),
