@@ -44,10 +44,13 @@ class BacktestResult:
     rows: pd.DataFrame
     model: Scores
     baselines: dict[str, Scores]
-    models_trained: int
     train_s: float
     predict_ms: float
     models: list[HotspotModel]
+
+    @property
+    def models_trained(self) -> int:
+        return len(self.models)
 
     @property
     def best_baseline(self) -> str:
@@ -142,5 +145,5 @@ def backtest(history: History, options: BacktestOptions) -> BacktestResult:
         baselines[name] = score(rows["day"], rows[f"{name}_rank"], rows["label"], o.k,
                                 rows[f"{name}_score"], prob)  # fmt: skip
     n_days = max(len(as_of), 1)
-    return BacktestResult(o, rows, model_scores, baselines, len(models), train_s,
+    return BacktestResult(o, rows, model_scores, baselines, train_s,
                           1000.0 * predict_s / n_days, models)  # fmt: skip

@@ -144,9 +144,9 @@ def test_reading_and_counting_are_scoped_to_the_callers_site() -> None:
 
 
 def test_the_title_follows_the_questions_language() -> None:
-    assert title_for(FEE, "how do I pay") == "Paying the fee"
-    assert title_for(FEE, "物业费") == "物业费的缴纳方式"
-    assert title_for(replace(FEE, title_en=""), "how") == "物业费的缴纳方式"
+    assert title_for(FEE, query_terms("how do I pay")) == "Paying the fee"
+    assert title_for(FEE, query_terms("物业费")) == "物业费的缴纳方式"
+    assert title_for(replace(FEE, title_en=""), query_terms("how")) == "物业费的缴纳方式"
 
 
 @given(st.text(max_size=600))

@@ -3,14 +3,13 @@ port with a gRPC implementation. `services/analytics/testing.FakeIntake` is its 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 import grpc
 from maintenance.intake.v1 import intake_pb2 as pb
 from maintenance.intake.v1 import places_pb2 as places_pb
 
-from services.analytics.domain.ticket import Facts
+from services.analytics.domain.ticket import Facts, aware_time
 from services.common.protoenum import code_of
 
 if TYPE_CHECKING:
@@ -43,14 +42,6 @@ class IntakePort(Protocol):
         """Every site's time zone."""
 
 
-def _alerted_at(text: str) -> datetime | None:
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return at.astimezone(UTC) if at.tzinfo is not None else None
-
-
 def facts_from_pb(t: pb.Ticket) -> Facts:
     """The facts analytics keeps of a ticket intake sent."""
     loc = t.location
@@ -59,7 +50,7 @@ def facts_from_pb(t: pb.Ticket) -> Facts:
         asset=loc.asset, kind=code_of(pb.TicketKind, "TICKET_KIND_", t.kind),
         category=t.category, priority=code_of(pb.Priority, "PRIORITY_", t.priority, upper=True),
         source=t.source, device_id=t.device_id,
-        alerted_at=_alerted_at(t.attributes.get(ALERTED_AT, "")),
+        alerted_at=aware_time(t.attributes.get(ALERTED_AT)),
     )  # fmt: skip
 
 

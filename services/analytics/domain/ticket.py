@@ -33,6 +33,7 @@ __all__ = [
     "Span",
     "TicketState",
     "apply_event",
+    "aware_time",
     "corrected_history",
     "open_ticket",
 ]
@@ -290,7 +291,11 @@ def apply_event(t: TicketState, e: Event) -> TicketState:
 
 
 def _when(payload: Mapping[str, Any], key: str) -> datetime | None:
-    value = payload.get(key)
+    return aware_time(payload.get(key))
+
+
+def aware_time(value: object) -> datetime | None:
+    """An ISO 8601 time with its zone; None for anything else (no zone, not a time)."""
     if not isinstance(value, str):
         return None
     try:

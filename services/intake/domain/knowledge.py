@@ -186,9 +186,10 @@ def check_query(query: str) -> str:
     return check_text("q", query, _QUERY, required=True)
 
 
-def title_for(article: Article, query: str) -> str:
-    """The title in the question's language: English for a question without Chinese."""
-    if article.title_en and not document_terms(query).chinese:
+def title_for(article: Article, question: Terms) -> str:
+    """The title in the question's language (`query_terms` of it): English for a question
+    without Chinese."""
+    if article.title_en and not question.characters:
         return article.title_en
     return article.title
 

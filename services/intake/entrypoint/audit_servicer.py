@@ -11,7 +11,6 @@ from maintenance.intake.v1 import intake_pb2
 
 from services.common.protoenum import number_of
 from services.intake.domain.audit import AuditEntry
-from services.intake.domain.model import Role
 from services.intake.entrypoint.messages import actor_from_pb, timestamp
 from services.intake.entrypoint.servicer import rpc
 from services.intake.handlers.audit import AuditHandlers
@@ -40,10 +39,11 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
     async def RecordAudit(
         self, request: pb.RecordAuditRequest, context: Context
     ) -> pb.RecordAuditResponse:
-        e = request.entry
-        entry = AuditEntry(e.username, Role.SYSTEM, e.site, e.method, e.path, e.status,
+        e, actor = request.entry, actor_from_pb(request.actor)
+        # Who is recorded is the actor (check_entry), whatever the entry names.
+        entry = AuditEntry(actor.username, actor.role, actor.site, e.method, e.path, e.status,
                            e.body_json, e.request_id)  # fmt: skip
-        return pb.RecordAuditResponse(id=await self._h.record(actor_from_pb(request.actor), entry))
+        return pb.RecordAuditResponse(id=await self._h.record(actor, entry))
 
     @rpc
     async def ListAudit(

@@ -49,7 +49,7 @@ async def suggest(
     if not terms:
         return ()
     found = await repo.search(terms, site, limit)
-    return tuple(Suggestion(a.id, title_for(a, query), score) for a, score in found)
+    return tuple(Suggestion(a.id, title_for(a, terms), score) for a, score in found)
 
 
 def _bounded(value: int, most: int, default: int) -> int:

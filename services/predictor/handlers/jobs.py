@@ -63,7 +63,8 @@ class Scheduler:
         self._explain = explain
         self._clock = clock
         self._stopping = threading.Event()
-        self._shown: dict[tuple[str, str, str], list[tuple[str, ...]]] = {}
+        #: labels -> (the run shown, its gauge series): a stored run never changes.
+        self._shown: dict[tuple[str, str, str], tuple[int, list[tuple[str, ...]]]] = {}
 
     def stop(self) -> None:
         """Finish the model in hand and leave the cycle that runs (the service is stopping,
@@ -136,20 +137,22 @@ class Scheduler:
                     assert run is not None
                     run_id, run_day = run.id, run.as_of
                 assert record is not None
-                self._show(labels, top_of_run(conn, run_id, SHOWN))
+                if self._shown.get(labels, (0, []))[0] != run_id:
+                    self._show(labels, run_id, top_of_run(conn, run_id, SHOWN))
                 metrics.MODEL_AGE.labels(*labels).set((now - record.trained_at).total_seconds())
                 metrics.PREDICTION_AGE.labels(*labels).set(_since_midnight(now, run_day, timezone))
 
-    def _show(self, labels: tuple[str, str, str], top: list[tuple[int, str, float]]) -> None:
+    def _show(self, labels: tuple[str, str, str], run_id: int,
+              top: list[tuple[int, str, float]]) -> None:  # fmt: skip
         """Put the newest ranking's first keys in the hotspot gauge, in place of the last."""
-        for old in self._shown.pop(labels, []):
+        for old in self._shown.pop(labels, (0, []))[1]:
             metrics.HOTSPOTS.remove(*old)
         shown: list[tuple[str, ...]] = []
         for rank, key, probability in top:
             series = (*labels, str(rank), key)
             metrics.HOTSPOTS.labels(*series).set(probability)
             shown.append(series)
-        self._shown[labels] = shown
+        self._shown[labels] = (run_id, shown)
 
 
 def _grown(metrics: dict[str, float], tickets: int) -> bool:
