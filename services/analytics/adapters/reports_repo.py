@@ -22,7 +22,7 @@ from services.analytics.domain.cells import PLACE, Filters, Group
 from services.analytics.domain.figures import COUNTS, Measures
 from services.analytics.domain.histogram import MEASURES, SLOTS, add
 
-__all__ = ["MEASURED", "FactQuery", "Problem", "ReportRepository", "Values"]
+__all__ = ["FactQuery", "Problem", "ReportRepository", "Values"]
 
 #: The SQL for each grouping key, over `analytics.tickets AS t` (and `tm`, the teams).
 _KEY_SQL = {

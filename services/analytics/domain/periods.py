@@ -23,7 +23,6 @@ __all__ = [
     "Period",
     "buckets",
     "local_midnight",
-    "month_start",
     "next_month",
     "parse_period",
     "time_zone",
@@ -72,7 +71,7 @@ def time_zone(name: str) -> ZoneInfo:
         raise InvalidInput(f"unknown time zone {name[:64]!r}") from None
 
 
-def month_start(day: date) -> date:
+def _month_start(day: date) -> date:
     """The first of `day`'s month."""
     return day.replace(day=1)
 
@@ -112,7 +111,7 @@ def _bucket_start(day: date, bucketing: Bucketing, period: Period) -> date:
     if bucketing is Bucketing.WEEK:
         return day - timedelta(days=day.weekday())
     if bucketing is Bucketing.MONTH:
-        return month_start(day)
+        return _month_start(day)
     return period.start
 
 

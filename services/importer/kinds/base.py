@@ -32,7 +32,6 @@ __all__ = [
     "channel",
     "device_sites",
     "outcome_of",
-    "problems_of",
     "send_at_once",
     "site_zones",
 ]
@@ -151,14 +150,14 @@ async def send_at_once(
     return outcome_of(reply)
 
 
-def problems_of(replies: Sequence[_RowProblem]) -> list[Problem]:
+def _problems_of(replies: Sequence[_RowProblem]) -> list[Problem]:
     """The service's row problems as the importer's."""
     return [Problem(p.line, p.column, p.reason) for p in replies]
 
 
 def outcome_of(reply: _Counts) -> Outcome:
     """What the service says it did."""
-    return Outcome(reply.inserted, reply.updated, reply.unchanged, problems_of(reply.problems))
+    return Outcome(reply.inserted, reply.updated, reply.unchanged, _problems_of(reply.problems))
 
 
 async def site_zones(targets: Targets) -> dict[str, ZoneInfo]:

@@ -17,7 +17,7 @@ from services.intake.adapters.event_log import (
 from services.intake.domain.errors import InvalidInput
 from services.intake.handlers.base import HandlersBase
 
-__all__ = ["HEARTBEAT_S", "Heartbeat", "StreamHandlers"]
+__all__ = ["Heartbeat", "StreamHandlers"]
 
 #: A followed stream that has sent nothing for this long sends a heartbeat.
 HEARTBEAT_S = 5.0
