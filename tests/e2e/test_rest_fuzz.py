@@ -35,10 +35,22 @@ def test_no_request_gets_a_server_error_or_an_answer_off_the_schema(
     fuzzed: System, username: str, tmp_path: Path
 ) -> None:
     token = fuzzed.token(username)
+    for attempt in (1, 2):
+        report, stderr, code = _fuzz(fuzzed.base_url, token, tmp_path)
+        assert "=== FAILURES" not in report, _section(report, "FAILURES") + stderr
+        # schemathesis's own runtime errors (one seen: hypothesis failing to describe a
+        # filter, "AST constructor recursion depth mismatch") are the tool's, not an answer
+        # of ours: run once more, and fail if it happens again.
+        if code == 0 or attempt == 2:
+            break
+    assert code == 0, (_section(report, "ERRORS") or report[-6000:]) + stderr
+
+
+def _fuzz(base_url: str, token: str, cwd: Path) -> tuple[str, str, int]:
     done = subprocess.run(
         [
             str(Path(sys.executable).with_name("schemathesis")), "run",
-            f"{fuzzed.base_url}/openapi.json",
+            f"{base_url}/openapi.json",
             "--header", f"Authorization: Bearer {token}",
             "--phases", "examples,coverage,fuzzing,stateful",
             "--checks", "not_a_server_error,response_schema_conformance",
@@ -46,9 +58,15 @@ def test_no_request_gets_a_server_error_or_an_answer_off_the_schema(
             "--max-examples", "5", "--seed", "20261205", "--workers", "2",
             "--request-timeout", "30", "--no-color",
         ],
-        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+        capture_output=True, text=True, timeout=600, check=False, cwd=cwd,
     )  # fmt: skip
-    report = done.stdout
-    failures = report[report.find("=== FAILURES") : report.find("=== WARNINGS")]
-    errors = report[report.find("=== ERRORS") : report.find("=== FAILURES")]
-    assert done.returncode == 0, (failures or errors or report[-6000:]) + done.stderr[-2000:]
+    return done.stdout, done.stderr[-2000:], done.returncode
+
+
+def _section(report: str, name: str) -> str:
+    """The report's section `name` (FAILURES, ERRORS), up to the next one."""
+    start = report.find(f"=== {name}")
+    if start < 0:
+        return ""
+    end = report.find("\n===", report.find("\n", start))
+    return report[start : end if end > 0 else None]
