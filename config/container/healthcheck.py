@@ -2,8 +2,10 @@
 
 Checks HEALTHCHECK_URL: `grpc://HOST:PORT` asks grpc.health.v1 for the server's overall
 status (SERVING only while the service's database answers), `http://...` expects a 200.
-Exits 0 when healthy and 1 otherwise. Kubernetes does not use it: its probes call gRPC
-health natively (k8s/base).
+Exits 0 when healthy and 1 otherwise. With `GRPC_TLS_CERT`, `_KEY` and `_CA` set (the
+process's own), it asks over mutual TLS: the server's certificate must then name the
+loopback address too. Kubernetes does not use it, unless gRPC runs over TLS: its probes
+call gRPC health natively (k8s/base), without a client certificate.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ def _grpc_serving(target: str) -> bool:
     import grpc  # noqa: PLC0415 (only the gRPC services need it)
     from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: PLC0415
 
-    with grpc.insecure_channel(target) as channel:
+    from services.common.grpc_tls import GrpcTlsSettings, sync_channel  # noqa: PLC0415
+
+    with sync_channel(target, GrpcTlsSettings().grpc_tls) as channel:
         try:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=""), timeout=TIMEOUT_S

@@ -14,7 +14,7 @@ ingestor's DeviceService). The predictor service runs this every few seconds as 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -46,9 +46,13 @@ Connection = psycopg.Connection[tuple[Any, ...]]
 
 @dataclass(frozen=True)
 class Targets:
+    """Where intake and the ingestor listen, how long a call may take, and how a channel
+    to them is opened (plaintext unless the caller dials with its own credentials)."""
+
     intake: str = "127.0.0.1:50051"
     ingestor: str = "127.0.0.1:50057"
     timeout_s: float = 30.0
+    dial: Callable[[str], grpc.Channel] = grpc.insecure_channel
 
 
 @dataclass
@@ -265,13 +269,13 @@ def sync(conn: Connection, targets: Targets, sites: bool = True) -> SyncCounts:
     counts = SyncCounts()
     conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK,))
     try:
-        with grpc.insecure_channel(targets.intake) as intake:
+        with targets.dial(targets.intake) as intake:
             if sites:
                 codes = _sites(conn, intake, targets)
                 counts.sites = len(codes)
                 for code in codes:
                     counts.assets += _assets(conn, intake, code, targets)
-                with grpc.insecure_channel(targets.ingestor) as ingestor:
+                with targets.dial(targets.ingestor) as ingestor:
                     for code in codes:
                         counts.devices += _devices(conn, ingestor, code, targets)
             _events(conn, intake, targets, counts)

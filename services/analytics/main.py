@@ -23,6 +23,7 @@ from services.analytics.handlers.sites import SiteZones
 from services.analytics.settings import AnalyticsSettings
 from services.common.db import ping
 from services.common.event_follower import EventFollower
+from services.common.grpc_tls import aio_channel
 from services.common.leader import follow_as_leader
 from services.common.periodic import every
 from services.common.service import intake_channel, run_main, serve, service_pool
@@ -41,8 +42,8 @@ async def run(settings: AnalyticsSettings) -> None:
     clock = settings.clock()
     async with (
         service_pool(settings, "analytics") as pool,
-        intake_channel(settings.intake_target) as intake,
-        grpc.aio.insecure_channel(settings.dispatch_target) as dispatch,
+        intake_channel(settings.intake_target, settings.grpc_tls) as intake,
+        aio_channel(settings.dispatch_target, settings.grpc_tls) as dispatch,
     ):
         tickets = intake_pb2_grpc.IntakeServiceStub(intake)
         intake_port = GrpcIntake(tickets, places_pb2_grpc.PlaceServiceStub(intake),

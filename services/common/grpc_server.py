@@ -15,6 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 from prometheus_client import Counter, Histogram, start_http_server
 
+from services.common.grpc_tls import ClientAllowList, GrpcTls, bind
 from services.common.logs import request_id_var
 
 __all__ = ["BackgroundJobEnded", "ObservabilityInterceptor", "serve_grpc"]
@@ -137,6 +138,7 @@ async def serve_grpc(
     background: list[Callable[[], Coroutine[Any, Any, None]]] | None = None,
     grace_s: float = 5.0,
     max_message_bytes: int = 16 * 1024 * 1024,
+    tls: GrpcTls | None = None,
 ) -> None:
     """Serve until SIGTERM or SIGINT, then report NOT_SERVING and stop within `grace_s`.
 
@@ -144,10 +146,14 @@ async def serve_grpc(
     `background` coroutines run beside the server and are cancelled on stop. They are meant
     to run forever: if one ends (or fails), the server stops the same way and then raises
     BackgroundJobEnded, so the process exits with an error and whatever supervises it
-    starts it again.
+    starts it again. With `tls`, the server takes only mutual-TLS clients (and, if it has
+    an allow-list, only those it names).
     """
+    interceptors: list[grpc.aio.ServerInterceptor] = [ObservabilityInterceptor()]  # type: ignore[type-arg]
+    if tls is not None and tls.allowed_clients:
+        interceptors.append(ClientAllowList(tls.allowed_clients))
     server = grpc.aio.server(
-        interceptors=[ObservabilityInterceptor()],
+        interceptors=interceptors,
         options=[
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
@@ -162,10 +168,11 @@ async def serve_grpc(
     register(server)
     health = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    bound = server.add_insecure_port(f"{host}:{port}")
+    bound = bind(server, f"{host}:{port}", tls)
     start_http_server(metrics_port, addr=host)
     await server.start()
-    log.info("gRPC on %s:%d, metrics on http://%s:%d/metrics", host, bound, host, metrics_port)
+    log.info("gRPC%s on %s:%d, metrics on http://%s:%d/metrics", " (mutual TLS)" if tls else "",
+             host, bound, host, metrics_port)  # fmt: skip
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

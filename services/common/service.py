@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from services.common.db import create_pool
 from services.common.grpc_server import serve_grpc
+from services.common.grpc_tls import GrpcTls, aio_channel
 from services.common.logs import configure_logging
 from services.common.migrate import migrate
 from services.common.settings import GrpcServiceSettings
@@ -58,10 +59,10 @@ async def service_pool(
 
 
 @asynccontextmanager
-async def intake_channel(target: str) -> AsyncIterator[grpc.aio.Channel]:
+async def intake_channel(target: str, tls: GrpcTls | None) -> AsyncIterator[grpc.aio.Channel]:
     """A channel to intake at `target` (for its IntakeService and PlaceService), with
-    keepalive pings, closed after the block."""
-    channel = grpc.aio.insecure_channel(target, options=KEEPALIVE)
+    keepalive pings and mutual TLS when `tls` is given, closed after the block."""
+    channel = aio_channel(target, tls, KEEPALIVE)
     try:
         yield channel
     finally:
@@ -69,9 +70,9 @@ async def intake_channel(target: str) -> AsyncIterator[grpc.aio.Channel]:
 
 
 @asynccontextmanager
-async def intake_stub(target: str) -> AsyncIterator[IntakeServiceAsyncStub]:
-    """A stub for intake at `target`, its channel closed after the block."""
-    async with intake_channel(target) as channel:
+async def intake_stub(target: str, tls: GrpcTls | None) -> AsyncIterator[IntakeServiceAsyncStub]:
+    """A stub for intake at `target` (`intake_channel`), its channel closed after the block."""
+    async with intake_channel(target, tls) as channel:
         yield intake_pb2_grpc.IntakeServiceStub(channel)
 
 
@@ -92,6 +93,7 @@ async def serve(
         is_ready=is_ready,
         background=list(background),
         grace_s=settings.grace_s,
+        tls=settings.grpc_tls,
     )
 
 

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from services.common.clock import Clock, offset_clock
+from services.common.grpc_tls import GrpcTlsSettings
 
 __all__ = ["DEFAULT_DATABASE_URL", "GrpcServiceSettings", "ServiceSettings"]
 
 DEFAULT_DATABASE_URL = "postgresql://127.0.0.1:5432/maintenance"
 
 
-class ServiceSettings(BaseSettings):
-    """What every service needs: where the database is, how to log, what time it is.
+class ServiceSettings(GrpcTlsSettings):
+    """What every service needs: where the database is, how to log, what time it is, and
+    the optional TLS of its gRPC (`services.common.grpc_tls`).
 
-    `DATABASE_URL`, `LOG_LEVEL`, `LOG_FORMAT` and `CLOCK_OFFSET_S` are read without the
-    prefix so one environment configures every process alike.
+    `DATABASE_URL`, `LOG_LEVEL`, `LOG_FORMAT`, `CLOCK_OFFSET_S` and `GRPC_TLS_*` are read
+    without the prefix so one environment configures every process alike.
     """
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore")

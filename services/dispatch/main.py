@@ -39,7 +39,7 @@ async def run(settings: DispatchSettings) -> None:
     clock = settings.clock()
     async with (
         service_pool(settings, "dispatch") as pool,
-        intake_stub(settings.intake_target) as stub,
+        intake_stub(settings.intake_target, settings.grpc_tls) as stub,
     ):
         intake = IntakeClient(stub, settings.rpc_timeout_s)
         config = ConfigHandlers(pool, clock, settings.default_timezone)

@@ -78,6 +78,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 "predictor": settings.predictor_target,
             },
             settings.max_upload_bytes + 1024 * 1024,
+            settings.grpc_tls,
         )
         app.state.import_jobs = ImportJobs()
         try:

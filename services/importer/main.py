@@ -77,7 +77,8 @@ def run(argv: list[str] | None = None) -> int:
     try:
         result = asyncio.run(run_import(
             args.kind, args.file.read_bytes(), args.file.name,
-            Targets(settings.intake_target, settings.ingestor_target), site=args.site,
+            Targets(settings.intake_target, settings.ingestor_target, settings.grpc_tls),
+            site=args.site,
             dry_run=args.dry_run, skip_bad=bool(args.skip_bad), progress=progress))  # fmt: skip
     except (OSError, ReadError) as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)

@@ -1,13 +1,16 @@
-"""The importer's settings (env prefix IMPORTER_): where the owning services are."""
+"""The importer's settings (env prefix IMPORTER_): where the owning services are, and the
+gRPC TLS every process shares (`GRPC_TLS_*`)."""
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from services.common.grpc_tls import GrpcTlsSettings
 
 __all__ = ["ImporterSettings"]
 
 
-class ImporterSettings(BaseSettings):
+class ImporterSettings(GrpcTlsSettings):
     model_config = SettingsConfigDict(env_prefix="IMPORTER_", frozen=True, extra="ignore")
 
     #: Intake, which owns places, assets and work orders.

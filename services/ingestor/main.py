@@ -39,7 +39,7 @@ async def run(settings: IngestorSettings) -> None:
     """Wire the ingestor from settings and run until stopped."""
     async with (
         service_pool(settings, "ingestor") as pool,
-        intake_channel(settings.intake_target) as channel,
+        intake_channel(settings.intake_target, settings.grpc_tls) as channel,
     ):
         intake = intake_pb2_grpc.IntakeServiceStub(channel)
         places = PlaceChecker(places_pb2_grpc.PlaceServiceStub(channel))

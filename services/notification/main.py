@@ -30,7 +30,7 @@ async def run(settings: NotificationSettings) -> None:
     """Wire the service from settings and serve until stopped."""
     async with (
         service_pool(settings, "notification") as pool,
-        intake_stub(settings.intake_target) as intake,
+        intake_stub(settings.intake_target, settings.grpc_tls) as intake,
     ):
         channels = AppriseChannels(settings.send_timeout_s)
         max_age = timedelta(seconds=settings.max_event_age_s) if settings.max_event_age_s else None

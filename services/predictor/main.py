@@ -12,6 +12,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import grpc
@@ -20,6 +21,7 @@ from maintenance.predictor.v1 import predictor_pb2_grpc
 from ml.model import TrainParams
 from ml.store.sync import Targets
 from services.common.db import ping
+from services.common.grpc_tls import sync_channel
 from services.common.leader import follow_as_leader
 from services.common.periodic import every
 from services.common.service import intake_stub, run_main, serve, service_pool
@@ -80,14 +82,15 @@ async def run(settings: PredictorSettings) -> None:
     clock = settings.clock()
     scheduler = Scheduler(
         settings.database_url, Targets(settings.intake_target, settings.ingestor_target,
-                                       settings.intake_timeout_s),
+                                       settings.intake_timeout_s,
+                                       partial(sync_channel, tls=settings.grpc_tls)),
         settings.horizon_days(), settings.retrain_days,
         TrainParams(train_days=settings.train_days, max_iter=settings.max_iter),
         settings.explain, clock,
     )  # fmt: skip
     async with (
         service_pool(settings, "predictor") as pool,
-        intake_stub(settings.intake_target) as stub,
+        intake_stub(settings.intake_target, settings.grpc_tls) as stub,
     ):
         hotspots = Hotspots(
             RunsRepository(pool), GrpcIntake(stub, settings.intake_timeout_s), clock

@@ -35,7 +35,7 @@ async def run(settings: SlaSettings) -> None:
     clock = settings.clock()
     async with (
         service_pool(settings, "sla") as pool,
-        intake_stub(settings.intake_target) as stub,
+        intake_stub(settings.intake_target, settings.grpc_tls) as stub,
     ):
         intake = GrpcIntake(stub, settings.intake_timeout_s)
         tracker = Tracker(pool, intake, clock)

@@ -24,6 +24,8 @@ from maintenance.notification.v1 import notification_pb2_grpc
 from maintenance.predictor.v1 import predictor_pb2_grpc
 from maintenance.sla.v1 import sla_pb2_grpc
 
+from services.common.grpc_tls import GrpcTls, aio_channel
+
 __all__ = ["FOLLOWERS", "Backend", "Backends", "Follower"]
 
 #: The services that follow intake's event log, each with a FollowerService.
@@ -34,11 +36,12 @@ FOLLOWERS: tuple[Follower, ...] = get_args(Follower)
 class Backend:
     """One channel to one service and its `grpc.health.v1` status."""
 
-    def __init__(self, name: str, target: str, max_message_bytes: int) -> None:
+    def __init__(self, name: str, target: str, max_message_bytes: int, tls: GrpcTls | None) -> None:
         self.name = name
-        self.channel = grpc.aio.insecure_channel(
+        self.channel = aio_channel(
             target,
-            options=[
+            tls,
+            [
                 ("grpc.max_receive_message_length", max_message_bytes),
                 ("grpc.max_send_message_length", max_message_bytes),
             ],
@@ -57,9 +60,11 @@ class Backend:
 class Backends:
     """Stubs for every service the gateway calls."""
 
-    def __init__(self, targets: Mapping[str, str], max_message_bytes: int) -> None:
+    def __init__(
+        self, targets: Mapping[str, str], max_message_bytes: int, tls: GrpcTls | None
+    ) -> None:
         channels = {
-            name: Backend(name, target, max_message_bytes) for name, target in targets.items()
+            name: Backend(name, target, max_message_bytes, tls) for name, target in targets.items()
         }
         self._all = list(channels.values())
         self.intake = intake_pb2_grpc.IntakeServiceStub(channels["intake"].channel)

@@ -96,7 +96,7 @@ async def import_file(
     if not data:
         return problem(422, "the request body is empty: send the file as the body")
     settings = request.app.state.import_settings
-    targets = Targets(settings.intake_target, settings.ingestor_target)
+    targets = Targets(settings.intake_target, settings.ingestor_target, settings.grpc_tls)
     jobs: ImportJobs = request.app.state.import_jobs
     if len(data) > settings.import_at_once_bytes:
         job = jobs.start(kind, lambda progress: run_import(

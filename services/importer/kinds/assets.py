@@ -59,7 +59,7 @@ async def _send(
 ) -> Outcome:
     request = assets_pb2.ImportAssetsRequest(actor=ACTOR, rows=rows, dry_run=dry_run)
     return await send_at_once(
-        targets.intake, lambda ch: assets_pb2_grpc.AssetServiceStub(ch).ImportAssets(
+        targets.intake_channel, lambda ch: assets_pb2_grpc.AssetServiceStub(ch).ImportAssets(
             request, timeout=600), len(rows), progress)  # fmt: skip
 
 

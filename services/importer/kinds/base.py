@@ -18,6 +18,7 @@ from maintenance.intake.v1 import (
     places_pb2_grpc,
 )
 
+from services.common.grpc_tls import GrpcTls, aio_channel
 from services.importer.reader import Problem, Row
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "Progress",
     "Targets",
     "asset_sites",
-    "channel",
     "device_sites",
     "outcome_of",
     "send_at_once",
@@ -39,6 +39,8 @@ __all__ = [
 #: The largest message sent or received: a file's rows in one request, every problem in one
 #: reply (the services take as much).
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+_OPTIONS = (("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES))  # fmt: skip
 
 #: Who imports, as intake knows them.
 ACTOR = intake_pb2.Actor(username="importer", role=intake_pb2.ROLE_SYSTEM,
@@ -50,10 +52,20 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True, slots=True)
 class Targets:
-    """Where the owning services listen (gRPC host:port)."""
+    """Where the owning services listen (gRPC host:port), and the mutual TLS to dial them
+    with (plaintext when None)."""
 
     intake: str
     ingestor: str
+    tls: GrpcTls | None = None
+
+    def intake_channel(self) -> grpc.aio.Channel:
+        """A channel to intake (close it, or use it with `async with`)."""
+        return aio_channel(self.intake, self.tls, _OPTIONS)
+
+    def ingestor_channel(self) -> grpc.aio.Channel:
+        """A channel to the ingestor (close it, or use it with `async with`)."""
+        return aio_channel(self.ingestor, self.tls, _OPTIONS)
 
 
 class Line(Protocol):
@@ -132,19 +144,13 @@ class Kind:
     extra_columns: bool = False
 
 
-def channel(target: str) -> grpc.aio.Channel:
-    """A channel to an owning service (close it, or use it with `async with`)."""
-    options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-               ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]  # fmt: skip
-    return grpc.aio.insecure_channel(target, options=options)
-
-
 async def send_at_once(
-    target: str, call: Callable[[grpc.aio.Channel], Awaitable[_Counts]], rows: int,
-    progress: Progress,
+    dial: Callable[[], grpc.aio.Channel], call: Callable[[grpc.aio.Channel], Awaitable[_Counts]],
+    rows: int, progress: Progress,
 ) -> Outcome:  # fmt: skip
-    """One unary import call (`call` on a channel to `target`) for `rows` rows, and its outcome."""
-    async with channel(target) as ch:
+    """One unary import call (`call` on the channel `dial` opens) for `rows` rows, and its
+    outcome."""
+    async with dial() as ch:
         reply = await call(ch)
     progress(rows)
     return outcome_of(reply)
@@ -162,7 +168,7 @@ def outcome_of(reply: _Counts) -> Outcome:
 
 async def site_zones(targets: Targets) -> dict[str, ZoneInfo]:
     """Every site's time zone, from intake."""
-    async with channel(targets.intake) as ch:
+    async with targets.intake_channel() as ch:
         reply = await places_pb2_grpc.PlaceServiceStub(ch).ListSites(
             places_pb2.ListSitesRequest(actor=ACTOR), timeout=30
         )
@@ -173,7 +179,7 @@ async def device_sites(targets: Targets) -> dict[str, str]:
     """Each registered device's site, from the ingestor."""
     sites: dict[str, str] = {}
     token = ""
-    async with channel(targets.ingestor) as ch:
+    async with targets.ingestor_channel() as ch:
         stub = ingestor_pb2_grpc.DeviceServiceStub(ch)
         while True:
             page = await stub.ListDevices(
@@ -188,7 +194,7 @@ async def asset_sites(targets: Targets) -> dict[str, str]:
     """Each asset's site, from intake."""
     sites: dict[str, str] = {}
     token = ""
-    async with channel(targets.intake) as ch:
+    async with targets.intake_channel() as ch:
         stub = assets_pb2_grpc.AssetServiceStub(ch)
         while True:
             page = await stub.ListAssets(

@@ -63,7 +63,7 @@ async def _send(
 ) -> Outcome:
     request = pb.ImportDevicesRequest(rows=rows, dry_run=dry_run)
     return await send_at_once(
-        targets.ingestor,
+        targets.ingestor_channel,
         lambda ch: pb_grpc.HistoryServiceStub(ch).ImportDevices(request, timeout=600),
         len(rows),
         progress,

@@ -73,7 +73,7 @@ async def _send(
 ) -> Outcome:
     request = pb.ImportEventsRequest(rows=rows, dry_run=dry_run)
     return await send_at_once(
-        targets.ingestor,
+        targets.ingestor_channel,
         lambda ch: pb_grpc.HistoryServiceStub(ch).ImportEvents(request, timeout=600),
         len(rows),
         progress,

@@ -39,7 +39,7 @@ async def _send(
 ) -> Outcome:
     request = places_pb2.ImportPlacesRequest(actor=ACTOR, rows=rows, dry_run=dry_run)
     return await send_at_once(
-        targets.intake, lambda ch: places_pb2_grpc.PlaceServiceStub(ch).ImportPlaces(
+        targets.intake_channel, lambda ch: places_pb2_grpc.PlaceServiceStub(ch).ImportPlaces(
             request, timeout=600), len(rows), progress)  # fmt: skip
 
 

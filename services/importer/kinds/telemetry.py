@@ -22,7 +22,6 @@ from services.importer.kinds.base import (
     Outcome,
     Progress,
     Targets,
-    channel,
     device_sites,
     outcome_of,
     site_zones,
@@ -176,7 +175,7 @@ async def _chunks(
 async def _send(
     targets: Targets, rows: Sequence[Reading | Readings], dry_run: bool, progress: Progress
 ) -> Outcome:
-    async with channel(targets.ingestor) as ch:
+    async with targets.ingestor_channel() as ch:
         reply = await pb_grpc.HistoryServiceStub(ch).ImportTelemetry(
             _chunks(rows, dry_run, progress), timeout=3600
         )

@@ -19,7 +19,6 @@ from services.importer.kinds.base import (
     Progress,
     Targets,
     asset_sites,
-    channel,
     outcome_of,
     site_zones,
 )
@@ -108,7 +107,7 @@ async def _send(
             yield history_pb2.ImportWorkOrdersRequest(actor=ACTOR, rows=part, dry_run=dry_run)
             progress(len(part))
 
-    async with channel(targets.intake) as ch:
+    async with targets.intake_channel() as ch:
         reply = await history_pb2_grpc.HistoryServiceStub(ch).ImportWorkOrders(
             chunks(), timeout=3600
         )
