@@ -21,7 +21,6 @@ from pydantic import AliasChoices, Field, PrivateAttr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
-    "HEALTH_SERVICE",
     "ClientAllowList",
     "GrpcTls",
     "GrpcTlsError",
@@ -34,9 +33,9 @@ __all__ = [
 ]
 
 #: Open to any client the CA vouches for, whatever its name: probes and health checks.
-HEALTH_SERVICE = "/grpc.health.v1.Health/"
+_HEALTH_SERVICE = "/grpc.health.v1.Health/"
 
-ChannelOptions = Sequence[tuple[str, Any]]
+_ChannelOptions = Sequence[tuple[str, Any]]
 
 
 class GrpcTlsError(ValueError):
@@ -137,14 +136,16 @@ class GrpcTlsSettings(BaseSettings):
         return self._tls
 
 
-def aio_channel(target: str, tls: GrpcTls | None, options: ChannelOptions = ()) -> grpc.aio.Channel:
+def aio_channel(
+    target: str, tls: GrpcTls | None, options: _ChannelOptions = ()
+) -> grpc.aio.Channel:
     """An asyncio channel to `target`: over mutual TLS when `tls` is given."""
     if tls is None:
         return grpc.aio.insecure_channel(target, options=options)
     return grpc.aio.secure_channel(target, tls.channel_credentials(), options=options)
 
 
-def sync_channel(target: str, tls: GrpcTls | None, options: ChannelOptions = ()) -> grpc.Channel:
+def sync_channel(target: str, tls: GrpcTls | None, options: _ChannelOptions = ()) -> grpc.Channel:
     """A blocking channel to `target`: over mutual TLS when `tls` is given."""
     if tls is None:
         return grpc.insecure_channel(target, options=options)
@@ -185,7 +186,7 @@ class ClientAllowList(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         handler_call_details: grpc.HandlerCallDetails,
     ) -> Any:
         handler = await continuation(handler_call_details)
-        if handler is None or handler_call_details.method.startswith(HEALTH_SERVICE):
+        if handler is None or handler_call_details.method.startswith(_HEALTH_SERVICE):
             return handler
         check = self._check
         if handler.unary_unary or handler.stream_unary:
