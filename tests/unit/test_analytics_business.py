@@ -5,13 +5,15 @@ service as an in-memory double (services/analytics/handlers/hours.py)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
-from services.analytics.adapters.sla_client import SlaConfig
+from services.analytics.adapters.sla_client import SlaConfig, calendar_from_pb
 from services.analytics.domain.business import UNKNOWN, Clock, business_durations
 from services.analytics.handlers.hours import BusinessHours
 from services.analytics.testing import FakeSla
 from services.common.business_time import Calendar, WorkingInterval
 from services.common.policy_choice import PolicyScope
+from services.sla.entrypoint.messages import calendar_to_pb
 from tests.unit.test_analytics_ticket import FACTS, History
 
 #: 09:00-17:00 UTC on weekdays; the histories start on Monday 2026-03-02 09:00 UTC.
@@ -98,3 +100,8 @@ async def test_without_the_sla_service_nothing_is_known_until_it_answers() -> No
     sla.known = None  # gone again: the last answer stays
     await hours.refresh()
     assert hours.clock_for(FACTS) == Clock(OFFICE)
+
+
+def test_calendars_arrive_as_the_sla_service_sends_them() -> None:
+    sent = replace(OFFICE, holidays=frozenset({date(2026, 10, 1)}), name="办公时间 Office")
+    assert calendar_from_pb(calendar_to_pb(sent)) == sent

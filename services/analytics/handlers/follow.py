@@ -5,9 +5,9 @@ import), each batch in the transaction that moves the cursor: the tickets they t
 read and locked, the events applied in order (`domain.ticket.apply_event`), and the changed
 tickets written with their durations in business hours (`domain.business`, by the SLA
 calendars `BusinessHours` keeps) in one statement, which moves the summaries too (the
-trigger on `analytics.tickets`). Intake is asked for new tickets' facts, and corrected imports', before
-anything is written, so no open writing transaction waits on it (one would hold back every
-reader of the event log). Imported history is counted like the rest.
+trigger on `analytics.tickets`). Intake is asked for new tickets' facts, and corrected
+imports', before anything is written, so no open writing transaction waits on it (one would
+hold back every reader of the event log). Imported history is counted like the rest.
 """
 
 from __future__ import annotations
