@@ -55,8 +55,7 @@ async def run(settings: AnalyticsSettings) -> None:
                           settings.teams_ttl_s)  # fmt: skip
         sites = SiteZones(pool, intake_port)
         hours = BusinessHours(
-            GrpcSlaConfig(sla_pb2_grpc.SlaServiceStub(sla), settings.rpc_timeout_s),
-            settings.calendars_every_s,
+            GrpcSlaConfig(sla_pb2_grpc.SlaServiceStub(sla), settings.rpc_timeout_s)
         )
         follower = Follower(intake_port, sites, hours, clock)
         gauges = Gauges(pool, clock)
@@ -79,7 +78,7 @@ async def run(settings: AnalyticsSettings) -> None:
             lambda: follow_as_leader(pool, FOLLOWER_LOCK, events.run, "following ticket events"),
             lambda: every(settings.zones_every_s, sites.refresh, "comparing time zones"),
             lambda: every(settings.gauges_every_s, gauges.refresh, "counting gauges"),
-            lambda: every(settings.calendars_every_s, hours.refresh, "reading SLA calendars"),
+            lambda: hours.run(settings.calendars_every_s),
         ])  # fmt: skip
 
 

@@ -4,6 +4,7 @@ service as an in-memory double (services/analytics/handlers/hours.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date
 
@@ -78,7 +79,7 @@ CONFIG = SlaConfig(
 
 async def test_the_clock_follows_the_sla_rule() -> None:
     hours = BusinessHours(FakeSla(CONFIG))
-    await hours.ensure()
+    await hours.refresh()
     assert hours.clock_for(FACTS) == Clock(OFFICE)  # a repair at site demo: its calendar
     assert hours.clock_for(replace(FACTS, priority="P1")) == Clock(None)  # more specific
     assert hours.clock_for(replace(FACTS, kind="inquiry")) == Clock(None)  # "any", 24x7
@@ -89,17 +90,31 @@ async def test_the_clock_follows_the_sla_rule() -> None:
 
 async def test_without_the_sla_service_nothing_is_known_until_it_answers() -> None:
     sla = FakeSla()
-    hours = BusinessHours(sla, retry_s=3600)
-    await hours.ensure()
+    hours = BusinessHours(sla)
+    await hours.refresh()
     assert hours.clock_for(FACTS) is None
     sla.known = CONFIG
-    await hours.ensure()  # tried a moment ago: not again yet
-    assert hours.clock_for(FACTS) is None
     await hours.refresh()
     assert hours.clock_for(FACTS) == Clock(OFFICE)
     sla.known = None  # gone again: the last answer stays
     await hours.refresh()
     assert hours.clock_for(FACTS) == Clock(OFFICE)
+
+
+async def test_the_refresher_retries_soon_while_nothing_is_known() -> None:
+    sla = FakeSla()
+    hours = BusinessHours(sla)
+    running = asyncio.create_task(hours.run(every_s=3600, retry_s=0.01))
+    try:
+        await asyncio.sleep(0.05)
+        sla.known = CONFIG  # the SLA service comes up after analytics
+        for _ in range(100):
+            if hours.clock_for(FACTS) is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert hours.clock_for(FACTS) == Clock(OFFICE)
+    finally:
+        running.cancel()
 
 
 def test_calendars_arrive_as_the_sla_service_sends_them() -> None:

@@ -45,6 +45,11 @@ def _spans_from_db(value: Multirange[datetime]) -> tuple[Span, ...]:
     return tuple((r.lower, r.upper) for r in value if r.lower is not None)
 
 
+def _state_value(t: TicketState, name: str) -> Any:
+    value = getattr(t, name)
+    return _spans_to_db(value) if name == "work_spans" and value is not None else value
+
+
 def row_of(t: TicketState, business: BusinessDurations) -> tuple[Any, ...]:
     """The ticket and its business-hours durations as a row of `analytics.tickets`,
     columns in `COLUMNS` order."""
@@ -54,12 +59,7 @@ def row_of(t: TicketState, business: BusinessDurations) -> tuple[Any, ...]:
     return (
         t.ticket_id,
         *(getattr(t.facts, name) for name in _FACTS),
-        *(
-            _spans_to_db(t.work_spans)
-            if name == "work_spans" and t.work_spans is not None
-            else getattr(t, name)
-            for name in _STATE
-        ),
+        *(_state_value(t, name) for name in _STATE),
         _spans_to_db(t.spans),
         *derived,
         *(getattr(business, name) for name in _BUSINESS),

@@ -83,7 +83,6 @@ class Follower:
         wanted = sorted({i.ticket_id for i in batch if i.event.type in _NEEDS_FACTS})
         fetched = await self._intake.ticket_facts(wanted) if wanted else {}
         await self._sites.ensure(conn, {facts.site for facts, _ in fetched.values()})
-        await self._hours.ensure()
         repo = TicketRepository(conn)
         before = await repo.get(sorted({i.ticket_id for i in batch}), lock=True)
         states: dict[str, TicketState | None] = dict(before)

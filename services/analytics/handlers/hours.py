@@ -7,8 +7,8 @@ that the last answer is kept until a newer one comes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import time
 
 from services.analytics.adapters.sla_client import SlaConfig, SlaConfigPort
 from services.analytics.domain.business import Clock
@@ -24,27 +24,28 @@ log = logging.getLogger(__name__)
 class BusinessHours:
     """The SLA service's configuration as last heard, and each ticket's clock by it."""
 
-    def __init__(self, sla: SlaConfigPort, retry_s: float = 60.0) -> None:
+    def __init__(self, sla: SlaConfigPort) -> None:
         self._sla = sla
-        self._retry_s = retry_s
         self._config: SlaConfig | None = None
-        self._next_try = 0.0
 
     async def refresh(self) -> None:
         """Ask the SLA service again; keep what was known when it does not answer."""
-        self._next_try = time.monotonic() + self._retry_s
         try:
             self._config = await self._sla.config()
         except Unavailable as exc:
             known = "keeping the last calendars" if self._config else "no business hours yet"
             log.warning("%s; %s", exc, known)
 
-    async def ensure(self) -> None:
-        """Refresh when nothing is known yet and the last try is a while ago (the follower
-        calls this before each batch, so the first tickets after a start are not left
-        without business hours)."""
-        if self._config is None and time.monotonic() >= self._next_try:
-            await self.refresh()
+    async def run(self, every_s: float, retry_s: float = 5.0) -> None:
+        """Refresh forever: every `every_s`, or every `retry_s` while nothing is known yet
+        (so a start before the SLA service's leaves few tickets without business hours).
+        The follower never waits for the SLA service."""
+        while True:
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("reading the SLA calendars failed; will try again")
+            await asyncio.sleep(every_s if self._config is not None else retry_s)
 
     def clock_for(self, facts: Facts) -> Clock | None:
         """The clock the SLA service times a ticket with these facts by; None when no
