@@ -20,7 +20,9 @@ from typing import Any
 import psycopg
 
 from services.analytics.adapters.tickets_repo import COLUMNS, row_of
+from services.analytics.domain.business import Clock, business_durations
 from services.analytics.domain.ticket import Event, Facts, TicketState, apply_event, open_ticket
+from services.common.business_time import Calendar, WorkingInterval
 
 __all__ = ["BUILDINGS", "RAW_TABLE", "load"]
 
@@ -30,6 +32,10 @@ _CATEGORIES = ("plumbing", "electrical", "hvac", "elevator", "doors_windows", "c
 _SOURCES = ("tenant", "tenant", "staff", "sensor", "import")
 _TECHS = tuple(f"tech{n:02d}" for n in range(1, 41))
 _MIN = 60.0
+#: Every ticket's business hours (as an SLA policy with a calendar would give them):
+#: weekdays 08:30-18:00 in the site's zone, so every duration has its business variant.
+_OFFICE = Calendar("office", "Asia/Shanghai",
+                   tuple(WorkingInterval(d, 510, 1080) for d in range(1, 6)))  # fmt: skip
 
 
 def _history(
@@ -105,7 +111,7 @@ def _chunk(first: int, count: int, seed: int, site: str, start: datetime,
     raw: list[tuple[Any, ...]] = []
     for n in range(first, first + count):
         state, events = _ticket(rng, n, site, start, span_s, now)
-        rows.append(row_of(state))
+        rows.append(row_of(state, business_durations(state, Clock(_OFFICE))))
         raw += events
     return rows, raw
 

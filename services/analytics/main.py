@@ -10,14 +10,17 @@ from maintenance.analytics.v1 import analytics_pb2_grpc
 from maintenance.dispatch.v1 import dispatch_pb2_grpc
 from maintenance.intake.v1 import intake_pb2 as intake_pb
 from maintenance.intake.v1 import intake_pb2_grpc, places_pb2_grpc
+from maintenance.sla.v1 import sla_pb2_grpc
 from psycopg import AsyncConnection
 
 from services.analytics.adapters.dispatch_client import GrpcTeams
 from services.analytics.adapters.intake_client import GrpcIntake
+from services.analytics.adapters.sla_client import GrpcSlaConfig
 from services.analytics.entrypoint.events import incoming_from_pb
 from services.analytics.entrypoint.servicer import AnalyticsServicer
 from services.analytics.handlers.follow import Follower
 from services.analytics.handlers.gauges import Gauges
+from services.analytics.handlers.hours import BusinessHours
 from services.analytics.handlers.reports import Reports
 from services.analytics.handlers.sites import SiteZones
 from services.analytics.settings import AnalyticsSettings
@@ -44,6 +47,7 @@ async def run(settings: AnalyticsSettings) -> None:
         service_pool(settings, "analytics") as pool,
         intake_channel(settings.intake_target, settings.grpc_tls) as intake,
         aio_channel(settings.dispatch_target, settings.grpc_tls) as dispatch,
+        aio_channel(settings.sla_target, settings.grpc_tls) as sla,
     ):
         tickets = intake_pb2_grpc.IntakeServiceStub(intake)
         intake_port = GrpcIntake(tickets, places_pb2_grpc.PlaceServiceStub(intake),
@@ -51,7 +55,10 @@ async def run(settings: AnalyticsSettings) -> None:
         teams = GrpcTeams(dispatch_pb2_grpc.DispatchServiceStub(dispatch), settings.rpc_timeout_s,
                           settings.teams_ttl_s)  # fmt: skip
         sites = SiteZones(pool, intake_port)
-        follower = Follower(intake_port, sites, clock)
+        hours = BusinessHours(
+            GrpcSlaConfig(sla_pb2_grpc.SlaServiceStub(sla), settings.rpc_timeout_s)
+        )
+        follower = Follower(intake_port, sites, hours, clock)
         gauges = Gauges(pool, clock)
 
         async def handle(conn: AsyncConnection[Any], events: list[intake_pb.TicketEvent]) -> None:
@@ -72,6 +79,7 @@ async def run(settings: AnalyticsSettings) -> None:
             lambda: follow_as_leader(pool, FOLLOWER_LOCK, events.run, "following ticket events"),
             lambda: every(settings.zones_every_s, sites.refresh, "comparing time zones"),
             lambda: every(settings.gauges_every_s, gauges.refresh, "counting gauges"),
+            lambda: hours.run(settings.calendars_every_s),
         ])  # fmt: skip
 
 

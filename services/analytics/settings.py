@@ -11,7 +11,7 @@ __all__ = ["AnalyticsSettings"]
 
 
 class AnalyticsSettings(GrpcServiceSettings):
-    """Where analytics listens and finds intake and dispatch, and how it follows."""
+    """Where analytics listens and finds intake, dispatch and SLA, and how it follows."""
 
     model_config = SettingsConfigDict(env_prefix="ANALYTICS_", frozen=True, extra="ignore")
 
@@ -23,7 +23,11 @@ class AnalyticsSettings(GrpcServiceSettings):
     intake_target: str = "127.0.0.1:50051"
     #: Where dispatch is: it says which team each technician belongs to.
     dispatch_target: str = "127.0.0.1:50052"
-    #: Timeout of each call to intake or dispatch.
+    #: Where the SLA service is: its policies and calendars give business hours.
+    sla_target: str = "127.0.0.1:50053"
+    #: How often the SLA policies and calendars are asked for again.
+    calendars_every_s: float = Field(default=60.0, gt=0)
+    #: Timeout of each call to intake, dispatch or SLA.
     rpc_timeout_s: float = Field(default=10.0, gt=0)
     #: Events handled at most in one transaction while catching up (a replay, an import).
     follow_batch: int = Field(default=500, ge=1, le=5000)

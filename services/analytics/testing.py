@@ -1,13 +1,15 @@
-"""Test doubles of the analytics service's ports: intake and dispatch, in memory."""
+"""Test doubles of the analytics service's ports: intake, dispatch and SLA, in memory."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from services.analytics.adapters.intake_client import TicketFacts
+from services.analytics.adapters.sla_client import SlaConfig
+from services.analytics.domain.errors import Unavailable
 from services.analytics.domain.ticket import Facts
 
-__all__ = ["FakeIntake", "FakeTeams"]
+__all__ = ["FakeIntake", "FakeSla", "FakeTeams"]
 
 
 @dataclass
@@ -38,3 +40,15 @@ class FakeTeams:
 
     async def teams(self, site: str) -> dict[str, str]:
         return dict(self.by_site.get(site, {}))
+
+
+@dataclass
+class FakeSla:
+    """The SLA service's configuration from `known`; Unavailable while it is None."""
+
+    known: SlaConfig | None = None
+
+    async def config(self) -> SlaConfig:
+        if self.known is None:
+            raise Unavailable("the SLA service does not answer (UNAVAILABLE)")
+        return self.known

@@ -96,6 +96,7 @@ def free_port_env(database_url: str, **extra: str) -> tuple[dict[str, str], str]
         "ANALYTICS_METRICS_PORT": str(next(ports)),
         "ANALYTICS_INTAKE_TARGET": f"127.0.0.1:{intake_port}",
         "ANALYTICS_DISPATCH_TARGET": f"127.0.0.1:{dispatch_port}",
+        "ANALYTICS_SLA_TARGET": f"127.0.0.1:{sla_port}",
         "GATEWAY_ANALYTICS_TARGET": f"127.0.0.1:{analytics_port}",
         "PREDICTOR_GRPC_PORT": str(predictor_port),
         "PREDICTOR_METRICS_PORT": str(next(ports)),

@@ -22,8 +22,9 @@ from datetime import date, timedelta
 
 from psycopg_pool import AsyncConnectionPool
 
+from services.common.business_time import Calendar, WorkingInterval
 from services.sla.adapters.config_repo import ConfigRepository
-from services.sla.domain.calendar import Calendar, WorkingInterval, validate_calendar
+from services.sla.domain.calendar import validate_calendar
 from services.sla.domain.policy import EscalationLevel, Policy, Target, validate_policy
 
 __all__ = ["DEFAULT_CALENDARS", "DEFAULT_POLICIES", "seed_defaults"]

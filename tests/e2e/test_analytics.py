@@ -68,6 +68,10 @@ def test_a_resolved_ticket_counts_within_seconds_and_every_figure_lists_its_tick
     assert time.monotonic() - resolved_at < 5
     assert row["raised"] == before["raised"] + 1
     assert row["response_time_p50_s"] is not None and row["resolve_time_p50_s"] is not None
+    # Timed by a policy of the SLA service (tenant tickets are P3: the site's office hours).
+    business = "resolve_time_business_hours_count"
+    assert row[business] == before.get(business, 0) + 1
+    assert row["resolve_time_business_hours_p50_s"] is not None
     for figure in ("raised", "resolved", "backlog", "first_time_fixed", "sla_respond_evaluated"):
         ids, total = _listed(sup, row["tickets_urls"][figure])
         assert len(ids) == len(set(ids)) == total == row[figure], figure

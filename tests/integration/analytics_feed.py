@@ -1,5 +1,5 @@
 """Feeding the analytics follower by hand: ticket events straight into its handler, against
-a database of its own, with intake and dispatch as in-memory doubles."""
+a database of its own, with intake, dispatch and SLA as in-memory doubles."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from services.analytics.domain.ticket import Event, Facts
 from services.analytics.handlers.follow import Follower, IncomingEvent
+from services.analytics.handlers.hours import BusinessHours
 from services.analytics.handlers.reports import Reports, Viewer
 from services.analytics.handlers.sites import SiteZones
-from services.analytics.testing import FakeIntake, FakeTeams
+from services.analytics.testing import FakeIntake, FakeSla, FakeTeams
 from services.common.migrate import migrate
 from tests.integration.conftest import SERVER_URL, drop_database, new_database_name, url_for
 
@@ -53,7 +54,9 @@ class Feed:
         self.intake = FakeIntake(zones=dict(zones))
         self.teams = FakeTeams()
         self.sites = SiteZones(pool, self.intake)
-        self.follower = Follower(self.intake, self.sites, lambda: NOW)
+        self.sla = FakeSla()
+        self.hours = BusinessHours(self.sla)
+        self.follower = Follower(self.intake, self.sites, self.hours, lambda: NOW)
         self.reports = Reports(pool, self.sites, self.teams, lambda: NOW)
         self._ids = itertools.count(1)
 

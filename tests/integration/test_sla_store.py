@@ -23,13 +23,13 @@ from prometheus_client import REGISTRY
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
+from services.common.business_time import Calendar, WorkingInterval
 from services.common.db import create_pool
 from services.common.migrate import migrate
 from services.sla.adapters.intake_client import DeliveryFailed
 from services.sla.adapters.tickets_repo import TicketRepository
 from services.sla.adapters.timers_repo import CLAIM_SELECT, TimerRepository
 from services.sla.defaults import seed_defaults
-from services.sla.domain.calendar import Calendar, WorkingInterval
 from services.sla.domain.errors import InvalidInput
 from services.sla.domain.planning import PlannedTimer, TimerKind
 from services.sla.domain.policy import EscalationLevel, Policy, Target

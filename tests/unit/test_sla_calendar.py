@@ -12,16 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.sla.domain.calendar import (
+from services.common.business_time import (
     Calendar,
     CalendarExhausted,
     WorkingInterval,
     business_elapsed,
     business_time_add,
-    format_hhmm,
-    parse_hhmm,
-    validate_calendar,
 )
+from services.sla.domain.calendar import format_hhmm, parse_hhmm, validate_calendar
 from services.sla.domain.errors import InvalidInput
 
 SH = ZoneInfo("Asia/Shanghai")

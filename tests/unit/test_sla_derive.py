@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from services.sla.domain.calendar import Calendar
+from services.common.business_time import Calendar
 from services.sla.domain.policy import Policy, Target
 from services.sla.domain.state import ClockStatus, EventFact, Pause, TicketFacts, derive
 from services.sla.domain.views import view_of

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from services.common.policy_choice import calendar_for
 from services.sla.adapters.timers_repo import DueTimer
 from services.sla.defaults import DEFAULT_CALENDARS, DEFAULT_POLICIES
 from services.sla.domain.planning import (
@@ -15,7 +16,7 @@ from services.sla.domain.planning import (
     split_recipients,
     watch_points,
 )
-from services.sla.domain.policy import EscalationLevel, Policy, Target, calendar_for
+from services.sla.domain.policy import EscalationLevel, Policy, Target
 from services.sla.domain.state import derive
 from services.sla.handlers.timers import activity_of
 from tests.unit.test_sla_calendar import OFFICE, H, M, sh

@@ -12,6 +12,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.intake.v1 import intake_pb2 as intake_pb
 from maintenance.sla.v1 import sla_pb2 as pb
 
+from services.common.policy_choice import calendar_for, choose_policy
 from services.sla.defaults import DEFAULT_CALENDARS, DEFAULT_POLICIES
 from services.sla.domain.calendar import validate_calendar
 from services.sla.domain.errors import InvalidInput
@@ -19,8 +20,6 @@ from services.sla.domain.policy import (
     EscalationLevel,
     Policy,
     Target,
-    calendar_for,
-    choose_policy,
     escalation_points,
     validate_policy,
 )

@@ -53,11 +53,12 @@ _SUMMARY_SUMS = ", ".join(
     [f"sum({c})" for c in COUNTS] + [f"sum({m}_n), sum({m}_sum)" for m in MEASURES]
 )
 _SLOTS = ", ".join(f"analytics.hist_slot({i}, {m}_s)" for i, m in enumerate(MEASURES))
-#: The columns `analytics.ticket_measures` takes, in its order (migration 0001).
+#: The columns `analytics.ticket_measures` takes, in its order (migration 0005).
 MEASURED = ("created_at", "resolved_at", "cancelled_at", "first_reopened_at", "open_spans",
             "sla_respond", "sla_resolve", "respond_escalated", "resolve_escalated",
             "first_time_fix", "reopens", "source", "stars", "response_s", "dispatch_s",
-            "handling_s", "resolve_s", "alert_to_ticket_s", "alert_to_assignment_s")  # fmt: skip
+            "handling_s", "resolve_s", "alert_to_ticket_s", "alert_to_assignment_s",
+            "response_bh_s", "dispatch_bh_s", "handling_bh_s", "resolve_bh_s")  # fmt: skip
 _MEASURES_OF_T = f"analytics.ticket_measures({', '.join(f't.{c}' for c in MEASURED)})"
 #: The planner expects hundreds of measure rows per ticket (there are about four) and would
 #: compile a report's query to machine code for that: longer than the query itself takes.

@@ -14,6 +14,7 @@ from psycopg.rows import dict_row
 from psycopg.types.multirange import Multirange
 from psycopg.types.range import Range
 
+from services.analytics.domain.business import BusinessDurations
 from services.analytics.domain.ticket import Facts, Span, TicketState
 
 __all__ = ["COLUMNS", "SiteRepository", "TicketRepository", "row_of"]
@@ -22,16 +23,18 @@ _FACTS = ("number", "site", "building", "floor", "unit", "asset", "kind", "categ
           "priority", "source", "device_id", "alerted_at")  # fmt: skip
 _STATE = ("status", "imported", "technician", "created_at", "accepted_at",
           "assigned_at", "resolved_at", "cancelled_at", "first_reopened_at", "rated_at", "stars",
-          "reopens", "starts", "parts_waits", "paused", "work_s", "work_since",
+          "reopens", "starts", "parts_waits", "paused", "work_s", "work_since", "work_spans",
           "respond_breached_at", "resolve_breached_at", "respond_escalated", "resolve_escalated",
           "respond_reminded", "resolve_reminded")  # fmt: skip
 #: Derived columns, each the TicketState property of the same name.
 _DERIVED = ("response_s", "dispatch_s", "handling_s", "resolve_s", "alert_to_ticket_s",
             "alert_to_assignment_s", "sla_respond", "sla_resolve", "first_time_fix")  # fmt: skip
+#: Derived columns in business hours, each the BusinessDurations field of the same name.
+_BUSINESS = ("response_bh_s", "dispatch_bh_s", "handling_bh_s", "resolve_bh_s")
 #: Column names of `analytics.tickets` in the order `row_of` gives them.
-COLUMNS = ("ticket_id", *_FACTS, *_STATE, "open_spans", *_DERIVED, "last_at")
+COLUMNS = ("ticket_id", *_FACTS, *_STATE, "open_spans", *_DERIVED, *_BUSINESS, "last_at")
 #: What a ticket's state is read back from (the derived columns follow from it).
-_READ = ", ".join(COLUMNS[: -len(_DERIVED) - 1])
+_READ = ", ".join(COLUMNS[: -len(_DERIVED) - len(_BUSINESS) - 1])
 
 
 def _spans_to_db(spans: tuple[Span, ...]) -> Multirange[datetime]:
@@ -42,17 +45,24 @@ def _spans_from_db(value: Multirange[datetime]) -> tuple[Span, ...]:
     return tuple((r.lower, r.upper) for r in value if r.lower is not None)
 
 
-def row_of(t: TicketState) -> tuple[Any, ...]:
-    """The ticket as a row of `analytics.tickets`, columns in `COLUMNS` order."""
+def _state_value(t: TicketState, name: str) -> Any:
+    value = getattr(t, name)
+    return _spans_to_db(value) if name == "work_spans" and value is not None else value
+
+
+def row_of(t: TicketState, business: BusinessDurations) -> tuple[Any, ...]:
+    """The ticket and its business-hours durations as a row of `analytics.tickets`,
+    columns in `COLUMNS` order."""
     derived = [getattr(t, name) for name in _DERIVED]
     derived = [str(v) if name.startswith("sla_") and v is not None else v
                for name, v in zip(_DERIVED, derived, strict=True)]  # fmt: skip
     return (
         t.ticket_id,
         *(getattr(t.facts, name) for name in _FACTS),
-        *(getattr(t, name) for name in _STATE),
+        *(_state_value(t, name) for name in _STATE),
         _spans_to_db(t.spans),
         *derived,
+        *(getattr(business, name) for name in _BUSINESS),
         t.last_at or "infinity",
     )
 
@@ -60,6 +70,8 @@ def row_of(t: TicketState) -> tuple[Any, ...]:
 def _state_of(row: dict[str, Any]) -> TicketState:
     facts = Facts(**{name: row[name] for name in _FACTS})
     state = {name: row[name] for name in _STATE}
+    if state["work_spans"] is not None:
+        state["work_spans"] = _spans_from_db(state["work_spans"])
     return TicketState(ticket_id=str(row["ticket_id"]), facts=facts,
                        spans=_spans_from_db(row["open_spans"]), **state)  # fmt: skip
 
@@ -90,12 +102,13 @@ class TicketRepository:
             rows = await cur.fetchall()
         return {str(row["ticket_id"]): _state_of(row) for row in rows}
 
-    async def put(self, tickets: list[TicketState]) -> None:
-        """Insert or update the tickets in one statement (so the summaries move once)."""
+    async def put(self, tickets: list[tuple[TicketState, BusinessDurations]]) -> None:
+        """Insert or update the tickets, each with its business-hours durations, in one
+        statement (so the summaries move once)."""
         if not tickets:
             return
         query = _UPSERT.format(values=", ".join([_ROW] * len(tickets)))
-        await self._conn.execute(query.encode(), [v for t in tickets for v in row_of(t)])
+        await self._conn.execute(query.encode(), [v for t, b in tickets for v in row_of(t, b)])
 
 
 class SiteRepository:

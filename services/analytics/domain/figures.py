@@ -70,6 +70,12 @@ class Figures:
     resolve_time: DurationStats
     alert_to_ticket: DurationStats
     alert_to_assignment: DurationStats
+    #: The four durations above counted in the business hours of the calendar each
+    #: ticket's SLA clocks run on (tickets without one are not counted).
+    response_time_business_hours: DurationStats
+    dispatch_time_business_hours: DurationStats
+    handling_time_business_hours: DurationStats
+    resolve_time_business_hours: DurationStats
     sla_respond_evaluated: int
     sla_respond_breached: int
     sla_respond_escalated: int
@@ -112,6 +118,8 @@ def finalize(m: Measures, backlog: int, backlog_created_s: int, backlog_at: date
         reopened=c["reopened"], backlog=backlog, backlog_age_mean_s=age,
         response_time=stats[0], dispatch_time=stats[1], handling_time=stats[2],
         resolve_time=stats[3], alert_to_ticket=stats[4], alert_to_assignment=stats[5],
+        response_time_business_hours=stats[6], dispatch_time_business_hours=stats[7],
+        handling_time_business_hours=stats[8], resolve_time_business_hours=stats[9],
         sla_respond_evaluated=respond_n, sla_respond_breached=c["sla_respond_breached"],
         sla_respond_escalated=c["sla_respond_escalated"],
         sla_respond_met_share=_share(respond_n - c["sla_respond_breached"], respond_n),

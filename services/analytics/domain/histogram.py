@@ -21,7 +21,18 @@ from itertools import accumulate
 __all__ = ["BUCKETS", "MEASURES", "PER_DECADE", "SLOTS", "add", "bounds", "quantiles"]
 
 #: The durations kept as histograms, in slot order.
-MEASURES = ("response", "dispatch", "handling", "resolve", "alert_to_ticket", "alert_to_assignment")
+MEASURES = (
+    "response",
+    "dispatch",
+    "handling",
+    "resolve",
+    "alert_to_ticket",
+    "alert_to_assignment",
+    "response_bh",
+    "dispatch_bh",
+    "handling_bh",
+    "resolve_bh",
+)
 PER_DECADE = 20
 #: Buckets per measure.
 BUCKETS = 152

@@ -118,6 +118,9 @@ class TicketState:
     #: Handling seconds over the closed working stretches, and the open stretch's start.
     work_s: float = 0.0
     work_since: datetime | None = None
+    #: The closed working stretches themselves (for business hours); None for a ticket
+    #: whose stretches were not kept (counted before they were).
+    work_spans: tuple[Span, ...] | None = ()
     spans: tuple[Span, ...] = ()
     respond_breached_at: datetime | None = None
     resolve_breached_at: datetime | None = None
@@ -285,6 +288,8 @@ def apply_event(t: TicketState, e: Event) -> TicketState:
     if t.work_since is not None and not working:
         worked = max(0.0, (e.at - t.work_since).total_seconds())
         changes.update(work_s=t.work_s + worked, work_since=None)
+        if t.work_spans is not None:
+            changes["work_spans"] = (*t.work_spans, (t.work_since, max(t.work_since, e.at)))
     elif t.work_since is None and working:
         changes["work_since"] = e.at
     return replace(t, **changes, status=status) if changes or status != t.status else t

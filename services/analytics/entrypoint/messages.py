@@ -26,7 +26,9 @@ __all__ = [
 ]
 
 _DURATIONS = ("response_time", "dispatch_time", "handling_time", "resolve_time",
-              "alert_to_ticket", "alert_to_assignment")  # fmt: skip
+              "alert_to_ticket", "alert_to_assignment", "response_time_business_hours",
+              "dispatch_time_business_hours", "handling_time_business_hours",
+              "resolve_time_business_hours")  # fmt: skip
 _FIGURES = tuple(f.name for f in fields(Figures))
 
 

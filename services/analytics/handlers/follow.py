@@ -3,10 +3,11 @@
 Events come in batches (one event when following live, many while catching up or after an
 import), each batch in the transaction that moves the cursor: the tickets they touch are
 read and locked, the events applied in order (`domain.ticket.apply_event`), and the changed
-tickets written in one statement, which moves the summaries too (the trigger on
-`analytics.tickets`). Intake is asked for new tickets' facts, and corrected imports', before
-anything is written, so no open writing transaction waits on it (one would hold back every
-reader of the event log). Imported history is counted like the rest.
+tickets written with their durations in business hours (`domain.business`, by the SLA
+calendars `BusinessHours` keeps) in one statement, which moves the summaries too (the
+trigger on `analytics.tickets`). Intake is asked for new tickets' facts, and corrected
+imports', before anything is written, so no open writing transaction waits on it (one would
+hold back every reader of the event log). Imported history is counted like the rest.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from psycopg import AsyncConnection
 from services.analytics import metrics
 from services.analytics.adapters.intake_client import IntakePort, TicketFacts
 from services.analytics.adapters.tickets_repo import TicketRepository
+from services.analytics.domain.business import business_durations
 from services.analytics.domain.ticket import (
     Event,
     TicketState,
@@ -30,6 +32,7 @@ from services.analytics.domain.ticket import (
     corrected_history,
     open_ticket,
 )
+from services.analytics.handlers.hours import BusinessHours
 from services.analytics.handlers.sites import SiteZones
 
 __all__ = ["Follower", "IncomingEvent"]
@@ -66,9 +69,13 @@ def _applied(
 class Follower:
     """Applies intake's ticket events to the per-ticket facts."""
 
-    def __init__(self, intake: IntakePort, sites: SiteZones, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, intake: IntakePort, sites: SiteZones, hours: BusinessHours,
+        clock: Callable[[], datetime],
+    ) -> None:  # fmt: skip
         self._intake = intake
         self._sites = sites
+        self._hours = hours
         self._clock = clock
 
     async def handle(self, conn: AsyncConnection[Any], batch: list[IncomingEvent]) -> Counter[str]:
@@ -88,7 +95,9 @@ class Follower:
             if outcome == "unknown":
                 log.warning("ticket %s is unknown; event %d skipped", ticket_id, incoming.event.id)
         changed = [s for i, s in states.items() if s is not None and before.get(i) != s]
-        await repo.put(changed)
+        await repo.put(
+            [(s, business_durations(s, self._hours.clock_for(s.facts))) for s in changed]
+        )
         self._observe(batch, states, done)
         return done
 

@@ -90,6 +90,24 @@ class KpiRowOut(BaseModel):
     alert_to_assignment_mean_s: float | None
     alert_to_assignment_p50_s: float | None
     alert_to_assignment_p90_s: float | None
+    #: Response, dispatch, handling and resolve time in the business hours of each
+    #: ticket's SLA calendar (tickets without an SLA policy are not counted).
+    response_time_business_hours_count: int
+    response_time_business_hours_mean_s: float | None
+    response_time_business_hours_p50_s: float | None
+    response_time_business_hours_p90_s: float | None
+    dispatch_time_business_hours_count: int
+    dispatch_time_business_hours_mean_s: float | None
+    dispatch_time_business_hours_p50_s: float | None
+    dispatch_time_business_hours_p90_s: float | None
+    handling_time_business_hours_count: int
+    handling_time_business_hours_mean_s: float | None
+    handling_time_business_hours_p50_s: float | None
+    handling_time_business_hours_p90_s: float | None
+    resolve_time_business_hours_count: int
+    resolve_time_business_hours_mean_s: float | None
+    resolve_time_business_hours_p50_s: float | None
+    resolve_time_business_hours_p90_s: float | None
     #: The tickets counted as raised.
     tickets_url: str
     #: For every count above (raised, resolved, backlog, sla_resolve_breached ...): the

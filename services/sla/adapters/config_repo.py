@@ -10,7 +10,7 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
-from services.sla.domain.calendar import Calendar, WorkingInterval
+from services.common.business_time import Calendar, WorkingInterval
 from services.sla.domain.errors import InvalidInput
 from services.sla.domain.policy import EscalationLevel, Policy, Target
 

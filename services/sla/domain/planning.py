@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from services.sla.domain.calendar import Calendar
+from services.common.business_time import Calendar
 from services.sla.domain.policy import Policy, Target, escalation_points
 from services.sla.domain.state import ClockStatus, SlaState, clock_instant
 

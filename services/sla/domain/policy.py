@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from services.sla.domain.calendar import Calendar
+from services.common.policy_choice import ALWAYS, SITE_CALENDAR
 from services.sla.domain.errors import InvalidInput
 
 __all__ = [
-    "ALWAYS",
     "KINDS",
     "PRIORITIES",
-    "SITE_CALENDAR",
     "EscalationLevel",
     "Policy",
     "Target",
-    "calendar_for",
-    "choose_policy",
     "escalation_points",
     "validate_policy",
 ]
 
-#: `Policy.calendar` values with a meaning of their own: round the clock, or the
-#: calendar of the ticket's site (else the calendar with id "default").
-ALWAYS = "24x7"
-SITE_CALENDAR = "site"
 KINDS = frozenset({"repair", "complaint", "inquiry", "maintenance"})
 PRIORITIES = frozenset({"P1", "P2", "P3", "P4"})
 
@@ -85,42 +77,6 @@ class Policy:
 
     def goal(self, target: Target) -> timedelta:
         return self.respond if target is Target.RESPOND else self.resolve
-
-    @property
-    def specificity(self) -> int:
-        """How many matchers the policy sets; the most specific matching policy wins."""
-        return sum(1 for value in (self.kind, self.category, self.priority) if value)
-
-    def matches(self, kind: str, category: str, priority: str) -> bool:
-        return all(
-            not wanted or wanted == actual
-            for wanted, actual in ((self.kind, kind), (self.category, category),
-                                   (self.priority, priority))
-        )  # fmt: skip
-
-
-def choose_policy(
-    policies: Iterable[Policy], kind: str, category: str, priority: str
-) -> Policy | None:
-    """The most specific policy matching the ticket (ties go to the smallest id)."""
-    found = [p for p in policies if p.matches(kind, category, priority)]
-    if not found:
-        return None
-    return min(found, key=lambda p: (-p.specificity, p.id))
-
-
-def calendar_for(policy: Policy, site: str, calendars: Mapping[str, Calendar]) -> Calendar | None:
-    """The policy's calendar for a ticket at `site`; None means 24x7.
-
-    A calendar that cannot be found counts as 24x7, so a ticket is never left without
-    deadlines (validation keeps named calendars from going missing).
-    """
-    if policy.calendar == ALWAYS:
-        return None
-    if policy.calendar == SITE_CALENDAR:
-        by_site = next((c for c in calendars.values() if site and c.site == site), None)
-        return by_site or calendars.get("default")
-    return calendars.get(policy.calendar)
 
 
 def escalation_points(policy: Policy, target: Target) -> list[tuple[int, EscalationLevel]]:

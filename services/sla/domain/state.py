@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from services.sla.domain.calendar import Calendar, business_elapsed, business_time_add
+from services.common.business_time import Calendar, business_elapsed, business_time_add
 from services.sla.domain.policy import Policy, Target
 
 __all__ = [

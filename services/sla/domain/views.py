@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.sla.domain.calendar import Calendar, business_elapsed
+from services.common.business_time import Calendar, business_elapsed
 from services.sla.domain.state import ClockStatus, Pause, SlaState, TargetClock
 
 __all__ = ["ClockView", "SlaView", "view_of"]

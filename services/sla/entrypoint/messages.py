@@ -8,8 +8,9 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.sla.v1 import sla_pb2 as pb
 
+from services.common.business_time import Calendar, WorkingInterval
 from services.common.protoenum import code_of, number_of
-from services.sla.domain.calendar import Calendar, WorkingInterval, format_hhmm, parse_hhmm
+from services.sla.domain.calendar import format_hhmm, parse_hhmm
 from services.sla.domain.errors import InvalidInput
 from services.sla.domain.policy import EscalationLevel, Policy, Target
 from services.sla.domain.state import Pause

@@ -10,9 +10,10 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
+from services.common.business_time import Calendar
 from services.sla.adapters.config_repo import ConfigRepository, StoredCalendar, StoredPolicy
 from services.sla.adapters.tickets_repo import TicketRepository
-from services.sla.domain.calendar import Calendar, validate_calendar
+from services.sla.domain.calendar import validate_calendar
 from services.sla.domain.errors import InvalidInput
 from services.sla.domain.policy import Policy, validate_policy
 from services.sla.domain.views import SlaView

@@ -18,14 +18,15 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from services.common.business_time import Calendar, CalendarExhausted
+from services.common.policy_choice import calendar_for, choose_policy
 from services.sla import metrics
 from services.sla.adapters.config_repo import ConfigRepository
 from services.sla.adapters.intake_client import IntakePort
 from services.sla.adapters.tickets_repo import TicketRepository
 from services.sla.adapters.timers_repo import TimerRepository
-from services.sla.domain.calendar import Calendar, CalendarExhausted
 from services.sla.domain.planning import plan_timers, watch_points
-from services.sla.domain.policy import Policy, calendar_for, choose_policy
+from services.sla.domain.policy import Policy
 from services.sla.domain.state import ClockStatus, EventFact, SlaState, TicketFacts, derive
 from services.sla.domain.views import view_of
 

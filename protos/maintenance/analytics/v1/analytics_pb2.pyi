@@ -286,6 +286,10 @@ class KpiRow(_message.Message):
     ALERT_TO_TICKET_FIELD_NUMBER: _builtins.int
     ALERT_TO_ASSIGNMENT_FIELD_NUMBER: _builtins.int
     CELLS_FIELD_NUMBER: _builtins.int
+    RESPONSE_TIME_BUSINESS_HOURS_FIELD_NUMBER: _builtins.int
+    DISPATCH_TIME_BUSINESS_HOURS_FIELD_NUMBER: _builtins.int
+    HANDLING_TIME_BUSINESS_HOURS_FIELD_NUMBER: _builtins.int
+    RESOLVE_TIME_BUSINESS_HOURS_FIELD_NUMBER: _builtins.int
     bucket_start: _builtins.str
     """The bucket [bucket_start, bucket_end) (the whole period without bucketing)."""
     bucket_end: _builtins.str
@@ -333,6 +337,20 @@ class KpiRow(_message.Message):
         lists exactly the tickets that figure counts.
         """
 
+    @_builtins.property
+    def response_time_business_hours(self) -> Global___DurationStats:
+        """Response, dispatch, handling and resolve time counted only in the business hours of
+        the calendar each ticket's SLA clocks run on (its SLA policy's calendar; round the
+        clock for a 24x7 policy). Tickets no SLA policy applies to, or counted while the SLA
+        service was unreachable, are left out.
+        """
+
+    @_builtins.property
+    def dispatch_time_business_hours(self) -> Global___DurationStats: ...
+    @_builtins.property
+    def handling_time_business_hours(self) -> Global___DurationStats: ...
+    @_builtins.property
+    def resolve_time_business_hours(self) -> Global___DurationStats: ...
     def __init__(
         self,
         *,
@@ -368,10 +386,14 @@ class KpiRow(_message.Message):
         alert_to_ticket: Global___DurationStats | None = ...,
         alert_to_assignment: Global___DurationStats | None = ...,
         cells: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        response_time_business_hours: Global___DurationStats | None = ...,
+        dispatch_time_business_hours: Global___DurationStats | None = ...,
+        handling_time_business_hours: Global___DurationStats | None = ...,
+        resolve_time_business_hours: Global___DurationStats | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_backlog_age_mean_s", b"_backlog_age_mean_s", "_first_time_fix_share", b"_first_time_fix_share", "_rating_share", b"_rating_share", "_reopen_share", b"_reopen_share", "_satisfaction_high_share", b"_satisfaction_high_share", "_satisfaction_mean", b"_satisfaction_mean", "_sla_resolve_met_share", b"_sla_resolve_met_share", "_sla_respond_met_share", b"_sla_respond_met_share", "alert_to_assignment", b"alert_to_assignment", "alert_to_ticket", b"alert_to_ticket", "backlog_age_mean_s", b"backlog_age_mean_s", "dispatch_time", b"dispatch_time", "first_time_fix_share", b"first_time_fix_share", "handling_time", b"handling_time", "rating_share", b"rating_share", "reopen_share", b"reopen_share", "resolve_time", b"resolve_time", "response_time", b"response_time", "satisfaction_high_share", b"satisfaction_high_share", "satisfaction_mean", b"satisfaction_mean", "sla_resolve_met_share", b"sla_resolve_met_share", "sla_respond_met_share", b"sla_respond_met_share"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_backlog_age_mean_s", b"_backlog_age_mean_s", "_first_time_fix_share", b"_first_time_fix_share", "_rating_share", b"_rating_share", "_reopen_share", b"_reopen_share", "_satisfaction_high_share", b"_satisfaction_high_share", "_satisfaction_mean", b"_satisfaction_mean", "_sla_resolve_met_share", b"_sla_resolve_met_share", "_sla_respond_met_share", b"_sla_respond_met_share", "alert_to_assignment", b"alert_to_assignment", "alert_to_ticket", b"alert_to_ticket", "backlog_age_mean_s", b"backlog_age_mean_s", "dispatch_time", b"dispatch_time", "dispatch_time_business_hours", b"dispatch_time_business_hours", "first_time_fix_share", b"first_time_fix_share", "handling_time", b"handling_time", "handling_time_business_hours", b"handling_time_business_hours", "rating_share", b"rating_share", "reopen_share", b"reopen_share", "resolve_time", b"resolve_time", "resolve_time_business_hours", b"resolve_time_business_hours", "response_time", b"response_time", "response_time_business_hours", b"response_time_business_hours", "satisfaction_high_share", b"satisfaction_high_share", "satisfaction_mean", b"satisfaction_mean", "sla_resolve_met_share", b"sla_resolve_met_share", "sla_respond_met_share", b"sla_respond_met_share"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_backlog_age_mean_s", b"_backlog_age_mean_s", "_first_time_fix_share", b"_first_time_fix_share", "_rating_share", b"_rating_share", "_reopen_share", b"_reopen_share", "_satisfaction_high_share", b"_satisfaction_high_share", "_satisfaction_mean", b"_satisfaction_mean", "_sla_resolve_met_share", b"_sla_resolve_met_share", "_sla_respond_met_share", b"_sla_respond_met_share", "alert_to_assignment", b"alert_to_assignment", "alert_to_ticket", b"alert_to_ticket", "backlog", b"backlog", "backlog_age_mean_s", b"backlog_age_mean_s", "bucket_end", b"bucket_end", "bucket_start", b"bucket_start", "cancelled", b"cancelled", "cells", b"cells", "dispatch_time", b"dispatch_time", "first_time_fix_share", b"first_time_fix_share", "first_time_fixed", b"first_time_fixed", "group", b"group", "handling_time", b"handling_time", "raised", b"raised", "rated", b"rated", "rating_share", b"rating_share", "reopen_share", b"reopen_share", "reopened", b"reopened", "reopened_resolved", b"reopened_resolved", "resolve_time", b"resolve_time", "resolved", b"resolved", "response_time", b"response_time", "satisfaction_high_share", b"satisfaction_high_share", "satisfaction_mean", b"satisfaction_mean", "sla_resolve_breached", b"sla_resolve_breached", "sla_resolve_escalated", b"sla_resolve_escalated", "sla_resolve_evaluated", b"sla_resolve_evaluated", "sla_resolve_met_share", b"sla_resolve_met_share", "sla_respond_breached", b"sla_respond_breached", "sla_respond_escalated", b"sla_respond_escalated", "sla_respond_evaluated", b"sla_respond_evaluated", "sla_respond_met_share", b"sla_respond_met_share"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_backlog_age_mean_s", b"_backlog_age_mean_s", "_first_time_fix_share", b"_first_time_fix_share", "_rating_share", b"_rating_share", "_reopen_share", b"_reopen_share", "_satisfaction_high_share", b"_satisfaction_high_share", "_satisfaction_mean", b"_satisfaction_mean", "_sla_resolve_met_share", b"_sla_resolve_met_share", "_sla_respond_met_share", b"_sla_respond_met_share", "alert_to_assignment", b"alert_to_assignment", "alert_to_ticket", b"alert_to_ticket", "backlog", b"backlog", "backlog_age_mean_s", b"backlog_age_mean_s", "bucket_end", b"bucket_end", "bucket_start", b"bucket_start", "cancelled", b"cancelled", "cells", b"cells", "dispatch_time", b"dispatch_time", "dispatch_time_business_hours", b"dispatch_time_business_hours", "first_time_fix_share", b"first_time_fix_share", "first_time_fixed", b"first_time_fixed", "group", b"group", "handling_time", b"handling_time", "handling_time_business_hours", b"handling_time_business_hours", "raised", b"raised", "rated", b"rated", "rating_share", b"rating_share", "reopen_share", b"reopen_share", "reopened", b"reopened", "reopened_resolved", b"reopened_resolved", "resolve_time", b"resolve_time", "resolve_time_business_hours", b"resolve_time_business_hours", "resolved", b"resolved", "response_time", b"response_time", "response_time_business_hours", b"response_time_business_hours", "satisfaction_high_share", b"satisfaction_high_share", "satisfaction_mean", b"satisfaction_mean", "sla_resolve_breached", b"sla_resolve_breached", "sla_resolve_escalated", b"sla_resolve_escalated", "sla_resolve_evaluated", b"sla_resolve_evaluated", "sla_resolve_met_share", b"sla_resolve_met_share", "sla_respond_breached", b"sla_respond_breached", "sla_respond_escalated", b"sla_respond_escalated", "sla_respond_evaluated", b"sla_respond_evaluated", "sla_respond_met_share", b"sla_respond_met_share"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__backlog_age_mean_s: _TypeAlias = _typing.Literal["backlog_age_mean_s"]  # noqa: Y015
     _WhichOneofArgType__backlog_age_mean_s: _TypeAlias = _typing.Literal["_backlog_age_mean_s", b"_backlog_age_mean_s"]  # noqa: Y015

@@ -14,6 +14,7 @@ const CARDS = [
   ['kpi.backlog', (r) => r.backlog, 'backlog'],
   ['kpi.response_p50', (r) => r.response_time_p50_s != null && duration(r.response_time_p50_s), 'raised'],
   ['kpi.resolve_p50', (r) => r.resolve_time_p50_s != null && duration(r.resolve_time_p50_s), 'resolved'],
+  ['kpi.resolve_business_p50', (r) => r.resolve_time_business_hours_p50_s != null && duration(r.resolve_time_business_hours_p50_s), 'resolved'],
   ['kpi.sla', (r) => percent(r.sla_resolve_met_share), 'sla_resolve_breached'],
   ['kpi.first_fix', (r) => percent(r.first_time_fix_share), 'first_time_fixed'],
   ['kpi.satisfaction', (r) => r.satisfaction_mean != null && `${r.satisfaction_mean.toFixed(1)} / 5`, 'rated'],
