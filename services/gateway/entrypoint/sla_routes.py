@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.intake.v1 import intake_pb2 as intake_pb
 from maintenance.sla.v1 import sla_pb2 as pb
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.common.protoenum import code_of, number_of
+from services.gateway.entrypoint.audit import about_site
 from services.gateway.entrypoint.deps import Call, Caller
 from services.gateway.entrypoint.schemas import Kind
 
@@ -255,11 +256,12 @@ async def list_policies(caller: Caller, site: Site = None) -> PolicyList:
 
 @router.put("/v1/sla/policies/{policy_id}", response_model=PolicySaved, summary="Create or replace")
 async def put_policy(
-    policy_id: ConfigId, body: PolicyIn, caller: Caller, response: Response
+    policy_id: ConfigId, body: PolicyIn, caller: Caller, request: Request, response: Response
 ) -> PolicySaved:
     """201 when new, 200 when replaced. Open tickets are recomputed in the background. A
     supervisor may not change a default (403) nor see another site's (404)."""
     site, acting = _writing(caller, body.site)
+    about_site(request, site)
     reply = await caller.sla.PutPolicy(
         pb.PutPolicyRequest(policy=_policy_pb(policy_id, body, site), acting_site=acting),
         **caller.opts,
@@ -283,11 +285,12 @@ async def list_calendars(caller: Caller, site: Site = None) -> CalendarList:
     "/v1/sla/calendars/{calendar_id}", response_model=CalendarSaved, summary="Create or replace"
 )
 async def put_calendar(
-    calendar_id: ConfigId, body: CalendarIn, caller: Caller, response: Response
+    calendar_id: ConfigId, body: CalendarIn, caller: Caller, request: Request, response: Response
 ) -> CalendarSaved:
     """201 when new, 200 when replaced. Open tickets are recomputed in the background. A
     supervisor may not change a default (403) nor see another site's (404)."""
     site, acting = _writing(caller, body.site)
+    about_site(request, site)
     reply = await caller.sla.PutCalendar(
         pb.PutCalendarRequest(calendar=_calendar_pb(calendar_id, body, site), acting_site=acting),
         **caller.opts,
