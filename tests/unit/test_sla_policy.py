@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
+from hypothesis import given
+from hypothesis import strategies as st
 from maintenance.intake.v1 import intake_pb2 as intake_pb
 from maintenance.sla.v1 import sla_pb2 as pb
 
@@ -59,6 +61,30 @@ def test_a_sites_own_policy_goes_before_the_defaults_and_applies_only_there() ->
     assert choose_policy(policies, "south", "repair", "hvac", "P3") is None
     assert choose_policy(policies, "demo", "repair", "plumbing", "P2").id == "p2-plumbing"  # type: ignore[union-attr]
     assert choose_policy(policies, "", "repair", "hvac", "P4") is None
+
+
+_SITES = st.sampled_from(["", "north", "south"])
+_POLICIES = st.lists(
+    st.builds(
+        lambda n, site, kind, priority: replace(BASE, id=f"p{n}", site=site, kind=kind,
+                                                priority=priority),
+        st.integers(0, 99), _SITES, st.sampled_from(["", "repair", "complaint"]),
+        st.sampled_from(["", "P1", "P2"]),
+    ),
+    max_size=8,
+)  # fmt: skip
+
+
+@given(_POLICIES, _SITES, st.sampled_from(["repair", "complaint"]), st.sampled_from(["P1", "P2"]))
+def test_a_ticket_gets_its_own_sites_policy_when_one_matches_and_never_another_sites(
+    policies: list[Policy], site: str, kind: str, priority: str
+) -> None:
+    chosen = choose_policy(policies, site, kind, "plumbing", priority)
+    matching = [p for p in policies if p.matches(site, kind, "plumbing", priority)]
+    assert (chosen is None) == (not matching)
+    if chosen is not None:
+        assert chosen.site in ("", site)
+        assert bool(chosen.site) == any(p.site for p in matching)
 
 
 def test_calendar_choice() -> None:
