@@ -141,6 +141,10 @@ def test_staff_see_only_their_sites_shared_inbox_and_deliveries(
     assert ok(supervisor.get(deliveries, params={"ticket_id": ticket["id"]}))["items"] == []
     assert ok(supervisor.get(deliveries, params={"recipient": THEIR_BOSS}))["items"] == []
     assert supervisor.get(deliveries, params={"site": "scope2"}).status_code == 403
+    assert supervisor.get(f"/v1/tickets/{ticket['id']}/sla").status_code == 404
+    again = {"ticket_ids": [ticket["id"]]}
+    assert ok(supervisor.post("/v1/sla/recompute", json=again))["recompute_scheduled"] == 0
+    assert ok(admin.post("/v1/sla/recompute", json=again))["recompute_scheduled"] == 1
     everywhere = ok(admin.get(deliveries, params={"ticket_id": ticket["id"], "site": "scope2"}))
     assert [d["id"] for d in everywhere["items"]] == [d["id"] for d in delivered]
     with _their_supervisor(admin, system) as again:
