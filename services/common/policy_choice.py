@@ -2,7 +2,7 @@
 
 The one statement of the rule: the SLA service times tickets by it and analytics measures
 business-hours durations by it, so both always agree. It reads only what `Scope` names, so
-a matcher added to policies (a site, say) is added here, once. Pure, like `business_time`.
+a matcher added to policies is added here, once. Pure, like `business_time`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ class Scope(Protocol):
     @property
     def id(self) -> str: ...
     @property
+    def site(self) -> str: ...
+    @property
     def kind(self) -> str: ...
     @property
     def category(self) -> str: ...
@@ -41,6 +43,7 @@ class PolicyScope:
     """A policy as far as the rule goes (what a service that only measures needs)."""
 
     id: str
+    site: str = ""
     kind: str = ""
     category: str = ""
     priority: str = ""
@@ -54,18 +57,22 @@ def _matchers(p: Scope) -> tuple[str, ...]:
     return p.kind, p.category, p.priority
 
 
-def choose_policy(policies: Iterable[_P], kind: str, category: str, priority: str) -> _P | None:
-    """The most specific policy matching the ticket (the most matchers set; ties go to the
+def choose_policy(
+    policies: Iterable[_P], site: str, kind: str, category: str, priority: str
+) -> _P | None:
+    """The policy for a ticket at `site`: the site's own matching policies go before the
+    defaults (site ""), then the most specific one (the most matchers set; ties go to the
     smallest id); None when none matches, and the ticket is not timed."""
     ticket = (kind, category, priority)
     found = [
         p for p in policies
-        if all(not wanted or wanted == actual
-               for wanted, actual in zip(_matchers(p), ticket, strict=True))
+        if p.site in ("", site)
+        and all(not wanted or wanted == actual
+                for wanted, actual in zip(_matchers(p), ticket, strict=True))
     ]  # fmt: skip
     if not found:
         return None
-    return min(found, key=lambda p: (-sum(1 for m in _matchers(p) if m), p.id))
+    return min(found, key=lambda p: (not p.site, -sum(1 for m in _matchers(p) if m), p.id))
 
 
 def calendar_for(policy: Scope, site: str, calendars: Mapping[str, Calendar]) -> Calendar | None:

@@ -101,8 +101,8 @@ async def seed_defaults(pool: AsyncConnectionPool) -> bool:
         for calendar in DEFAULT_CALENDARS:
             if calendar.id not in taken and calendar.site not in taken:
                 await repo.put_calendar(validate_calendar(calendar))
-        ids = [c.id for c in DEFAULT_CALENDARS] + [c.id for c in present]
+        calendars = [*DEFAULT_CALENDARS, *present]
         for policy in DEFAULT_POLICIES:
-            await repo.put_policy(validate_policy(policy, ids))
+            await repo.put_policy(validate_policy(policy, calendars))
     log.info("stored the default SLA policies and calendars")
     return True

@@ -79,7 +79,8 @@ def configure(night: Night) -> None:
             {"name": "default", "match": {}, "action": {"mode": "team", "team": "maintenance"}},
         ],
     )  # fmt: skip
-    ok(boss.put("/v1/sla/policies/p1-emergency", json={
+    # The site's own P1 policy (the supervisor's site, demo) goes before the default one.
+    ok(boss.put("/v1/sla/policies/demo-p1", json={
         "name": "P1 in seconds (test)", "priority": "P1", "calendar": "24x7",
         "respond_target_s": RESPOND_S, "resolve_target_s": 3600,
         "reminder_share": 0.5, "remind": ["assignee"],
@@ -188,7 +189,7 @@ def test_a_sunday_night_leak_is_routed_timed_escalated_and_told_once(night: Nigh
         timeout_s=20,
     )
     clocks = ok(boss.get(f"/v1/tickets/{ticket['id']}/sla"))
-    assert clocks["respond"]["breached"] is True
+    assert clocks["respond"]["breached"] is True and clocks["policy_id"] == "demo-p1"
     types = event_types(night.login("supervisor1"), ticket["id"])
     assert types.count("assigned") == types.count("dispatch_paged") == 1, types
     rows = all_told(night, ticket, EXPECTED)

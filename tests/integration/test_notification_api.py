@@ -126,12 +126,14 @@ def _notice(user: str, n: int) -> Notice:
     return Notice(user, MessageKind.RECEIVED, "en", f"Title {n}", f"Body {n}", True, ())
 
 
-async def _fill_inbox(pool: AsyncConnectionPool, user: str, count: int) -> None:
+async def _fill_inbox(
+    pool: AsyncConnectionPool, user: str, count: int, site: str = "demo", first: int = 1
+) -> None:
     async with pool.connection() as conn, conn.transaction():
         repo = InboxRepository(conn)
         for n in range(count):
-            event = EventFacts(n + 1, f"ticket-{n % 2}", "created", user, NOW)
-            ticket = TicketFacts(f"ticket-{n % 2}", f"T{n}", "title", user, "tenant")
+            event = EventFacts(first + n, f"ticket-{n % 2}", "created", user, NOW)
+            ticket = TicketFacts(f"ticket-{n % 2}", f"T{n}", "title", user, "tenant", site=site)
             assert await repo.add(event, ticket, _notice(user, n))
             assert not await repo.add(event, ticket, _notice(user, n))  # once per event and user
 
@@ -211,6 +213,35 @@ async def test_a_roles_shared_inbox_is_read_by_its_members(
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
 
 
+async def test_a_shared_inbox_shows_a_site_only_its_own_tickets_messages(
+    stub: pb_grpc.NotificationServiceAsyncStub, pool: AsyncConnectionPool
+) -> None:
+    user, group = f"s{uuid.uuid4().hex[:8]}", f"role:r{uuid.uuid4().hex[:8]}"
+    await _fill_inbox(pool, user, 1, site="south")  # addressed to them: theirs anywhere
+    await _fill_inbox(pool, group, 2, site="north")
+    await _fill_inbox(pool, group, 3, site="south", first=10)
+    await _fill_inbox(pool, group, 1, site="", first=20)  # stored before sites were
+
+    async def listed(site: str) -> tuple[list[str], int]:
+        reply = await stub.ListInbox(pb.ListInboxRequest(username=user, groups=[group], site=site))
+        return sorted(n.username for n in reply.notifications), reply.unread_count
+
+    assert await listed("north") == ([group] * 2 + [user], 3)
+    assert await listed("south") == ([group] * 3 + [user], 4)
+    assert await listed("") == ([group] * 6 + [user], 7)
+    south = await stub.ListInbox(pb.ListInboxRequest(username="x", groups=[group], site="south"))
+    marked = await stub.MarkRead(pb.MarkReadRequest(
+        username=user, ids=[n.id for n in south.notifications], groups=[group], site="north"
+    ))  # fmt: skip
+    assert marked.marked == 0  # another site's shared messages are not the caller's to mark
+    everything = pb.MarkReadRequest(username=user, all=True, groups=[group], site="north")
+    assert (await stub.MarkRead(everything)).marked == 3
+    assert (await listed("south"))[1] == 3  # the group's still unread there
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.ListInbox(pb.ListInboxRequest(username=user, groups=[group], site="x" * 65))
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
 async def test_contacts_are_validated_and_stored(
     stub: pb_grpc.NotificationServiceAsyncStub,
 ) -> None:
@@ -250,12 +281,13 @@ async def test_deliveries_are_listed_for_operators_without_their_urls(
         await cur.executemany(
             "INSERT INTO notification.deliveries (dedupe_key, event_id, ticket_id, event_type,"
             " kind, recipient, url, channel, scheme, title, body, state, attempts, last_error,"
-            " due_at, sent_at) VALUES (%s, %s, %s, 'created', 'received', 'tenant1',"
+            " due_at, sent_at, site) VALUES (%s, %s, %s, 'created', 'received', 'tenant1',"
             " 'json://secret-token@h', 'json://h/...', 'json', 't', 'b', %s, %s, %s,"
-            " now() + interval '1 day', CASE WHEN %s = 'sent' THEN now() END)",
-            [(f"{ticket}:{n}", n, ticket, state, attempts, error, state)
-             for n, (state, attempts, error) in enumerate(
-                 [("sent", 1, ""), ("dead", 5, "boom"), ("pending", 2, "refused"), ("sent", 3, "x")]
+            " now() + interval '1 day', CASE WHEN %s = 'sent' THEN now() END, %s)",
+            [(f"{ticket}:{n}", n, ticket, state, attempts, error, state, site)
+             for n, (state, attempts, error, site) in enumerate(
+                 [("sent", 1, "", "demo"), ("dead", 5, "boom", "demo"),
+                  ("pending", 2, "refused", "demo"), ("sent", 3, "x", "north")]
              )],
         )  # fmt: skip
     everything = await stub.ListDeliveries(pb.ListDeliveriesRequest(ticket_id=ticket, page_size=3))
@@ -275,6 +307,10 @@ async def test_deliveries_are_listed_for_operators_without_their_urls(
     )
     assert pending.deliveries[0].HasField("next_attempt_at")
     assert not pending.deliveries[0].HasField("sent_at")
+    at_north = await stub.ListDeliveries(pb.ListDeliveriesRequest(ticket_id=ticket, site="north"))
+    assert [(d.event_id, d.site) for d in at_north.deliveries] == [(3, "north")]
+    at_demo = await stub.ListDeliveries(pb.ListDeliveriesRequest(ticket_id=ticket, site="demo"))
+    assert [d.event_id for d in at_demo.deliveries] == [2, 1, 0]
 
 
 async def test_a_lease_keeps_a_claim_and_only_the_claimer_records_its_outcome(
@@ -288,10 +324,10 @@ async def test_a_lease_keeps_a_claim_and_only_the_claimer_records_its_outcome(
             async with conn.transaction():
                 repo = OutboxRepository(conn)
                 assert await repo.enqueue(
-                    "lease:1", event, notice, "json://h/x", "json://h", "json"
+                    "lease:1", event, notice, "json://h/x", "json://h", "json", "demo"
                 )
                 assert not await repo.enqueue(
-                    "lease:1", event, notice, "json://h/y", "json://h", "json"
+                    "lease:1", event, notice, "json://h/y", "json://h", "json", "demo"
                 )
                 [first] = await repo.claim(10, lease_s=60)
                 assert first.attempts == 1 and first.url == "json://h/x"

@@ -29,8 +29,8 @@ from services.common.migrate import migrate
 from services.sla.adapters.intake_client import DeliveryFailed
 from services.sla.adapters.tickets_repo import TicketRepository
 from services.sla.adapters.timers_repo import CLAIM_SELECT, TimerRepository
-from services.sla.defaults import seed_defaults
-from services.sla.domain.errors import InvalidInput
+from services.sla.defaults import DEFAULT_CALENDARS, seed_defaults
+from services.sla.domain.errors import Forbidden, InvalidInput, NotFound
 from services.sla.domain.planning import PlannedTimer, TimerKind
 from services.sla.domain.policy import EscalationLevel, Policy, Target
 from services.sla.domain.state import EventFact, TicketFacts
@@ -342,6 +342,64 @@ async def test_a_calendar_change_moves_business_hours_deadlines(
     await tracker.recompute_all_stale()
     # Monday is now a holiday: Tuesday 09:00 + 4 h = 13:00 Beijing.
     assert (await pending(pool, ticket.id))[("breach", "respond", 0)] == T0 + 28 * H
+
+
+async def test_a_sites_own_policy_and_calendar_time_its_tickets_before_the_defaults(
+    pool: AsyncConnectionPool, tracker: Tracker, clock: Clock
+) -> None:
+    admin = SlaAdmin(pool, clock)
+    shifts = tuple(WorkingInterval(d, 9 * 60, 17 * 60) for d in range(1, 6))
+    north_hours = Calendar("north", "Asia/Shanghai", shifts, frozenset(), "North", "north")
+    await admin.put_calendar(north_hours, acting_site="north")
+    at_demo, at_north = [
+        await Ticket(tracker, pool, "P3").create(site=site) for site in ("demo", "north")
+    ]
+    # The default P3 policy counts 4 h in the site's calendar: demo breaks for lunch
+    # (14:30 Beijing), north does not (13:00).
+    assert (await pending(pool, at_demo.id))[("breach", "respond", 0)] == T0 + 5.5 * H
+    assert (await pending(pool, at_north.id))[("breach", "respond", 0)] == T0 + 4 * H
+    fast = Policy("north-fast", 30 * M, 8 * H, "24x7", site="north")  # matches any ticket
+    _, created, scheduled = await admin.put_policy(fast, acting_site="north")
+    assert created and scheduled == 1
+    await tracker.recompute_all_stale()
+    assert (await pending(pool, at_north.id))[("breach", "respond", 0)] == T0 + 30 * M
+    assert (await pending(pool, at_demo.id))[("breach", "respond", 0)] == T0 + 5.5 * H
+    (north_report,), _ = await admin.states([at_north.id])
+    assert north_report.view.policy_id == "north-fast"
+
+
+async def test_site_staff_read_the_defaults_and_change_only_their_sites_things(
+    pool: AsyncConnectionPool, tracker: Tracker, clock: Clock
+) -> None:
+    admin = SlaAdmin(pool, clock)
+    hours = (WorkingInterval(1, 9 * 60, 17 * 60),)
+    for site in ("north", "south"):
+        await admin.put_policy(Policy(f"{site}-p2", H, 8 * H, "24x7", priority="P2", site=site))
+        await admin.put_calendar(Calendar(site, "Asia/Shanghai", hours, frozenset(), "", site))
+        await Ticket(tracker, pool).create(site=site)
+    listed = {p.id for p, _ in await admin.list_policies("north")}
+    assert "north-p2" in listed and "p1-emergency" in listed and "south-p2" not in listed
+    assert {c.id for c, _ in await admin.list_calendars("north")} == {"default", "north"}
+    assert {"south-p2", "north-p2"} <= {p.id for p, _ in await admin.list_policies()}
+    mine = Policy("north-p2", 2 * H, 8 * H, "24x7", priority="P2", site="north")
+    taking_south = replace(DEFAULT_CALENDARS[1], id="south", site="north")
+    refused = [
+        (Forbidden, admin.put_policy(replace(mine, id="p1-emergency"), "north")),
+        (Forbidden, admin.put_policy(replace(mine, id="new-default", site=""), "north")),
+        (Forbidden, admin.put_policy(replace(mine, id="new-south", site="south"), "north")),
+        (NotFound, admin.put_policy(replace(mine, id="south-p2"), "north")),
+        (NotFound, admin.put_calendar(taking_south, "north")),
+        (Forbidden, admin.put_calendar(replace(DEFAULT_CALENDARS[0], site="north"), "north")),
+        (InvalidInput, admin.put_policy(replace(mine, calendar="south"), "north")),
+    ]
+    for error, attempt in refused:
+        with pytest.raises(error):
+            await attempt
+    assert (await admin.put_policy(mine, "north"))[1:] == (False, 1)
+    assert await admin.recompute([], "south") == 1
+    assert await admin.recompute([], "") == 2
+    stored = {p.id: p for p, _ in await admin.list_policies()}
+    assert stored["north-p2"].respond == 2 * H and stored["south-p2"].respond == H
 
 
 async def test_a_check_reads_due_timers_only_however_many_tickets_are_open(

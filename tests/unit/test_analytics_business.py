@@ -72,7 +72,8 @@ def test_holidays_and_calendars_without_working_time() -> None:
 
 CONFIG = SlaConfig(
     policies=(PolicyScope("any"), PolicyScope("repairs", kind="repair", calendar="site"),
-              PolicyScope("p1", kind="repair", priority="P1", calendar="24x7")),
+              PolicyScope("p1", kind="repair", priority="P1", calendar="24x7"),
+              PolicyScope("north-repairs", site="north", kind="repair", calendar="office")),
     calendars={"office": OFFICE},
 )  # fmt: skip
 
@@ -83,6 +84,8 @@ async def test_the_clock_follows_the_sla_rule() -> None:
     assert hours.clock_for(FACTS) == Clock(OFFICE)  # a repair at site demo: its calendar
     assert hours.clock_for(replace(FACTS, priority="P1")) == Clock(None)  # more specific
     assert hours.clock_for(replace(FACTS, kind="inquiry")) == Clock(None)  # "any", 24x7
+    # another site's own policy goes before the defaults there, and never applies here
+    assert hours.clock_for(replace(FACTS, site="north", priority="P1")) == Clock(OFFICE)
     no_catch_all = BusinessHours(FakeSla(replace(CONFIG, policies=CONFIG.policies[1:])))
     await no_catch_all.refresh()
     assert no_catch_all.clock_for(replace(FACTS, kind="inquiry")) is None  # not timed

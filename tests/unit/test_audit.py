@@ -16,16 +16,16 @@ ADMIN = Actor("admin", Role.ADMIN)
 ENTRY = AuditEntry("forged", Role.ADMIN, "", "PUT", "/v1/sites/x", 201, '{"name": "x"}', "r1")
 
 
-def test_an_entry_is_the_actors_whoever_it_names() -> None:
-    checked = check_entry(Actor("supervisor1", Role.SUPERVISOR, "demo"), ENTRY)
+def test_an_entry_is_the_actors_whoever_it_names_at_the_site_it_is_about() -> None:
+    checked = check_entry(Actor("supervisor1", Role.SUPERVISOR, "demo"), replace(ENTRY, site="n"))
     assert (checked.username, checked.role, checked.site) == ("supervisor1", Role.SUPERVISOR,
-                                                              "demo")  # fmt: skip
+                                                              "n")  # fmt: skip
 
 
 @pytest.mark.parametrize(
     "change",
     [{"method": "GET"}, {"path": "v1/x"}, {"path": "/" + "x" * 600}, {"status": 42},
-     {"body_json": "{not json"}, {"body_json": '"' + "x" * 20000 + '"'}],
+     {"body_json": "{not json"}, {"body_json": '"' + "x" * 20000 + '"'}, {"site": "s" * 65}],
 )  # fmt: skip
 def test_what_no_change_looks_like_is_refused(change: dict[str, object]) -> None:
     with pytest.raises(InvalidInput):

@@ -103,9 +103,9 @@ async def as_role(stub: FakeNotifications) -> AsyncIterator[Any]:
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
 
         async def call(
-            username: str, role: str, method: str, url: str, body: Any = None
+            username: str, role: str, method: str, url: str, body: Any = None, site: str = "demo"
         ) -> httpx.Response:
-            who["user"] = Principal(username, role, "demo", "")
+            who["user"] = Principal(username, role, site, "")
             return await http.request(method, url, json=body)
 
         yield call
@@ -165,6 +165,28 @@ async def test_delivery_filters_reach_the_service(as_role: Any, stub: FakeNotifi
     )
     bad = await as_role("admin", "admin", "GET", "/v1/notifications/deliveries?state=x")
     assert bad.status_code == 422
+
+
+async def test_shared_inboxes_and_deliveries_are_limited_to_the_callers_site(
+    as_role: Any, stub: FakeNotifications
+) -> None:
+    await as_role("supervisor1", "supervisor", "GET", "/v1/notifications")
+    assert (list(stub.requests[-1].groups), stub.requests[-1].site) == (["role:supervisor"], "demo")
+    await as_role("supervisor1", "supervisor", "POST", "/v1/notifications/read", {"all": True})
+    assert (list(stub.requests[-1].groups), stub.requests[-1].site) == (["role:supervisor"], "demo")
+    await as_role("admin", "admin", "GET", "/v1/notifications")
+    assert (list(stub.requests[-1].groups), stub.requests[-1].site) == (["role:admin"], "")
+    await as_role("nobody", "dispatcher", "GET", "/v1/notifications", site="")
+    assert (list(stub.requests[-1].groups), stub.requests[-1].site) == ([], "")
+    url = "/v1/notifications/deliveries"
+    await as_role("supervisor1", "supervisor", "GET", url)
+    assert stub.requests[-1].site == "demo"
+    await as_role("admin", "admin", "GET", url + "?site=north")
+    assert stub.requests[-1].site == "north"
+    assert (
+        await as_role("supervisor1", "supervisor", "GET", url + "?site=north")
+    ).status_code == 403
+    assert (await as_role("s2", "supervisor", "GET", url, site="")).status_code == 403
 
 
 async def test_contacts_own_or_admin(as_role: Any, stub: FakeNotifications) -> None:

@@ -159,9 +159,10 @@ def test_inbox_items_and_deliveries_translate() -> None:
     message = m.notification_to_pb(item)
     assert not message.HasField("read_at") and message.ticket_id == "t"
     row = DeliveryRow(2, "9:tenant1:abc", 9, "t", "created", "received", "tenant1", "json://h",
-                      DeliveryState.DEAD, 5, "boom", "Title", at, at, None)  # fmt: skip
+                      DeliveryState.DEAD, 5, "boom", "Title", at, at, None, "demo")  # fmt: skip
     delivery = m.delivery_to_pb(row)
     assert delivery.state == pb.DELIVERY_STATE_DEAD and not delivery.HasField("next_attempt_at")
+    assert delivery.site == "demo"
     request = pb.ListDeliveriesRequest(state=pb.DELIVERY_STATE_PENDING, ticket_id="t")
     assert m.filter_from_pb(request).state is DeliveryState.PENDING
     assert m.filter_from_pb(pb.ListDeliveriesRequest()).state is None

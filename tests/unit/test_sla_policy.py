@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
+from hypothesis import given
+from hypothesis import strategies as st
 from maintenance.intake.v1 import intake_pb2 as intake_pb
 from maintenance.sla.v1 import sla_pb2 as pb
 
@@ -29,6 +31,7 @@ from tests.unit.test_sla_calendar import OFFICE, H, M
 
 R, S = Target.RESPOND, Target.RESOLVE
 BASE = Policy("base", 2 * H, 24 * H, "24x7")
+NORTH = replace(OFFICE, id="north", site="north")
 
 
 def test_the_most_specific_matching_policy_wins() -> None:
@@ -39,11 +42,51 @@ def test_the_most_specific_matching_policy_wins() -> None:
         replace(BASE, id="complaints", kind="complaint"),
         replace(BASE, id="complaints-b", kind="complaint"),
     ]
-    assert choose_policy(policies, "repair", "plumbing", "P2").id == "p2-plumbing"  # type: ignore[union-attr]
-    assert choose_policy(policies, "repair", "hvac", "P2").id == "p2"  # type: ignore[union-attr]
-    assert choose_policy(policies, "repair", "hvac", "P3").id == "any"  # type: ignore[union-attr]
-    assert choose_policy(policies, "complaint", "noise", "P3").id == "complaints"  # type: ignore[union-attr]
-    assert choose_policy(policies[1:3], "repair", "hvac", "P3") is None
+    assert choose_policy(policies, "demo", "repair", "plumbing", "P2").id == "p2-plumbing"  # type: ignore[union-attr]
+    assert choose_policy(policies, "demo", "repair", "hvac", "P2").id == "p2"  # type: ignore[union-attr]
+    assert choose_policy(policies, "demo", "repair", "hvac", "P3").id == "any"  # type: ignore[union-attr]
+    assert choose_policy(policies, "demo", "complaint", "noise", "P3").id == "complaints"  # type: ignore[union-attr]
+    assert choose_policy(policies[1:3], "demo", "repair", "hvac", "P3") is None
+
+
+def test_a_sites_own_policy_goes_before_the_defaults_and_applies_only_there() -> None:
+    policies = [
+        replace(BASE, id="p2-plumbing", priority="P2", category="plumbing"),
+        replace(BASE, id="north-any", site="north"),
+        replace(BASE, id="south-p2", site="south", priority="P2"),
+    ]
+    assert choose_policy(policies, "north", "repair", "plumbing", "P2").id == "north-any"  # type: ignore[union-attr]
+    assert choose_policy(policies, "south", "repair", "plumbing", "P2").id == "south-p2"  # type: ignore[union-attr]
+    assert choose_policy(policies, "south", "repair", "hvac", "P3") is None
+    assert choose_policy(policies, "demo", "repair", "plumbing", "P2").id == "p2-plumbing"  # type: ignore[union-attr]
+    assert choose_policy(policies, "", "repair", "hvac", "P4") is None
+
+
+_SITES = st.sampled_from(["", "north", "south"])
+_POLICIES = st.lists(
+    st.builds(
+        lambda n, site, kind, priority: replace(BASE, id=f"p{n}", site=site, kind=kind,
+                                                priority=priority),
+        st.integers(0, 99), _SITES, st.sampled_from(["", "repair", "complaint"]),
+        st.sampled_from(["", "P1", "P2"]),
+    ),
+    max_size=8,
+)  # fmt: skip
+
+
+@given(_POLICIES, _SITES, st.sampled_from(["repair", "complaint"]), st.sampled_from(["P1", "P2"]))
+def test_a_ticket_gets_its_own_sites_policy_when_one_matches_and_never_another_sites(
+    policies: list[Policy], site: str, kind: str, priority: str
+) -> None:
+    chosen = choose_policy(policies, site, kind, "plumbing", priority)
+    matching = [
+        p for p in policies
+        if p.site in ("", site) and p.kind in ("", kind) and p.priority in ("", priority)
+    ]  # fmt: skip
+    assert (chosen is None) == (not matching)
+    if chosen is not None:
+        assert chosen.site in ("", site)
+        assert bool(chosen.site) == any(p.site for p in matching)
 
 
 def test_calendar_choice() -> None:
@@ -81,7 +124,10 @@ def _level(**changes: Any) -> EscalationLevel:
         ({"respond": timedelta(0)}, "respond_target_s must be more than 0"),
         ({"resolve": timedelta(days=400)}, "resolve_target_s must be"),
         ({"respond": 30 * H}, "must not be longer than resolve_target_s"),
-        ({"calendar": "nowhere"}, "there is no calendar 'nowhere'"),
+        ({"calendar": "nowhere"}, "there is no such calendar 'nowhere'"),
+        ({"calendar": "north"}, "there is no such calendar 'north'"),
+        ({"calendar": "north", "site": "south"}, "there is no such calendar 'north'"),
+        ({"site": "North Site"}, "site must be"),
         ({"reminder_share": 1.0}, "reminder_share"),
         ({"reminder_share": -0.5}, "reminder_share"),
         ({"remind": ("not a name",)}, "remind: 'not a name' is not a username"),
@@ -100,21 +146,23 @@ def _level(**changes: Any) -> EscalationLevel:
 )
 def test_policy_validation(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
-        validate_policy(replace(BASE, **changes), ["office"])
+        validate_policy(replace(BASE, **changes), [OFFICE, NORTH])
 
 
 def test_valid_policies_pass() -> None:
     policy = replace(BASE, calendar="office", remind=("assignee", "role:dispatcher", "w.li@x"))
-    assert validate_policy(policy, ["office"]) is policy
-    ids = [c.id for c in DEFAULT_CALENDARS]
+    assert validate_policy(policy, [OFFICE]) is policy
+    at_north = replace(BASE, site="north", calendar="north")
+    assert validate_policy(at_north, [NORTH]) is at_north
+    assert validate_policy(replace(at_north, calendar="office"), [OFFICE]).site == "north"
     for default in DEFAULT_POLICIES:
-        assert validate_policy(default, ids) is default
+        assert validate_policy(default, DEFAULT_CALENDARS) is default
     for calendar in DEFAULT_CALENDARS:
         assert validate_calendar(calendar) is calendar
 
 
 def test_policies_and_calendars_survive_the_round_trip_through_protobuf() -> None:
-    for policy in DEFAULT_POLICIES:
+    for policy in [*DEFAULT_POLICIES, replace(BASE, site="north")]:
         assert m.policy_from_pb(m.policy_to_pb(policy)) == policy
     for calendar in [*DEFAULT_CALENDARS, OFFICE]:
         assert m.calendar_from_pb(m.calendar_to_pb(calendar)) == calendar

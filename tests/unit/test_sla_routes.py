@@ -11,7 +11,7 @@ import grpc
 import httpx
 import pytest
 import pytest_asyncio
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.intake.v1 import intake_pb2 as intake_pb
 from maintenance.sla.v1 import sla_pb2 as pb
@@ -148,6 +148,40 @@ async def test_supervisors_put_policies(harness: Harness) -> None:
     assert (
         await harness.client.put("/v1/sla/policies/p2-plumbing", json=POLICY)
     ).status_code == 403
+
+
+async def test_what_a_supervisor_stores_is_their_sites_and_an_admin_names_any() -> None:
+    """The site the request carries: the supervisor's own (403 for another), an admin's
+    choice or a default; reads ask for the caller's site and the defaults."""
+    harness_sla = FakeSla()
+    for role, asked, stored, acting in [
+        ("supervisor", None, "demo", "demo"),
+        ("admin", None, "", ""),
+        ("admin", "north", "north", ""),
+    ]:
+        call = fake_call(Principal(f"{role}1", role, "demo", ""), sla=harness_sla)
+        assert sla_routes._writing(call, asked) == (stored, acting)
+    supervisor = fake_call(Principal("s1", "supervisor", "demo", ""), sla=harness_sla)
+    with pytest.raises(HTTPException) as refused:
+        sla_routes._writing(supervisor, "north")
+    assert refused.value.status_code == 403
+    nowhere = fake_call(Principal("s2", "supervisor", "", ""), sla=harness_sla)
+    with pytest.raises(HTTPException):
+        sla_routes._writing(nowhere, None)
+
+
+async def test_requests_carry_the_callers_site(harness: Harness) -> None:
+    await harness.client.get("/v1/sla/policies")
+    await harness.client.put("/v1/sla/policies/p2-plumbing", json=POLICY)
+    await harness.client.post("/v1/sla/recompute", json={})
+    listed, put, recomputed = harness.sla.calls[-3:]
+    assert (listed.site, put.policy.site, put.acting_site, recomputed.site) == ("demo",) * 4
+    harness.role[0] = "admin"
+    await harness.client.get("/v1/sla/calendars", params={"site": "north"})
+    assert harness.sla.calls[-1].site == "north"
+    harness.role[0] = "planner"
+    assert (await harness.client.get("/v1/sla/calendars", params={"site": "north"})
+            ).status_code == 403  # fmt: skip
 
 
 @pytest.mark.parametrize(

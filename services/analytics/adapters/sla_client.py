@@ -66,7 +66,7 @@ class GrpcSlaConfig:
         except grpc.aio.AioRpcError as exc:
             raise Unavailable(f"the SLA service does not answer ({exc.code().name})") from exc
         return SlaConfig(
-            policies=tuple(PolicyScope(p.id, p.kind, p.category, p.priority,
+            policies=tuple(PolicyScope(p.id, p.site, p.kind, p.category, p.priority,
                                        p.calendar or ALWAYS) for p in policies.policies),
             calendars={c.id: calendar_from_pb(c) for c in calendars.calendars},
         )  # fmt: skip

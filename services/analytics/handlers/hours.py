@@ -52,8 +52,8 @@ class BusinessHours:
         policy applies or the SLA service has not answered yet."""
         if self._config is None:
             return None
-        policy = choose_policy(self._config.policies, facts.kind, facts.category,
-                               facts.priority)  # fmt: skip
+        policy = choose_policy(self._config.policies, facts.site, facts.kind,
+                               facts.category, facts.priority)  # fmt: skip
         if policy is None:
             return None
         return Clock(calendar_for(policy, facts.site, self._config.calendars))

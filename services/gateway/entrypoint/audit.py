@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from maintenance.intake.v1 import audit_pb2 as pb
 from maintenance.intake.v1 import intake_pb2
 from prometheus_client import Counter
@@ -25,7 +25,7 @@ from services.gateway.entrypoint.deps import Caller, actor_of
 from services.gateway.entrypoint.schemas import MAX_ID, time_of
 from services.gateway.entrypoint.security import Principal
 
-__all__ = ["AUDITED", "AuditMiddleware", "router"]
+__all__ = ["AUDITED", "AuditMiddleware", "about_site", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,12 @@ def body_json(body: bytes, content_type: str) -> str:
     return json.dumps({"content_type": content_type[:100], "bytes": len(body)})
 
 
+def about_site(request: Request, site: str) -> None:
+    """Record `site` ('' for something of every site) as the site the request's change is
+    about, instead of the caller's."""
+    request.state.audit_site = site
+
+
 class AuditMiddleware:
     """Records each successful change to an audited path after it is answered."""
 
@@ -95,14 +101,16 @@ class AuditMiddleware:
             return message
 
         await self.app(scope, reading, kept)
-        who = scope.get("state", {}).get("principal")
+        state = scope.get("state", {})
+        who = state.get("principal")
         if isinstance(who, Principal) and who.role != "tenant" and 200 <= status < 400:
             headers = dict(scope["headers"])
             content_type = headers.get(b"content-type", b"").decode("latin-1")
-            await _record(scope, who, status, body_json(b"".join(chunks), content_type))
+            sent = body_json(b"".join(chunks), content_type)
+            await _record(scope, who, status, sent, state.get("audit_site"))
 
 
-async def _record(scope: Scope, who: Principal, status: int, sent: str) -> None:
+async def _record(scope: Scope, who: Principal, status: int, sent: str, about: str | None) -> None:
     entry = pb.AuditEntry(
         username=who.username, site=who.site, method=str(scope["method"]),
         path=str(scope["path"])[:500], status=status, body_json=sent,
@@ -110,7 +118,7 @@ async def _record(scope: Scope, who: Principal, status: int, sent: str) -> None:
     )  # fmt: skip
     try:
         await scope["app"].state.backends.audit.RecordAudit(
-            pb.RecordAuditRequest(actor=actor_of(who), entry=entry), timeout=10
+            pb.RecordAuditRequest(actor=actor_of(who), entry=entry, site=about), timeout=10
         )
     except Exception:  # the change is made: say loudly that its record is missing
         _FAILED.inc()

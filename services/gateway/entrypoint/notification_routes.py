@@ -1,5 +1,8 @@
 """`/v1/notifications`: the caller's in-app inbox, contacts (language and apprise channels),
-and, for supervisors and admins, the delivery outbox with its retries and dead letters."""
+and, for supervisors and admins, the delivery outbox with its retries and dead letters.
+
+Staff read their role's shared inbox and the deliveries only for their own site's tickets
+(an account of no site: no shared messages, and 403 for deliveries); admins every site."""
 
 from __future__ import annotations
 
@@ -122,6 +125,8 @@ class DeliveryOut(BaseModel):
     created_at: datetime
     next_attempt_at: datetime | None
     sent_at: datetime | None
+    #: The ticket's site; null for deliveries queued before sites were recorded.
+    site: str | None
 
 
 class DeliveryList(BaseModel):
@@ -160,13 +165,18 @@ def _delivery_out(d: pb.Delivery) -> DeliveryOut:
         attempts=d.attempts, last_error=d.last_error, title=d.title,
         created_at=d.created_at.ToDatetime(tzinfo=UTC),
         next_attempt_at=_time(d, "next_attempt_at"), sent_at=_time(d, "sent_at"),
+        site=d.site or None,
     )  # fmt: skip
 
 
-def _groups(caller: Call) -> list[str]:
-    """Staff also read their role's shared inbox ("role:supervisor"); tenants have none."""
-    role = caller.user.role
-    return [] if role == "tenant" else [f"role:{role}"]
+def _shared(caller: Call) -> tuple[list[str], str]:
+    """The shared inboxes the caller reads and the site they are limited to ('' for
+    every site): staff their role's ("role:supervisor") at their own site, admins theirs at
+    every site; tenants and staff of no site none."""
+    role, site = caller.user.role, caller.user.site
+    if role == "admin":
+        return [f"role:{role}"], ""
+    return ([f"role:{role}"], site) if role != "tenant" and site else ([], "")
 
 
 def _whose(caller: Call, username: str) -> str:
@@ -185,13 +195,16 @@ async def list_notifications(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str, Query(max_length=40)] = "",
 ) -> NotificationList:
+    """The caller's own messages and their role's shared ones about their site's tickets."""
+    groups, site = _shared(caller)
     reply = await caller.notifications.ListInbox(
         pb.ListInboxRequest(
             username=caller.user.username,
             unread_only=unread,
             page_size=limit,
             page_token=cursor,
-            groups=_groups(caller),
+            groups=groups,
+            site=site,
         ),
         **caller.opts,
     )
@@ -204,9 +217,11 @@ async def list_notifications(
 
 @router.post("/read", response_model=ReadOut, summary="Mark the caller's notifications read")
 async def mark_read(body: ReadIn, caller: Caller) -> ReadOut:
+    """Only messages the caller's inbox lists (other ids change nothing)."""
+    groups, site = _shared(caller)
     reply = await caller.notifications.MarkRead(
         pb.MarkReadRequest(
-            username=caller.user.username, ids=body.ids, all=body.all, groups=_groups(caller)
+            username=caller.user.username, ids=body.ids, all=body.all, groups=groups, site=site
         ),
         **caller.opts,
     )
@@ -223,14 +238,16 @@ async def list_deliveries(
     ticket_id: Annotated[str, Query(max_length=64)] = "",
     state: Annotated[DeliveryState | None, Query()] = None,
     recipient: Annotated[str, Query(max_length=64)] = "",
+    site: Annotated[str, Query(max_length=64, description="Only this site's")] = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str, Query(max_length=40)] = "",
 ) -> DeliveryList:
-    """Supervisors and admins only."""
+    """Supervisors (their site's tickets) and admins (every site's, or `site`'s) only."""
     caller.require(*_OPERATORS)
     reply = await caller.notifications.ListDeliveries(
         pb.ListDeliveriesRequest(
             ticket_id=ticket_id, recipient=recipient, page_size=limit, page_token=cursor,
+            site=caller.site_filter(site),
             state=number_of(pb.DeliveryState, "DELIVERY_STATE_", state or ""),  # type: ignore[arg-type]
         ),
         **caller.opts,

@@ -1,20 +1,22 @@
 """`/v1/sla/...` and `/v1/tickets/{id}/sla`: SLA policies, business-hours calendars and a
-ticket's SLA clocks. Staff read policies and calendars; supervisors and admins change
-them (open tickets are then recomputed in the background)."""
+ticket's SLA clocks. Staff read their site's policies and calendars and the defaults (of
+no site); supervisors change their site's, admins every one (open tickets are then
+recomputed in the background)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.intake.v1 import intake_pb2 as intake_pb
 from maintenance.sla.v1 import sla_pb2 as pb
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.common.protoenum import code_of, number_of
-from services.gateway.entrypoint.deps import Caller
+from services.gateway.entrypoint.audit import about_site
+from services.gateway.entrypoint.deps import Call, Caller
 from services.gateway.entrypoint.schemas import Kind
 
 __all__ = ["router"]
@@ -29,6 +31,7 @@ _HHMM = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
 ConfigId = Annotated[str, Path(pattern=_ID, examples=["p2-urgent"])]
 TicketId = Annotated[str, Path(min_length=1, max_length=64, description="The ticket's id")]
 Target = Literal["respond", "resolve"]
+Site = Annotated[str | None, Query(pattern=_ID, description="Only this site's and the defaults")]
 
 
 class _Strict(BaseModel):
@@ -57,6 +60,9 @@ class PolicyIn(_Strict):
     specific policy applies). Recipients are usernames, `role:<role>` or `assignee`."""
 
     name: str = Field(default="", max_length=200)
+    #: The site whose tickets it applies to; a supervisor's own when left out, none (a
+    #: default for every site) for an admin.
+    site: str | None = Field(default=None, pattern=_ID)
     kind: Kind | None = None
     category: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,39}$")
     priority: Literal["P1", "P2", "P3", "P4"] | None = None
@@ -88,6 +94,8 @@ class CalendarIn(_Strict):
     """Working intervals per weekday (several a day make split shifts) in `time_zone`."""
 
     name: str = Field(default="", max_length=200)
+    #: The site whose tickets use it; a supervisor's own when left out, none (a default)
+    #: for an admin.
     site: str | None = Field(default=None, pattern=_ID)
     time_zone: str = Field(min_length=1, max_length=64, examples=["Asia/Shanghai"])
     hours: list[WorkingIntervalIO] = Field(min_length=1, max_length=70)
@@ -162,7 +170,8 @@ def _policy_out(p: pb.Policy) -> PolicyOut:
         for lv in p.escalations
     ]  # fmt: skip
     return PolicyOut(
-        id=p.id, name=p.name, kind=p.kind or None, category=p.category or None,  # type: ignore[arg-type]
+        id=p.id, name=p.name, site=p.site or None, kind=p.kind or None,  # type: ignore[arg-type]
+        category=p.category or None,
         priority=p.priority or None, respond_target_s=p.respond_target_s,  # type: ignore[arg-type]
         resolve_target_s=p.resolve_target_s, calendar=p.calendar,
         reminder_share=p.reminder_share, remind=list(p.remind), escalations=levels,
@@ -170,7 +179,7 @@ def _policy_out(p: pb.Policy) -> PolicyOut:
     )  # fmt: skip
 
 
-def _policy_pb(policy_id: str, body: PolicyIn) -> pb.Policy:
+def _policy_pb(policy_id: str, body: PolicyIn, site: str) -> pb.Policy:
     levels = [
         pb.EscalationLevel(
             target=number_of(pb.SlaTarget, "SLA_TARGET_", lv.target),  # type: ignore[arg-type]
@@ -183,7 +192,7 @@ def _policy_pb(policy_id: str, body: PolicyIn) -> pb.Policy:
         id=policy_id, name=body.name, kind=body.kind or "", category=body.category or "",
         priority=body.priority or "", respond_target_s=body.respond_target_s,
         resolve_target_s=body.resolve_target_s, calendar=body.calendar,
-        reminder_share=body.reminder_share, remind=body.remind, escalations=levels,
+        reminder_share=body.reminder_share, remind=body.remind, escalations=levels, site=site,
     )  # fmt: skip
 
 
@@ -196,9 +205,9 @@ def _calendar_out(c: pb.Calendar) -> CalendarOut:
     )  # fmt: skip
 
 
-def _calendar_pb(calendar_id: str, body: CalendarIn) -> pb.Calendar:
+def _calendar_pb(calendar_id: str, body: CalendarIn, site: str) -> pb.Calendar:
     return pb.Calendar(
-        id=calendar_id, name=body.name, site=body.site or "", time_zone=body.time_zone,
+        id=calendar_id, name=body.name, site=site, time_zone=body.time_zone,
         hours=[pb.WorkingInterval(weekday=h.weekday, start=h.start, end=h.end)
                for h in body.hours],
         holidays=[d.isoformat() for d in body.holidays],
@@ -227,21 +236,35 @@ def _sla_out(s: pb.TicketSla, as_of: Timestamp) -> TicketSlaOut:
     )  # fmt: skip
 
 
+def _writing(caller: Call, asked: str | None) -> tuple[str, str]:
+    """(the site of what is stored, the site the caller acts for ('' for an admin)): an
+    admin stores at the site named (none: a default); a supervisor at their own."""
+    caller.require(*_WRITERS)
+    acting = "" if caller.user.role == "admin" else caller.site_filter(asked)
+    return asked or acting, acting
+
+
 @router.get("/v1/sla/policies", response_model=PolicyList, summary="SLA policies")
-async def list_policies(caller: Caller) -> PolicyList:
+async def list_policies(caller: Caller, site: Site = None) -> PolicyList:
+    """The caller's site's policies and the defaults (admins: every one, or `site`'s)."""
     caller.require(*_READERS)
-    reply = await caller.sla.ListPolicies(pb.ListPoliciesRequest(), **caller.opts)
+    reply = await caller.sla.ListPolicies(
+        pb.ListPoliciesRequest(site=caller.site_filter(site)), **caller.opts
+    )
     return PolicyList(items=[_policy_out(p) for p in reply.policies])
 
 
 @router.put("/v1/sla/policies/{policy_id}", response_model=PolicySaved, summary="Create or replace")
 async def put_policy(
-    policy_id: ConfigId, body: PolicyIn, caller: Caller, response: Response
+    policy_id: ConfigId, body: PolicyIn, caller: Caller, request: Request, response: Response
 ) -> PolicySaved:
-    """201 when new, 200 when replaced. Open tickets are recomputed in the background."""
-    caller.require(*_WRITERS)
+    """201 when new, 200 when replaced. Open tickets are recomputed in the background. A
+    supervisor may not change a default (403) nor see another site's (404)."""
+    site, acting = _writing(caller, body.site)
+    about_site(request, site)
     reply = await caller.sla.PutPolicy(
-        pb.PutPolicyRequest(policy=_policy_pb(policy_id, body)), **caller.opts
+        pb.PutPolicyRequest(policy=_policy_pb(policy_id, body, site), acting_site=acting),
+        **caller.opts,
     )
     response.status_code = status.HTTP_201_CREATED if reply.created else status.HTTP_200_OK
     out = _policy_out(reply.policy).model_dump()
@@ -249,9 +272,12 @@ async def put_policy(
 
 
 @router.get("/v1/sla/calendars", response_model=CalendarList, summary="Business-hours calendars")
-async def list_calendars(caller: Caller) -> CalendarList:
+async def list_calendars(caller: Caller, site: Site = None) -> CalendarList:
+    """The caller's site's calendar and the defaults (admins: every one, or `site`'s)."""
     caller.require(*_READERS)
-    reply = await caller.sla.ListCalendars(pb.ListCalendarsRequest(), **caller.opts)
+    reply = await caller.sla.ListCalendars(
+        pb.ListCalendarsRequest(site=caller.site_filter(site)), **caller.opts
+    )
     return CalendarList(items=[_calendar_out(c) for c in reply.calendars])
 
 
@@ -259,12 +285,15 @@ async def list_calendars(caller: Caller) -> CalendarList:
     "/v1/sla/calendars/{calendar_id}", response_model=CalendarSaved, summary="Create or replace"
 )
 async def put_calendar(
-    calendar_id: ConfigId, body: CalendarIn, caller: Caller, response: Response
+    calendar_id: ConfigId, body: CalendarIn, caller: Caller, request: Request, response: Response
 ) -> CalendarSaved:
-    """201 when new, 200 when replaced. Open tickets are recomputed in the background."""
-    caller.require(*_WRITERS)
+    """201 when new, 200 when replaced. Open tickets are recomputed in the background. A
+    supervisor may not change a default (403) nor see another site's (404)."""
+    site, acting = _writing(caller, body.site)
+    about_site(request, site)
     reply = await caller.sla.PutCalendar(
-        pb.PutCalendarRequest(calendar=_calendar_pb(calendar_id, body)), **caller.opts
+        pb.PutCalendarRequest(calendar=_calendar_pb(calendar_id, body, site), acting_site=acting),
+        **caller.opts,
     )
     response.status_code = status.HTTP_201_CREATED if reply.created else status.HTTP_200_OK
     out = _calendar_out(reply.calendar).model_dump()
@@ -273,10 +302,12 @@ async def put_calendar(
 
 @router.post("/v1/sla/recompute", response_model=RecomputeOut, summary="Recompute tickets")
 async def recompute(body: RecomputeIn, caller: Caller) -> RecomputeOut:
-    """Derive the named tickets' clocks again (every open ticket when none are named)."""
+    """Derive the named tickets' clocks again (every open ticket when none are named); a
+    supervisor's only at their site."""
     caller.require(*_WRITERS)
     reply = await caller.sla.Recompute(
-        pb.RecomputeRequest(ticket_ids=body.ticket_ids), **caller.opts
+        pb.RecomputeRequest(ticket_ids=body.ticket_ids, site=caller.site_filter()),
+        **caller.opts,
     )
     return RecomputeOut(recompute_scheduled=reply.recompute_scheduled)
 

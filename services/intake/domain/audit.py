@@ -33,14 +33,16 @@ class AuditEntry:
 
 
 def check_entry(actor: Actor, entry: AuditEntry) -> AuditEntry:
-    """The entry as recorded for `actor` (its user and role are the actor's); raises
-    InvalidInput for what no change looks like."""
+    """The entry as recorded for `actor` (its user and role are the actor's; its site the
+    one the change is about); raises InvalidInput for what no change looks like."""
     if actor.role is Role.TENANT:
         raise Forbidden("tenants change no configuration: nothing of theirs is audited")
     if entry.method not in _METHODS:
         raise InvalidInput(f"method must be one of {', '.join(sorted(_METHODS))}")
     if not entry.path.startswith("/") or len(entry.path) > _MAX_PATH or "\x00" in entry.path:
         raise InvalidInput(f"path must start with / and be at most {_MAX_PATH} characters")
+    if len(entry.site) > 64:
+        raise InvalidInput("site must be at most 64 characters")
     if not 100 <= entry.status <= 599:
         raise InvalidInput("status must be an HTTP status")
     if len(entry.body_json) > _MAX_BODY:
@@ -50,7 +52,7 @@ def check_entry(actor: Actor, entry: AuditEntry) -> AuditEntry:
             json.loads(entry.body_json)
         except ValueError as exc:
             raise InvalidInput(f"body_json is not JSON: {exc}") from None
-    return AuditEntry(actor.username, actor.role, actor.site, entry.method, entry.path,
+    return AuditEntry(actor.username, actor.role, entry.site, entry.method, entry.path,
                       entry.status, entry.body_json, entry.request_id[:64])  # fmt: skip
 
 

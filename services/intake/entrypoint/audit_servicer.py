@@ -40,8 +40,10 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
         self, request: pb.RecordAuditRequest, context: Context
     ) -> pb.RecordAuditResponse:
         e, actor = request.entry, actor_from_pb(request.actor)
-        # Who is recorded is the actor (check_entry), whatever the entry names.
-        entry = AuditEntry(actor.username, actor.role, actor.site, e.method, e.path, e.status,
+        # Who is recorded is the actor (check_entry), whatever the entry names; the site is
+        # the one the change is about when the gateway names it.
+        site = request.site if request.HasField("site") else actor.site
+        entry = AuditEntry(actor.username, actor.role, site, e.method, e.path, e.status,
                            e.body_json, e.request_id)  # fmt: skip
         return pb.RecordAuditResponse(id=await self._h.record(actor, entry))
 

@@ -26,6 +26,7 @@ def ticket_facts(ticket: pb.Ticket) -> TicketFacts:
         requester=ticket.requester,
         source=ticket.source,
         assignee=ticket.assignee,
+        site=ticket.location.site,
     )
 
 

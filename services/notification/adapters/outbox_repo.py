@@ -61,6 +61,7 @@ class DeliveryRow:
     created_at: datetime
     due_at: datetime
     sent_at: datetime | None
+    site: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +71,13 @@ class DeliveryFilter:
     ticket_id: str = ""
     state: DeliveryState | None = None
     recipient: str = ""
+    #: The ticket's site.
+    site: str = ""
 
 
 _ROW_COLUMNS = (
     "id, dedupe_key, event_id, ticket_id, event_type, kind, recipient, channel, state,"
-    " attempts, last_error, title, created_at, due_at, sent_at"
+    " attempts, last_error, title, created_at, due_at, sent_at, site"
 )
 
 
@@ -90,16 +93,18 @@ class OutboxRepository:
         url: str,
         channel: str,
         scheme: str,
+        site: str,
     ) -> bool:
-        """Queue one message for one channel unless `key` was queued before; True when new."""
+        """Queue one message for one channel unless `key` was queued before; True when new.
+        `site` is the ticket's."""
         async with self._conn.cursor() as cur:
             await cur.execute(
                 "INSERT INTO notification.deliveries (dedupe_key, event_id, ticket_id, event_type,"
-                " kind, recipient, url, channel, scheme, title, body)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                " kind, recipient, url, channel, scheme, title, body, site)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT (dedupe_key) DO NOTHING",
                 (key, event.id, event.ticket_id, event.type, notice.kind.value, notice.recipient,
-                 url, channel, scheme, notice.title, notice.body),
+                 url, channel, scheme, notice.title, notice.body, site),
             )  # fmt: skip
             return cur.rowcount == 1
 
@@ -154,10 +159,10 @@ class OutboxRepository:
             await cur.execute(
                 f"SELECT {_ROW_COLUMNS} FROM notification.deliveries"
                 " WHERE (%s = '' OR ticket_id = %s) AND (%s::text IS NULL OR state = %s)"
-                " AND (%s = '' OR recipient = %s) AND (%s::bigint IS NULL OR id < %s)"
-                " ORDER BY id DESC LIMIT %s",
+                " AND (%s = '' OR recipient = %s) AND (%s = '' OR site = %s)"
+                " AND (%s::bigint IS NULL OR id < %s) ORDER BY id DESC LIMIT %s",
                 (flt.ticket_id, flt.ticket_id, state, state, flt.recipient, flt.recipient,
-                 before_id, before_id, size),
+                 flt.site, flt.site, before_id, before_id, size),
             )  # fmt: skip
             rows = await cur.fetchall()
         return [DeliveryRow(**{**row, "state": DeliveryState(row["state"])}) for row in rows]

@@ -80,6 +80,9 @@ class TicketFacts:
     #: "tenant", "staff" or "sensor": only tenants are told about their own requests.
     source: str
     assignee: str = ""
+    #: The ticket's site: shared inboxes and the delivery list show a site's staff only
+    #: their site's messages.
+    site: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,7 +89,10 @@ def _state(number: int) -> DeliveryState | None:
 
 def filter_from_pb(request: pb.ListDeliveriesRequest) -> DeliveryFilter:
     return DeliveryFilter(
-        ticket_id=request.ticket_id, state=_state(request.state), recipient=request.recipient
+        ticket_id=request.ticket_id,
+        state=_state(request.state),
+        recipient=request.recipient,
+        site=request.site,
     )
 
 
@@ -99,7 +102,7 @@ def delivery_to_pb(row: DeliveryRow) -> pb.Delivery:
         event_type=row.event_type, kind=row.kind, recipient=row.recipient, channel=row.channel,
         state=number_of(pb.DeliveryState, "DELIVERY_STATE_", row.state.value),  # type: ignore[arg-type]
         attempts=row.attempts, last_error=row.last_error, title=row.title,
-        created_at=_ts(row.created_at),
+        created_at=_ts(row.created_at), site=row.site,
     )  # fmt: skip
     if row.state is DeliveryState.PENDING:
         message.next_attempt_at.CopyFrom(_ts(row.due_at))

@@ -36,7 +36,7 @@ class NotificationServicer(pb_grpc.NotificationServiceServicer):
     ) -> pb.ListInboxResponse:
         items, token, unread = await self._h.list_inbox(
             request.username, request.unread_only, request.page_size, request.page_token,
-            list(request.groups),
+            list(request.groups), request.site,
         )  # fmt: skip
         return pb.ListInboxResponse(
             notifications=[m.notification_to_pb(i) for i in items],
@@ -47,7 +47,7 @@ class NotificationServicer(pb_grpc.NotificationServiceServicer):
     @_rpc
     async def MarkRead(self, request: pb.MarkReadRequest, context: Context) -> pb.MarkReadResponse:
         marked = await self._h.mark_read(
-            request.username, list(request.ids), request.all, list(request.groups)
+            request.username, list(request.ids), request.all, list(request.groups), request.site
         )
         return pb.MarkReadResponse(marked=marked)
 

@@ -86,7 +86,8 @@ class EventNotifier:
         for url in notice.channels:
             key = dedupe_key(event.id, notice.recipient, channel_id(url))
             scheme = scheme_of(url)
-            if await outbox.enqueue(key, event, notice, url, self._channels.describe(url), scheme):
+            channel = self._channels.describe(url)
+            if await outbox.enqueue(key, event, notice, url, channel, scheme, ticket.site):
                 metrics.QUEUED.labels(scheme).inc()
                 queued += 1
         return queued

@@ -5,7 +5,7 @@ from __future__ import annotations
 from psycopg_pool import AsyncConnectionPool
 
 from services.notification.adapters.contacts_repo import ContactRepository
-from services.notification.adapters.inbox_repo import InboxItem, InboxRepository
+from services.notification.adapters.inbox_repo import InboxItem, InboxRepository, Owners
 from services.notification.adapters.outbox_repo import DeliveryFilter, DeliveryRow, OutboxRepository
 from services.notification.domain.delivery import check_contact
 from services.notification.domain.errors import InvalidInput
@@ -45,11 +45,14 @@ def _username(username: str) -> str:
     return username
 
 
-def _owners(username: str, groups: list[str]) -> list[str]:
-    """The user and the groups ("role:<role>") whose shared messages they see."""
+def _owners(username: str, groups: list[str], site: str) -> Owners:
+    """The user and the groups ("role:<role>") whose shared messages about tickets at
+    `site` (every site when '') they see."""
     if len(groups) > _MAX_GROUPS or not all(is_group(g) and len(g) <= 64 for g in groups):
         raise InvalidInput(f"groups must be at most {_MAX_GROUPS} names like 'role:supervisor'")
-    return [_username(username), *groups]
+    if len(site) > 64:
+        raise InvalidInput("site must be at most 64 characters")
+    return Owners(_username(username), tuple(groups), site)
 
 
 class NotificationHandlers:
@@ -67,10 +70,12 @@ class NotificationHandlers:
         page_size: int,
         page_token: str,
         groups: list[str] | None = None,
+        site: str = "",
     ) -> InboxPage:
-        """A page of the user's messages and their groups' shared ones, newest first."""
+        """A page of the user's messages and their groups' shared ones (about tickets at
+        `site`, every site when ''), newest first."""
         size = _page_size(page_size)
-        owners = _owners(username, groups or [])
+        owners = _owners(username, groups or [], site)
         async with self._pool.connection() as conn:
             repo = InboxRepository(conn)
             items = await repo.page(owners, unread_only, size + 1, _before(page_token))
@@ -79,15 +84,20 @@ class NotificationHandlers:
         return items[:size], token, unread
 
     async def mark_read(
-        self, username: str, ids: list[int], all_unread: bool, groups: list[str] | None = None
+        self,
+        username: str,
+        ids: list[int],
+        all_unread: bool,
+        groups: list[str] | None = None,
+        site: str = "",
     ) -> int:
-        """Mark messages read (only the user's own and their groups'); returns how many
-        changed. A group's message read by one member is read for all of them."""
+        """Mark messages read (only the user's own and their groups' at `site`); returns
+        how many changed. A group's message read by one member is read for all of them."""
         if not all_unread and not ids:
             raise InvalidInput("name the ids to mark read, or ask for all")
         if len(ids) > _MAX_IDS:
             raise InvalidInput(f"at most {_MAX_IDS} ids at once")
-        owners = _owners(username, groups or [])
+        owners = _owners(username, groups or [], site)
         async with self._pool.connection() as conn:
             return await InboxRepository(conn).mark_read(owners, None if all_unread else ids)
 

@@ -1,10 +1,13 @@
-"""Policies and calendars in schema `sla`, and the marks that schedule recomputation."""
+"""Policies and calendars in schema `sla`, and the marks that schedule recomputation.
+
+A policy or calendar of site '' is a default: it applies at every site, so listings for one
+site include the defaults."""
 
 from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg import AsyncConnection
@@ -15,6 +18,8 @@ from services.sla.domain.errors import InvalidInput
 from services.sla.domain.policy import EscalationLevel, Policy, Target
 
 __all__ = ["ConfigRepository", "StoredCalendar", "StoredPolicy"]
+
+_AT_SITE = "SELECT * FROM {table} WHERE %s::text IS NULL OR site IN ('', %s) ORDER BY id"
 
 StoredPolicy = tuple[Policy, Any]
 StoredCalendar = tuple[Calendar, Any]
@@ -48,7 +53,7 @@ def _policy(row: dict[str, Any]) -> Policy:
         priority=row["priority"], respond=timedelta(seconds=row["respond_target_s"]),
         resolve=timedelta(seconds=row["resolve_target_s"]), calendar=row["calendar"],
         reminder_share=row["reminder_share"], remind=tuple(row["remind"]),
-        escalations=_levels_from_json(row["escalations"]),
+        escalations=_levels_from_json(row["escalations"]), site=row["site"],
     )  # fmt: skip
 
 
@@ -67,14 +72,22 @@ class ConfigRepository:
             await cur.execute(query, params)
             return await cur.fetchall()
 
-    async def policies(self) -> list[StoredPolicy]:
-        """Every policy with its update time, by id."""
-        rows = await self._rows("SELECT * FROM sla.policies ORDER BY id")
+    async def policies(self, site: str | None = None) -> list[StoredPolicy]:
+        """Every policy (or `site`'s and the defaults) with its update time, by id."""
+        rows = await self._rows(_AT_SITE.format(table="sla.policies"), (site, site))
         return [(_policy(r), r["updated_at"]) for r in rows]
 
-    async def calendars(self) -> list[StoredCalendar]:
-        rows = await self._rows("SELECT * FROM sla.calendars ORDER BY id")
+    async def calendars(self, site: str | None = None) -> list[StoredCalendar]:
+        """Every calendar (or `site`'s and the defaults) with its update time, by id."""
+        rows = await self._rows(_AT_SITE.format(table="sla.calendars"), (site, site))
         return [(_calendar(r), r["updated_at"]) for r in rows]
+
+    async def site_of(self, table: Literal["policies", "calendars"], row_id: str) -> str | None:
+        """The site of the stored policy or calendar `row_id` (locked until the
+        transaction ends); None when there is none."""
+        rows = await self._rows(f"SELECT site FROM sla.{table} WHERE id = %s FOR UPDATE",
+                                (row_id,))  # fmt: skip
+        return str(rows[0]["site"]) if rows else None
 
     async def put_policy(self, p: Policy) -> tuple[bool, Any]:
         """Insert or replace; returns (created, updated_at). Two policies with the same
@@ -84,8 +97,9 @@ class ConfigRepository:
                 rows = await self._rows(
                     "INSERT INTO sla.policies (id, name, kind, category, priority,"
                     " respond_target_s, resolve_target_s, calendar, reminder_share, remind,"
-                    " escalations) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                    " escalations, site) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                     " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
+                    " site = EXCLUDED.site,"
                     " category = EXCLUDED.category, priority = EXCLUDED.priority,"
                     " respond_target_s = EXCLUDED.respond_target_s,"
                     " resolve_target_s = EXCLUDED.resolve_target_s, calendar = EXCLUDED.calendar,"
@@ -94,17 +108,18 @@ class ConfigRepository:
                     " RETURNING (xmax = 0) AS created, updated_at",
                     (p.id, p.name, p.kind, p.category, p.priority, p.respond.total_seconds(),
                      p.resolve.total_seconds(), p.calendar, p.reminder_share, list(p.remind),
-                     _levels_to_json(p.escalations)),
+                     _levels_to_json(p.escalations), p.site),
                 )  # fmt: skip
         except psycopg.errors.UniqueViolation:
             other = await self._rows(
-                "SELECT id FROM sla.policies WHERE kind = %s AND category = %s AND priority = %s",
-                (p.kind, p.category, p.priority),
+                "SELECT id FROM sla.policies WHERE site = %s AND kind = %s AND category = %s"
+                " AND priority = %s",
+                (p.site, p.kind, p.category, p.priority),
             )
             name = other[0]["id"] if other else "another policy"
             raise InvalidInput(
-                f"policy {name!r} already matches kind={p.kind!r} category={p.category!r}"
-                f" priority={p.priority!r}; change that one instead"
+                f"policy {name!r} already matches site={p.site!r} kind={p.kind!r}"
+                f" category={p.category!r} priority={p.priority!r}; change that one instead"
             ) from None
         return bool(rows[0]["created"]), rows[0]["updated_at"]
 
@@ -125,16 +140,16 @@ class ConfigRepository:
             raise InvalidInput(f"site {c.site!r} already has a calendar; change that one") from None
         return bool(rows[0]["created"]), rows[0]["updated_at"]
 
-    async def schedule_recompute(self, ticket_ids: list[str] | None = None) -> int:
-        """Mark open tickets (all, or those named) for recomputation; returns how many."""
-        params: tuple[Any, ...] = ()
-        if ticket_ids is None:
-            query = "UPDATE sla.tickets SET needs_recompute = true WHERE open"
-        else:
-            query = (
-                "UPDATE sla.tickets SET needs_recompute = true WHERE ticket_id = ANY(%s::uuid[])"
-            )
-            params = (ticket_ids,)
+    async def schedule_recompute(
+        self, ticket_ids: list[str] | None = None, site: str | None = None
+    ) -> int:
+        """Mark tickets for recomputation (those named, else every open one; of `site`
+        only when given); returns how many."""
         async with self._conn.cursor() as cur:
-            await cur.execute(query, params)
+            await cur.execute(
+                "UPDATE sla.tickets SET needs_recompute = true"
+                " WHERE (CASE WHEN %s::uuid[] IS NULL THEN open ELSE ticket_id = ANY(%s) END)"
+                " AND (%s::text IS NULL OR site = %s)",
+                (ticket_ids, ticket_ids, site, site),
+            )
             return cur.rowcount

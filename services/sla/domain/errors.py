@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DomainError", "InvalidInput", "NotFound"]
+__all__ = ["DomainError", "Forbidden", "InvalidInput", "NotFound"]
 
 
 class DomainError(Exception):
@@ -15,3 +15,7 @@ class InvalidInput(DomainError):
 
 class NotFound(DomainError):
     """No such thing."""
+
+
+class Forbidden(DomainError):
+    """The caller may not change this (another site's, or a default)."""

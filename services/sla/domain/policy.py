@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from services.common.business_time import Calendar
 from services.common.policy_choice import ALWAYS, SITE_CALENDAR
 from services.sla.domain.errors import InvalidInput
 
@@ -61,7 +62,8 @@ class EscalationLevel:
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """Targets for the tickets it matches; empty matchers match anything."""
+    """Targets for the tickets it matches; empty matchers match anything. A policy of a
+    site applies to that site's tickets only; one of no site is a default for every site."""
 
     id: str
     respond: timedelta
@@ -74,6 +76,7 @@ class Policy:
     remind: tuple[str, ...] = ()
     escalations: tuple[EscalationLevel, ...] = ()
     name: str = ""
+    site: str = ""
 
     def goal(self, target: Target) -> timedelta:
         return self.respond if target is Target.RESPOND else self.resolve
@@ -117,10 +120,13 @@ def _check_level(number: int, level: EscalationLevel) -> None:
     _check_recipients(where, level.notify, required=True)
 
 
-def validate_policy(policy: Policy, calendar_ids: Iterable[str]) -> Policy:
-    """The policy if it is consistent; InvalidInput naming the first problem otherwise."""
+def validate_policy(policy: Policy, calendars: Iterable[Calendar]) -> Policy:
+    """The policy if it is consistent; InvalidInput naming the first problem otherwise. It
+    may name a default calendar or one of its own site's."""
     if not _ID.match(policy.id):
         raise InvalidInput("policy id: 1-64 of a-z, 0-9, '_' and '-', starting alphanumeric")
+    if policy.site and not _ID.match(policy.site):
+        raise InvalidInput("site must be empty or a site code such as demo")
     if len(policy.name) > 200:
         raise InvalidInput("name is longer than 200 characters")
     if policy.kind and policy.kind not in KINDS:
@@ -133,11 +139,11 @@ def validate_policy(policy: Policy, calendar_ids: Iterable[str]) -> Policy:
     _check_target("resolve_target_s", policy.resolve)
     if policy.respond > policy.resolve:
         raise InvalidInput("respond_target_s must not be longer than resolve_target_s")
-    known = set(calendar_ids)
+    known = {c.id for c in calendars if c.site in ("", policy.site)}
     if policy.calendar not in {ALWAYS, SITE_CALENDAR} and policy.calendar not in known:
         raise InvalidInput(
-            f"calendar must be '24x7', 'site' or a calendar id; there is no calendar"
-            f" {policy.calendar[:64]!r}"
+            f"calendar must be '24x7', 'site' or the id of a default calendar or one of the"
+            f" policy's site; there is no such calendar {policy.calendar[:64]!r}"
         )
     if policy.reminder_share and not 0 < policy.reminder_share < 1:
         raise InvalidInput("reminder_share must be 0 (no reminder) or between 0 and 1")

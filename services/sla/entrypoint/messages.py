@@ -59,6 +59,7 @@ def policy_from_pb(p: pb.Policy) -> Policy:
         resolve=timedelta(seconds=p.resolve_target_s), calendar=p.calendar or "24x7",
         reminder_share=p.reminder_share, remind=tuple(p.remind),
         escalations=tuple(_level_from_pb(n, lv) for n, lv in enumerate(p.escalations)),
+        site=p.site,
     )  # fmt: skip
 
 
@@ -81,7 +82,7 @@ def policy_to_pb(p: Policy, updated_at: datetime | None = None) -> pb.Policy:
         id=p.id, name=p.name, kind=p.kind, category=p.category, priority=p.priority,
         respond_target_s=_seconds(p.respond), resolve_target_s=_seconds(p.resolve),
         calendar=p.calendar, reminder_share=p.reminder_share, remind=list(p.remind),
-        escalations=levels, updated_at=ts(updated_at),
+        escalations=levels, updated_at=ts(updated_at), site=p.site,
     )  # fmt: skip
 
 

@@ -146,7 +146,9 @@ class Tracker:
     ) -> SlaState | None:
         """Derive the ticket's state from its stored events; store it and its timers."""
         tickets, timers = TicketRepository(conn), TimerRepository(conn)
-        policy = choose_policy(config.policies, facts.kind, facts.category, facts.priority)
+        policy = choose_policy(
+            config.policies, facts.site, facts.kind, facts.category, facts.priority
+        )
         if policy is None:
             await tickets.save(facts.ticket_id, None, None, None)
             await timers.replace_pending(facts.ticket_id, [], "")

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from maintenance.intake.v1 import intake_pb2 as maintenance_dot_intake_dot_v1_dot_intake__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!maintenance/intake/v1/audit.proto\x12\x15maintenance.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"maintenance/intake/v1/intake.proto\"\xe0\x01\n\nAuditEntry\x12\n\n\x02id\x18\x01 \x01(\x03\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08username\x18\x03 \x01(\t\x12)\n\x04role\x18\x04 \x01(\x0e\x32\x1b.maintenance.intake.v1.Role\x12\x0c\n\x04site\x18\x05 \x01(\t\x12\x0e\n\x06method\x18\x06 \x01(\t\x12\x0c\n\x04path\x18\x07 \x01(\t\x12\x0e\n\x06status\x18\x08 \x01(\x05\x12\x11\n\tbody_json\x18\t \x01(\t\x12\x12\n\nrequest_id\x18\n \x01(\t\"s\n\x12RecordAuditRequest\x12+\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1c.maintenance.intake.v1.Actor\x12\x30\n\x05\x65ntry\x18\x02 \x01(\x0b\x32!.maintenance.intake.v1.AuditEntry\"!\n\x13RecordAuditResponse\x12\n\n\x02id\x18\x01 \x01(\x03\"s\n\x10ListAuditRequest\x12+\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1c.maintenance.intake.v1.Actor\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x11\n\tbefore_id\x18\x03 \x01(\x03\x12\r\n\x05limit\x18\x04 \x01(\x05\"G\n\x11ListAuditResponse\x12\x32\n\x07\x65ntries\x18\x01 \x03(\x0b\x32!.maintenance.intake.v1.AuditEntry2\xd4\x01\n\x0c\x41uditService\x12\x64\n\x0bRecordAudit\x12).maintenance.intake.v1.RecordAuditRequest\x1a*.maintenance.intake.v1.RecordAuditResponse\x12^\n\tListAudit\x12\'.maintenance.intake.v1.ListAuditRequest\x1a(.maintenance.intake.v1.ListAuditResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!maintenance/intake/v1/audit.proto\x12\x15maintenance.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"maintenance/intake/v1/intake.proto\"\xe0\x01\n\nAuditEntry\x12\n\n\x02id\x18\x01 \x01(\x03\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08username\x18\x03 \x01(\t\x12)\n\x04role\x18\x04 \x01(\x0e\x32\x1b.maintenance.intake.v1.Role\x12\x0c\n\x04site\x18\x05 \x01(\t\x12\x0e\n\x06method\x18\x06 \x01(\t\x12\x0c\n\x04path\x18\x07 \x01(\t\x12\x0e\n\x06status\x18\x08 \x01(\x05\x12\x11\n\tbody_json\x18\t \x01(\t\x12\x12\n\nrequest_id\x18\n \x01(\t\"\x8f\x01\n\x12RecordAuditRequest\x12+\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1c.maintenance.intake.v1.Actor\x12\x30\n\x05\x65ntry\x18\x02 \x01(\x0b\x32!.maintenance.intake.v1.AuditEntry\x12\x11\n\x04site\x18\x03 \x01(\tH\x00\x88\x01\x01\x42\x07\n\x05_site\"!\n\x13RecordAuditResponse\x12\n\n\x02id\x18\x01 \x01(\x03\"s\n\x10ListAuditRequest\x12+\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x1c.maintenance.intake.v1.Actor\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x11\n\tbefore_id\x18\x03 \x01(\x03\x12\r\n\x05limit\x18\x04 \x01(\x05\"G\n\x11ListAuditResponse\x12\x32\n\x07\x65ntries\x18\x01 \x03(\x0b\x32!.maintenance.intake.v1.AuditEntry2\xd4\x01\n\x0c\x41uditService\x12\x64\n\x0bRecordAudit\x12).maintenance.intake.v1.RecordAuditRequest\x1a*.maintenance.intake.v1.RecordAuditResponse\x12^\n\tListAudit\x12\'.maintenance.intake.v1.ListAuditRequest\x1a(.maintenance.intake.v1.ListAuditResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,14 +35,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_AUDITENTRY']._serialized_start=130
   _globals['_AUDITENTRY']._serialized_end=354
-  _globals['_RECORDAUDITREQUEST']._serialized_start=356
-  _globals['_RECORDAUDITREQUEST']._serialized_end=471
-  _globals['_RECORDAUDITRESPONSE']._serialized_start=473
-  _globals['_RECORDAUDITRESPONSE']._serialized_end=506
-  _globals['_LISTAUDITREQUEST']._serialized_start=508
-  _globals['_LISTAUDITREQUEST']._serialized_end=623
-  _globals['_LISTAUDITRESPONSE']._serialized_start=625
-  _globals['_LISTAUDITRESPONSE']._serialized_end=696
-  _globals['_AUDITSERVICE']._serialized_start=699
-  _globals['_AUDITSERVICE']._serialized_end=911
+  _globals['_RECORDAUDITREQUEST']._serialized_start=357
+  _globals['_RECORDAUDITREQUEST']._serialized_end=500
+  _globals['_RECORDAUDITRESPONSE']._serialized_start=502
+  _globals['_RECORDAUDITRESPONSE']._serialized_end=535
+  _globals['_LISTAUDITREQUEST']._serialized_start=537
+  _globals['_LISTAUDITREQUEST']._serialized_end=652
+  _globals['_LISTAUDITRESPONSE']._serialized_start=654
+  _globals['_LISTAUDITRESPONSE']._serialized_end=725
+  _globals['_AUDITSERVICE']._serialized_start=728
+  _globals['_AUDITSERVICE']._serialized_end=940
 # @@protoc_insertion_point(module_scope)

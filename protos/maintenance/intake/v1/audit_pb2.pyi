@@ -42,6 +42,9 @@ class AuditEntry(_message.Message):
     username: _builtins.str
     role: _intake_pb2.Role.ValueType
     site: _builtins.str
+    """The site the change is about when the gateway names it (e.g. an SLA policy's; empty
+    for a default of every site), else the site of whoever made it.
+    """
     method: _builtins.str
     """The REST call: method and path, and the status it answered."""
     path: _builtins.str
@@ -79,6 +82,11 @@ class RecordAuditRequest(_message.Message):
 
     ACTOR_FIELD_NUMBER: _builtins.int
     ENTRY_FIELD_NUMBER: _builtins.int
+    SITE_FIELD_NUMBER: _builtins.int
+    site: _builtins.str
+    """The site the change is about, when the gateway knows it ("" for something of every
+    site); unset: the actor's site is recorded.
+    """
     @_builtins.property
     def actor(self) -> _intake_pb2.Actor: ...
     @_builtins.property
@@ -88,12 +96,15 @@ class RecordAuditRequest(_message.Message):
         *,
         actor: _intake_pb2.Actor | None = ...,
         entry: Global___AuditEntry | None = ...,
+        site: _builtins.str | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "entry", b"entry"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_site", b"_site", "actor", b"actor", "entry", b"entry", "site", b"site"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "entry", b"entry"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_site", b"_site", "actor", b"actor", "entry", b"entry", "site", b"site"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__site: _TypeAlias = _typing.Literal["site"]  # noqa: Y015
+    _WhichOneofArgType__site: _TypeAlias = _typing.Literal["_site", b"_site"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__site) -> _WhichOneofReturnType__site | None: ...
 
 Global___RecordAuditRequest: _TypeAlias = RecordAuditRequest  # noqa: Y015
 

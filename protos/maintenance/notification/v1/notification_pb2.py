@@ -25,41 +25,41 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.maintenance/notification/v1/notification.proto\x12\x1bmaintenance.notification.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x02\n\x0cNotification\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x11\n\tticket_id\x18\x03 \x01(\t\x12\x15\n\rticket_number\x18\x04 \x01(\t\x12\x12\n\nevent_type\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\r\n\x05title\x18\x07 \x01(\t\x12\x0c\n\x04\x62ody\x18\x08 \x01(\t\x12\x0e\n\x06locale\x18\t \x01(\t\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07read_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x81\x01\n\x07\x43ontact\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x0e\n\x06locale\x18\x02 \x01(\t\x12\x14\n\x0c\x61pprise_urls\x18\x03 \x03(\t\x12\x0e\n\x06in_app\x18\x04 \x01(\x08\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x97\x03\n\x08\x44\x65livery\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\ndedupe_key\x18\x02 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\x03\x12\x11\n\tticket_id\x18\x04 \x01(\t\x12\x12\n\nevent_type\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\x11\n\trecipient\x18\x07 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x08 \x01(\t\x12\x39\n\x05state\x18\t \x01(\x0e\x32*.maintenance.notification.v1.DeliveryState\x12\x10\n\x08\x61ttempts\x18\n \x01(\x05\x12\x12\n\nlast_error\x18\x0b \x01(\t\x12\r\n\x05title\x18\x0c \x01(\t\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fnext_attempt_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07sent_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"p\n\x10ListInboxRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x13\n\x0bunread_only\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\x12\x0e\n\x06groups\x18\x05 \x03(\t\"\x84\x01\n\x11ListInboxResponse\x12@\n\rnotifications\x18\x01 \x03(\x0b\x32).maintenance.notification.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x14\n\x0cunread_count\x18\x03 \x01(\x05\"M\n\x0fMarkReadRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\x03\x12\x0b\n\x03\x61ll\x18\x03 \x01(\x08\x12\x0e\n\x06groups\x18\x04 \x03(\t\"\"\n\x10MarkReadResponse\x12\x0e\n\x06marked\x18\x01 \x01(\x05\"J\n\x11PutContactRequest\x12\x35\n\x07\x63ontact\x18\x01 \x01(\x0b\x32$.maintenance.notification.v1.Contact\"\\\n\x12PutContactResponse\x12\x35\n\x07\x63ontact\x18\x01 \x01(\x0b\x32$.maintenance.notification.v1.Contact\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"%\n\x11GetContactRequest\x12\x10\n\x08username\x18\x01 \x01(\t\"[\n\x12GetContactResponse\x12\x35\n\x07\x63ontact\x18\x01 \x01(\x0b\x32$.maintenance.notification.v1.Contact\x12\x0e\n\x06stored\x18\x02 \x01(\x08\"\x9f\x01\n\x15ListDeliveriesRequest\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12\x39\n\x05state\x18\x02 \x01(\x0e\x32*.maintenance.notification.v1.DeliveryState\x12\x11\n\trecipient\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"l\n\x16ListDeliveriesResponse\x12\x39\n\ndeliveries\x18\x01 \x03(\x0b\x32%.maintenance.notification.v1.Delivery\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*}\n\rDeliveryState\x12\x1e\n\x1a\x44\x45LIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LIVERY_STATE_PENDING\x10\x01\x12\x17\n\x13\x44\x45LIVERY_STATE_SENT\x10\x02\x12\x17\n\x13\x44\x45LIVERY_STATE_DEAD\x10\x03\x32\xc3\x04\n\x13NotificationService\x12j\n\tListInbox\x12-.maintenance.notification.v1.ListInboxRequest\x1a..maintenance.notification.v1.ListInboxResponse\x12g\n\x08MarkRead\x12,.maintenance.notification.v1.MarkReadRequest\x1a-.maintenance.notification.v1.MarkReadResponse\x12m\n\nPutContact\x12..maintenance.notification.v1.PutContactRequest\x1a/.maintenance.notification.v1.PutContactResponse\x12m\n\nGetContact\x12..maintenance.notification.v1.GetContactRequest\x1a/.maintenance.notification.v1.GetContactResponse\x12y\n\x0eListDeliveries\x12\x32.maintenance.notification.v1.ListDeliveriesRequest\x1a\x33.maintenance.notification.v1.ListDeliveriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.maintenance/notification/v1/notification.proto\x12\x1bmaintenance.notification.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x02\n\x0cNotification\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x11\n\tticket_id\x18\x03 \x01(\t\x12\x15\n\rticket_number\x18\x04 \x01(\t\x12\x12\n\nevent_type\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\r\n\x05title\x18\x07 \x01(\t\x12\x0c\n\x04\x62ody\x18\x08 \x01(\t\x12\x0e\n\x06locale\x18\t \x01(\t\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07read_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x81\x01\n\x07\x43ontact\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x0e\n\x06locale\x18\x02 \x01(\t\x12\x14\n\x0c\x61pprise_urls\x18\x03 \x03(\t\x12\x0e\n\x06in_app\x18\x04 \x01(\x08\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa5\x03\n\x08\x44\x65livery\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\ndedupe_key\x18\x02 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\x03\x12\x11\n\tticket_id\x18\x04 \x01(\t\x12\x12\n\nevent_type\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\x11\n\trecipient\x18\x07 \x01(\t\x12\x0f\n\x07\x63hannel\x18\x08 \x01(\t\x12\x39\n\x05state\x18\t \x01(\x0e\x32*.maintenance.notification.v1.DeliveryState\x12\x10\n\x08\x61ttempts\x18\n \x01(\x05\x12\x12\n\nlast_error\x18\x0b \x01(\t\x12\r\n\x05title\x18\x0c \x01(\t\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fnext_attempt_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07sent_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04site\x18\x10 \x01(\t\"~\n\x10ListInboxRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x13\n\x0bunread_only\x18\x02 \x01(\x08\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\x12\x0e\n\x06groups\x18\x05 \x03(\t\x12\x0c\n\x04site\x18\x06 \x01(\t\"\x84\x01\n\x11ListInboxResponse\x12@\n\rnotifications\x18\x01 \x03(\x0b\x32).maintenance.notification.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x14\n\x0cunread_count\x18\x03 \x01(\x05\"[\n\x0fMarkReadRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\x03\x12\x0b\n\x03\x61ll\x18\x03 \x01(\x08\x12\x0e\n\x06groups\x18\x04 \x03(\t\x12\x0c\n\x04site\x18\x05 \x01(\t\"\"\n\x10MarkReadResponse\x12\x0e\n\x06marked\x18\x01 \x01(\x05\"J\n\x11PutContactRequest\x12\x35\n\x07\x63ontact\x18\x01 \x01(\x0b\x32$.maintenance.notification.v1.Contact\"\\\n\x12PutContactResponse\x12\x35\n\x07\x63ontact\x18\x01 \x01(\x0b\x32$.maintenance.notification.v1.Contact\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"%\n\x11GetContactRequest\x12\x10\n\x08username\x18\x01 \x01(\t\"[\n\x12GetContactResponse\x12\x35\n\x07\x63ontact\x18\x01 \x01(\x0b\x32$.maintenance.notification.v1.Contact\x12\x0e\n\x06stored\x18\x02 \x01(\x08\"\xad\x01\n\x15ListDeliveriesRequest\x12\x11\n\tticket_id\x18\x01 \x01(\t\x12\x39\n\x05state\x18\x02 \x01(\x0e\x32*.maintenance.notification.v1.DeliveryState\x12\x11\n\trecipient\x18\x03 \x01(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x12\x0c\n\x04site\x18\x06 \x01(\t\"l\n\x16ListDeliveriesResponse\x12\x39\n\ndeliveries\x18\x01 \x03(\x0b\x32%.maintenance.notification.v1.Delivery\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*}\n\rDeliveryState\x12\x1e\n\x1a\x44\x45LIVERY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45LIVERY_STATE_PENDING\x10\x01\x12\x17\n\x13\x44\x45LIVERY_STATE_SENT\x10\x02\x12\x17\n\x13\x44\x45LIVERY_STATE_DEAD\x10\x03\x32\xc3\x04\n\x13NotificationService\x12j\n\tListInbox\x12-.maintenance.notification.v1.ListInboxRequest\x1a..maintenance.notification.v1.ListInboxResponse\x12g\n\x08MarkRead\x12,.maintenance.notification.v1.MarkReadRequest\x1a-.maintenance.notification.v1.MarkReadResponse\x12m\n\nPutContact\x12..maintenance.notification.v1.PutContactRequest\x1a/.maintenance.notification.v1.PutContactResponse\x12m\n\nGetContact\x12..maintenance.notification.v1.GetContactRequest\x1a/.maintenance.notification.v1.GetContactResponse\x12y\n\x0eListDeliveries\x12\x32.maintenance.notification.v1.ListDeliveriesRequest\x1a\x33.maintenance.notification.v1.ListDeliveriesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'maintenance.notification.v1.notification_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DELIVERYSTATE']._serialized_start=1853
-  _globals['_DELIVERYSTATE']._serialized_end=1978
+  _globals['_DELIVERYSTATE']._serialized_start=1909
+  _globals['_DELIVERYSTATE']._serialized_end=2034
   _globals['_NOTIFICATION']._serialized_start=113
   _globals['_NOTIFICATION']._serialized_end=371
   _globals['_CONTACT']._serialized_start=374
   _globals['_CONTACT']._serialized_end=503
   _globals['_DELIVERY']._serialized_start=506
-  _globals['_DELIVERY']._serialized_end=913
-  _globals['_LISTINBOXREQUEST']._serialized_start=915
-  _globals['_LISTINBOXREQUEST']._serialized_end=1027
-  _globals['_LISTINBOXRESPONSE']._serialized_start=1030
-  _globals['_LISTINBOXRESPONSE']._serialized_end=1162
-  _globals['_MARKREADREQUEST']._serialized_start=1164
-  _globals['_MARKREADREQUEST']._serialized_end=1241
-  _globals['_MARKREADRESPONSE']._serialized_start=1243
-  _globals['_MARKREADRESPONSE']._serialized_end=1277
-  _globals['_PUTCONTACTREQUEST']._serialized_start=1279
-  _globals['_PUTCONTACTREQUEST']._serialized_end=1353
-  _globals['_PUTCONTACTRESPONSE']._serialized_start=1355
-  _globals['_PUTCONTACTRESPONSE']._serialized_end=1447
-  _globals['_GETCONTACTREQUEST']._serialized_start=1449
-  _globals['_GETCONTACTREQUEST']._serialized_end=1486
-  _globals['_GETCONTACTRESPONSE']._serialized_start=1488
-  _globals['_GETCONTACTRESPONSE']._serialized_end=1579
-  _globals['_LISTDELIVERIESREQUEST']._serialized_start=1582
-  _globals['_LISTDELIVERIESREQUEST']._serialized_end=1741
-  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=1743
-  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=1851
-  _globals['_NOTIFICATIONSERVICE']._serialized_start=1981
-  _globals['_NOTIFICATIONSERVICE']._serialized_end=2560
+  _globals['_DELIVERY']._serialized_end=927
+  _globals['_LISTINBOXREQUEST']._serialized_start=929
+  _globals['_LISTINBOXREQUEST']._serialized_end=1055
+  _globals['_LISTINBOXRESPONSE']._serialized_start=1058
+  _globals['_LISTINBOXRESPONSE']._serialized_end=1190
+  _globals['_MARKREADREQUEST']._serialized_start=1192
+  _globals['_MARKREADREQUEST']._serialized_end=1283
+  _globals['_MARKREADRESPONSE']._serialized_start=1285
+  _globals['_MARKREADRESPONSE']._serialized_end=1319
+  _globals['_PUTCONTACTREQUEST']._serialized_start=1321
+  _globals['_PUTCONTACTREQUEST']._serialized_end=1395
+  _globals['_PUTCONTACTRESPONSE']._serialized_start=1397
+  _globals['_PUTCONTACTRESPONSE']._serialized_end=1489
+  _globals['_GETCONTACTREQUEST']._serialized_start=1491
+  _globals['_GETCONTACTREQUEST']._serialized_end=1528
+  _globals['_GETCONTACTRESPONSE']._serialized_start=1530
+  _globals['_GETCONTACTRESPONSE']._serialized_end=1621
+  _globals['_LISTDELIVERIESREQUEST']._serialized_start=1624
+  _globals['_LISTDELIVERIESREQUEST']._serialized_end=1797
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=1799
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=1907
+  _globals['_NOTIFICATIONSERVICE']._serialized_start=2037
+  _globals['_NOTIFICATIONSERVICE']._serialized_end=2616
 # @@protoc_insertion_point(module_scope)

@@ -166,6 +166,7 @@ class Delivery(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     NEXT_ATTEMPT_AT_FIELD_NUMBER: _builtins.int
     SENT_AT_FIELD_NUMBER: _builtins.int
+    SITE_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     dedupe_key: _builtins.str
     """"<event id>:<recipient>:<channel id>": the same message is never queued twice."""
@@ -180,6 +181,8 @@ class Delivery(_message.Message):
     attempts: _builtins.int
     last_error: _builtins.str
     title: _builtins.str
+    site: _builtins.str
+    """The ticket's site; empty for deliveries queued before sites were recorded."""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -206,10 +209,11 @@ class Delivery(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         next_attempt_at: _timestamp_pb2.Timestamp | None = ...,
         sent_at: _timestamp_pb2.Timestamp | None = ...,
+        site: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "next_attempt_at", b"next_attempt_at", "sent_at", b"sent_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "channel", b"channel", "created_at", b"created_at", "dedupe_key", b"dedupe_key", "event_id", b"event_id", "event_type", b"event_type", "id", b"id", "kind", b"kind", "last_error", b"last_error", "next_attempt_at", b"next_attempt_at", "recipient", b"recipient", "sent_at", b"sent_at", "state", b"state", "ticket_id", b"ticket_id", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "channel", b"channel", "created_at", b"created_at", "dedupe_key", b"dedupe_key", "event_id", b"event_id", "event_type", b"event_type", "id", b"id", "kind", b"kind", "last_error", b"last_error", "next_attempt_at", b"next_attempt_at", "recipient", b"recipient", "sent_at", b"sent_at", "site", b"site", "state", b"state", "ticket_id", b"ticket_id", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -224,11 +228,16 @@ class ListInboxRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     GROUPS_FIELD_NUMBER: _builtins.int
+    SITE_FIELD_NUMBER: _builtins.int
     username: _builtins.str
     unread_only: _builtins.bool
     page_size: _builtins.int
     """At most 200; 0 means 50."""
     page_token: _builtins.str
+    site: _builtins.str
+    """The groups' shared messages only about tickets at this site; empty for every site
+    (admins). The user's own messages are listed whatever their site.
+    """
     @_builtins.property
     def groups(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Groups the user belongs to ("role:supervisor"): their shared messages are listed too."""
@@ -241,10 +250,11 @@ class ListInboxRequest(_message.Message):
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
         groups: _abc.Iterable[_builtins.str] | None = ...,
+        site: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["groups", b"groups", "page_size", b"page_size", "page_token", b"page_token", "unread_only", b"unread_only", "username", b"username"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["groups", b"groups", "page_size", b"page_size", "page_token", b"page_token", "site", b"site", "unread_only", b"unread_only", "username", b"username"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -288,9 +298,12 @@ class MarkReadRequest(_message.Message):
     IDS_FIELD_NUMBER: _builtins.int
     ALL_FIELD_NUMBER: _builtins.int
     GROUPS_FIELD_NUMBER: _builtins.int
+    SITE_FIELD_NUMBER: _builtins.int
     username: _builtins.str
     all: _builtins.bool
     """Mark every unread notification of the user."""
+    site: _builtins.str
+    """As in ListInboxRequest: the groups' messages only about tickets at this site."""
     @_builtins.property
     def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
     @_builtins.property
@@ -304,10 +317,11 @@ class MarkReadRequest(_message.Message):
         ids: _abc.Iterable[_builtins.int] | None = ...,
         all: _builtins.bool = ...,
         groups: _abc.Iterable[_builtins.str] | None = ...,
+        site: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["all", b"all", "groups", b"groups", "ids", b"ids", "username", b"username"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["all", b"all", "groups", b"groups", "ids", b"ids", "site", b"site", "username", b"username"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -429,6 +443,7 @@ class ListDeliveriesRequest(_message.Message):
     RECIPIENT_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    SITE_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     """Either or both narrow the list."""
     state: Global___DeliveryState.ValueType
@@ -436,6 +451,8 @@ class ListDeliveriesRequest(_message.Message):
     page_size: _builtins.int
     """At most 200; 0 means 50."""
     page_token: _builtins.str
+    site: _builtins.str
+    """Only deliveries about tickets at this site; empty for every site (admins)."""
     def __init__(
         self,
         *,
@@ -444,10 +461,11 @@ class ListDeliveriesRequest(_message.Message):
         recipient: _builtins.str = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        site: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "recipient", b"recipient", "state", b"state", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "recipient", b"recipient", "site", b"site", "state", b"state", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -101,6 +101,7 @@ class Policy(_message.Message):
     REMIND_FIELD_NUMBER: _builtins.int
     ESCALATIONS_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    SITE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     name: _builtins.str
     kind: _builtins.str
@@ -117,6 +118,10 @@ class Policy(_message.Message):
     """
     reminder_share: _builtins.float
     """A reminder when this share of a target has passed (e.g. 0.8); 0 for none."""
+    site: _builtins.str
+    """The site whose tickets it applies to; empty for a default that applies at every site.
+    A site's own matching policy goes before any default.
+    """
     @_builtins.property
     def remind(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Who gets reminders and breach notices: usernames, "role:<role>" or "assignee"."""
@@ -140,10 +145,11 @@ class Policy(_message.Message):
         remind: _abc.Iterable[_builtins.str] | None = ...,
         escalations: _abc.Iterable[Global___EscalationLevel] | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        site: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["calendar", b"calendar", "category", b"category", "escalations", b"escalations", "id", b"id", "kind", b"kind", "name", b"name", "priority", b"priority", "remind", b"remind", "reminder_share", b"reminder_share", "resolve_target_s", b"resolve_target_s", "respond_target_s", b"respond_target_s", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calendar", b"calendar", "category", b"category", "escalations", b"escalations", "id", b"id", "kind", b"kind", "name", b"name", "priority", b"priority", "remind", b"remind", "reminder_share", b"reminder_share", "resolve_target_s", b"resolve_target_s", "respond_target_s", b"respond_target_s", "site", b"site", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -194,7 +200,9 @@ class Calendar(_message.Message):
     id: _builtins.str
     name: _builtins.str
     site: _builtins.str
-    """The site whose tickets use it ("site" policies); empty for none. One per site."""
+    """The site whose tickets use it ("site" policies) and whose staff manage it; empty for a
+    default calendar (only admins change those). One per site.
+    """
     time_zone: _builtins.str
     """An IANA time zone, e.g. "Asia/Shanghai"."""
     @_builtins.property
@@ -402,12 +410,17 @@ Global___GetSlaStatesResponse: _TypeAlias = GetSlaStatesResponse  # noqa: Y015
 class ListPoliciesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    SITE_FIELD_NUMBER: _builtins.int
+    site: _builtins.str
+    """Only this site's policies and the defaults; empty lists every policy."""
     def __init__(
         self,
+        *,
+        site: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["site", b"site"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -438,16 +451,23 @@ class PutPolicyRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     POLICY_FIELD_NUMBER: _builtins.int
+    ACTING_SITE_FIELD_NUMBER: _builtins.int
+    acting_site: _builtins.str
+    """Set when the caller acts for this one site only: the policy, and the one it replaces,
+    must be of this site (PERMISSION_DENIED for another site or a default, NOT_FOUND when
+    the id is another site's). Empty for an admin.
+    """
     @_builtins.property
     def policy(self) -> Global___Policy: ...
     def __init__(
         self,
         *,
         policy: Global___Policy | None = ...,
+        acting_site: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["policy", b"policy"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["policy", b"policy"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acting_site", b"acting_site", "policy", b"policy"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -484,12 +504,17 @@ Global___PutPolicyResponse: _TypeAlias = PutPolicyResponse  # noqa: Y015
 class ListCalendarsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    SITE_FIELD_NUMBER: _builtins.int
+    site: _builtins.str
+    """Only this site's calendar and the defaults; empty lists every calendar."""
     def __init__(
         self,
+        *,
+        site: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["site", b"site"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -520,16 +545,20 @@ class PutCalendarRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     CALENDAR_FIELD_NUMBER: _builtins.int
+    ACTING_SITE_FIELD_NUMBER: _builtins.int
+    acting_site: _builtins.str
+    """As in PutPolicyRequest."""
     @_builtins.property
     def calendar(self) -> Global___Calendar: ...
     def __init__(
         self,
         *,
         calendar: Global___Calendar | None = ...,
+        acting_site: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["calendar", b"calendar"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["calendar", b"calendar"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acting_site", b"acting_site", "calendar", b"calendar"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -566,6 +595,9 @@ class RecomputeRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TICKET_IDS_FIELD_NUMBER: _builtins.int
+    SITE_FIELD_NUMBER: _builtins.int
+    site: _builtins.str
+    """Only tickets of this site, when set."""
     @_builtins.property
     def ticket_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Empty recomputes every open ticket."""
@@ -574,10 +606,11 @@ class RecomputeRequest(_message.Message):
         self,
         *,
         ticket_ids: _abc.Iterable[_builtins.str] | None = ...,
+        site: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ticket_ids", b"ticket_ids"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["site", b"site", "ticket_ids", b"ticket_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
