@@ -116,7 +116,9 @@ def _parser(settings: MlSettings) -> argparse.ArgumentParser:
                    help="do not store the rankings (as backtest runs) and their models")  # fmt: skip
 
     tr = commands.add_parser("triage", help="the triage classifier's held-out figures")
-    tr.add_argument("--corpus", type=Path, default=CORPUS, help="labelled CSV (text,category,priority)")
+    tr.add_argument(
+        "--corpus", type=Path, default=CORPUS, help="labelled CSV (text,category,priority)"
+    )
     tr.add_argument("--test-share", type=float, default=0.2, help="share of rows held out")
     tr.add_argument("--seed", type=int, default=11, help="seed of the stratified split")
     tr.add_argument("--out", type=Path, default=None,

@@ -15,7 +15,7 @@ __all__ = ["Evaluation", "evaluate", "language"]
 
 
 def language(text: str) -> str:
-    """"zh" when the text holds a CJK character, else "en"."""
+    """`zh` when the text holds a CJK character, else `en`."""
     return "zh" if any("\u4e00" <= c <= "\u9fff" for c in text) else "en"
 
 
