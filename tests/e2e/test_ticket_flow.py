@@ -294,3 +294,29 @@ def test_a_tenant_asks_for_urgency_and_the_desk_confirms_it(as_user: Login) -> N
     assert elsewhere.status_code == 403 and "own unit" in elsewhere.json()["detail"]
     wrong = transition(desk, asked["id"], "assign", assignee="tech1", priority="P2")
     assert wrong.status_code == 422 and "accepted" in wrong.json()["detail"], wrong.text
+
+
+def test_triage_fills_what_the_tenant_left_out_and_the_desk_relabels(as_user: Login) -> None:
+    """No category: triage suggests one from the text (recorded on the ticket with its
+    confidence and model); the desk relabels the ticket when accepting it."""
+    tenant, desk = as_user("tenant1"), as_user("dispatcher1")
+    leak = raise_ticket(tenant, category=None, title="water leaking under the sink",
+                        description="")  # fmt: skip
+    assert (leak["category"], leak["priority"]) == ("plumbing", "P1")
+    assert leak["attributes"]["triage_category"] == "plumbing"
+    upstairs = tenant.post("/v1/tickets", json={
+        "kind": "complaint", "title": "楼上噪音",
+        "location": {"site": "demo", "building": "A", "floor": "3", "unit": "A-301"},
+    })  # fmt: skip
+    ticket = ok(upstairs)
+    assert (ticket["category"], ticket["priority"]) == ("noise", "P3")
+    triage = {k: v for k, v in ticket["attributes"].items() if k.startswith("triage_")}
+    assert triage["triage_category"] == "noise" and triage["triage_model"].startswith("triage-")
+    assert 0.5 <= float(triage["triage_category_confidence"]) <= 1.0
+
+    bad = transition(desk, ticket["id"], "accept", category="teleportation")
+    assert bad.status_code == 422 and "unknown category" in bad.json()["detail"], bad.text
+    relabelled = ok(transition(desk, ticket["id"], "accept", category="hvac", priority="P2"))
+    assert (relabelled["category"], relabelled["priority"]) == ("hvac", "P2")
+    events = ok(desk.get(f"/v1/tickets/{ticket['id']}/events"))["items"]
+    assert events[-1]["payload"]["previous_category"] == "noise"
