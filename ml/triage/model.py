@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
@@ -37,11 +38,31 @@ def _version(examples: Sequence[Example]) -> str:
     return f"triage-{len(examples)}-{digest.hexdigest()[:10]}"
 
 
-def _best(model: LogisticRegression, features: Any) -> tuple[list[str], list[float]]:
-    probabilities = model.predict_proba(features)
-    best = np.argmax(probabilities, axis=1)
-    labels = [str(model.classes_[i]) for i in best]
-    return labels, [float(p) for p in probabilities[np.arange(len(best)), best]]
+class _Linear:
+    """A fitted multinomial logistic regression's weights: its probabilities without
+    scikit-learn's per-call input checks, which cost more than the arithmetic."""
+
+    def __init__(self, model: LogisticRegression) -> None:
+        self.classes = [str(c) for c in model.classes_]
+        coef = np.asarray(model.coef_, dtype=np.float64)
+        intercept = np.asarray(model.intercept_, dtype=np.float64)
+        if len(self.classes) == 2:  # one score for the second class; softmax of (0, s)
+            coef = np.vstack([np.zeros_like(coef), coef])
+            intercept = np.concatenate([[0.0], intercept])
+        self.weights = coef.T
+        self.intercept = intercept
+
+    def probabilities(self, features: Any) -> npt.NDArray[np.float64]:
+        scores = np.asarray(features @ self.weights) + self.intercept
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return np.asarray(scores / scores.sum(axis=1, keepdims=True), dtype=np.float64)
+
+    def best(self, features: Any) -> tuple[list[str], list[float]]:
+        """The most probable class of each row, with its probability."""
+        probabilities = self.probabilities(features)
+        best = np.argmax(probabilities, axis=1)
+        chosen = probabilities[np.arange(len(best)), best]
+        return [self.classes[i] for i in best], [float(p) for p in chosen]
 
 
 class TriageModel:
@@ -52,8 +73,8 @@ class TriageModel:
         priority: LogisticRegression, version: str,
     ) -> None:  # fmt: skip
         self._features = features
-        self._category = category
-        self._priority = priority
+        self._category = _Linear(category)
+        self._priority = _Linear(priority)
         #: Names the training data: how many examples and a hash of them.
         self.version = version
 
@@ -71,10 +92,9 @@ class TriageModel:
 
     def guess_all(self, texts: Sequence[str]) -> list[Guess]:
         """A guess per text, in order; any text (empty too) gets one."""
-        with threadpool_limits(1):
-            x = self._features.transform([t[:MAX_CHARS] for t in texts])
-            categories, category_p = _best(self._category, x)
-            priorities, priority_p = _best(self._priority, x)
+        x = self._features.transform([t[:MAX_CHARS] for t in texts])
+        categories, category_p = self._category.best(x)
+        priorities, priority_p = self._priority.best(x)
         return [Guess(*g) for g in zip(categories, category_p, priorities, priority_p, strict=True)]
 
     def guess(self, text: str) -> Guess:

@@ -9,13 +9,17 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
 from ml.cli import main
 from ml.triage import Example, TriageModel, load_corpus, split
 from ml.triage.evaluate import language
+from ml.triage.model import _Linear
 from services.intake.domain.model import CATEGORIES
 
 #: Measured held-out accuracy (docs/triage.md: 0.77 and 0.743) less a margin for library
@@ -80,6 +84,18 @@ def test_a_model_learns_its_training_labels() -> None:
     assert model.guess("bill is wrong").priority == "P4"
     assert model.version != TriageModel.train([*examples[:3], examples[1]]).version
     assert model.version == TriageModel.train(list(examples)).version
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_the_direct_probabilities_are_scikit_learns(corpus: list[Example], binary: bool) -> None:
+    texts = [e.text for e in corpus[::4]] + ["", "🚽"]
+    features = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4)).fit_transform(texts)
+    labels = [e.priority for e in corpus[::4]] + ["P3", "P4"]
+    if binary:
+        labels = ["P1" if label == "P1" else "later" for label in labels]
+    fitted = LogisticRegression(max_iter=500).fit(features, labels)
+    direct = _Linear(fitted).probabilities(features)
+    np.testing.assert_allclose(direct, fitted.predict_proba(features), rtol=1e-9, atol=1e-12)
 
 
 @settings(max_examples=60, deadline=None)
