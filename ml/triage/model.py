@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
@@ -36,6 +38,31 @@ def _version(examples: Sequence[Example]) -> str:
     for e in examples:
         digest.update(f"{e.text}\x1f{e.category}\x1f{e.priority}\x1e".encode())
     return f"triage-{len(examples)}-{digest.hexdigest()[:10]}"
+
+
+class _Tfidf:
+    """A fitted TfidfVectorizer (sublinear tf, l2 norm) applied without scikit-learn's
+    per-call input checks, which cost several times the counting."""
+
+    def __init__(self, fitted: TfidfVectorizer) -> None:
+        self.analyze = fitted.build_analyzer()
+        self.vocabulary: dict[str, int] = dict(fitted.vocabulary_)
+        self.idf = np.asarray(fitted.idf_, dtype=np.float64)
+
+    def transform(self, texts: Sequence[str]) -> csr_matrix:
+        rows, cols, values = [], [], []
+        for row, text in enumerate(texts):
+            counts = Counter(self.vocabulary[g] for g in self.analyze(text) if g in self.vocabulary)
+            if not counts:
+                continue
+            index = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            weight = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64))) * self.idf[
+                index
+            ]
+            rows.extend([row] * len(index))
+            cols.extend(index.tolist())
+            values.extend((weight / np.linalg.norm(weight)).tolist())
+        return csr_matrix((values, (rows, cols)), shape=(len(texts), len(self.idf)))
 
 
 class _Linear:
@@ -72,7 +99,7 @@ class TriageModel:
         self, features: TfidfVectorizer, category: LogisticRegression,
         priority: LogisticRegression, version: str,
     ) -> None:  # fmt: skip
-        self._features = features
+        self._features = _Tfidf(features)
         self._category = _Linear(category)
         self._priority = _Linear(priority)
         #: Names the training data: how many examples and a hash of them.
@@ -84,9 +111,9 @@ class TriageModel:
         features = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True)
         with threadpool_limits(1):
             x = features.fit_transform([e.text[:MAX_CHARS] for e in examples])
-            category = LogisticRegression(C=10.0, max_iter=2000)
+            category = LogisticRegression(C=10.0, solver="sag", max_iter=2000, random_state=0)
             category.fit(x, [e.category for e in examples])
-            priority = LogisticRegression(C=10.0, max_iter=2000)
+            priority = LogisticRegression(C=10.0, solver="sag", max_iter=2000, random_state=0)
             priority.fit(x, [e.priority for e in examples])
         return cls(features, category, priority, _version(examples))
 
