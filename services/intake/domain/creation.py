@@ -169,10 +169,10 @@ def _triaged(
 ) -> tuple[NewTicket, Priority | None]:
     """The request with its category filled and the suggestion in its attributes, and the
     suggested priority when it is confident."""
-    category = request.category or "other"
     if suggestion is None:
-        return replace(request, category=category), None
-    if category == "other" and suggestion.category_confidence >= min_confidence:
+        return replace(request, category=request.category or "other"), None
+    category = request.category
+    if not category or (category == "other" and suggestion.category_confidence >= min_confidence):
         category = suggestion.category
     attributes = {**request.attributes, **suggestion.attributes()}
     suggested = suggestion.priority if suggestion.priority_confidence >= min_confidence else None
@@ -189,9 +189,10 @@ def open_ticket(
 ) -> Ticket:
     """Validate a request and build the submitted ticket; storing it allocates its number.
 
-    What the requester left out comes from triage: a missing category (or "other") from a
-    suggestion at least `min_confidence` sure, else "other"; a missing priority from the
-    urgent words, a confident suggestion, or the category (`default_priority`). A
+    What the requester left out comes from triage: a missing category from the suggestion
+    (from "other" without one); a requester's "other" gives way only to a suggestion at
+    least `min_confidence` sure, any other category stands; a missing priority from the
+    urgent words, a confident suggestion, or the category (`default_priority`). The
     suggestion is recorded in the ticket's attributes whether it decided anything or not.
     """
     if actor.role not in _CREATORS:
