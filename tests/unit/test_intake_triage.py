@@ -8,11 +8,21 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.intake.domain.creation import NewTicket, needs_triage, open_ticket
 from services.intake.domain.errors import InvalidInput
 from services.intake.domain.lifecycle import apply_action
-from services.intake.domain.model import Action, Actor, Kind, Location, Priority, Role
+from services.intake.domain.model import (
+    CATEGORIES,
+    Action,
+    Actor,
+    Kind,
+    Location,
+    Priority,
+    Role,
+)
 from services.intake.domain.tenant_view import for_tenant
 from services.intake.domain.triage import SUGGESTION_KEYS, TriageSuggestion, correction
 
@@ -72,6 +82,31 @@ def test_the_urgent_words_and_the_kind_outrank_a_suggested_priority() -> None:
     assert question.priority is Priority.P4
     given = open_ticket(request(priority=Priority.P2), DESK, "t", NOW, SURE)
     assert given.priority is Priority.P2
+
+
+@given(
+    asked=st.sampled_from(["", *CATEGORIES]),
+    guessed=st.sampled_from(list(CATEGORIES)),
+    sure=st.floats(0.0, 1.0),
+    priority=st.sampled_from(list(Priority)),
+    priority_sure=st.floats(0.0, 1.0),
+    threshold=st.floats(0.0, 1.0),
+)
+def test_a_suggestion_never_overrides_a_choice(
+    asked: str, guessed: str, sure: float, priority: Priority, priority_sure: float,
+    threshold: float,
+) -> None:  # fmt: skip
+    suggestion = TriageSuggestion(guessed, sure, priority, priority_sure, "m")
+    ticket = open_ticket(request(asked, title="请看一下"), TENANT, "t", NOW, suggestion, threshold)
+    if asked not in ("", "other"):
+        assert ticket.category == asked
+    elif asked == "" or sure >= threshold:
+        assert ticket.category == guessed
+    else:
+        assert ticket.category == "other"
+    expected = priority if priority_sure >= threshold else CATEGORIES[ticket.category][2]
+    assert ticket.priority is expected
+    assert ticket.attributes["triage_model"] == "m"
 
 
 def test_needs_triage() -> None:
