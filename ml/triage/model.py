@@ -6,11 +6,9 @@ import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
@@ -40,29 +38,27 @@ def _version(examples: Sequence[Example]) -> str:
     return f"triage-{len(examples)}-{digest.hexdigest()[:10]}"
 
 
+#: A text's features: the vocabulary indices it holds and their TF-IDF weights.
+Features = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]
+
+
 class _Tfidf:
-    """A fitted TfidfVectorizer (sublinear tf, l2 norm) applied without scikit-learn's
-    per-call input checks, which cost several times the counting."""
+    """A fitted TfidfVectorizer (sublinear tf, l2 norm) applied to one text at a time,
+    without scikit-learn's per-call input checks (they cost several times the counting)."""
 
     def __init__(self, fitted: TfidfVectorizer) -> None:
         self.analyze = fitted.build_analyzer()
         self.vocabulary: dict[str, int] = dict(fitted.vocabulary_)
         self.idf = np.asarray(fitted.idf_, dtype=np.float64)
 
-    def transform(self, texts: Sequence[str]) -> csr_matrix:
-        rows, cols, values = [], [], []
-        for row, text in enumerate(texts):
-            counts = Counter(self.vocabulary[g] for g in self.analyze(text) if g in self.vocabulary)
-            if not counts:
-                continue
-            index = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            weight = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64))) * self.idf[
-                index
-            ]
-            rows.extend([row] * len(index))
-            cols.extend(index.tolist())
-            values.extend((weight / np.linalg.norm(weight)).tolist())
-        return csr_matrix((values, (rows, cols)), shape=(len(texts), len(self.idf)))
+    def features(self, text: str) -> Features:
+        """The text's n-grams known to the vocabulary, weighted; none for an unknown text."""
+        counts = Counter(self.vocabulary[g] for g in self.analyze(text) if g in self.vocabulary)
+        index = np.fromiter(counts, dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        weight = (1.0 + np.log(tf)) * self.idf[index]
+        norm = float(np.linalg.norm(weight))
+        return index, weight / norm if norm else weight
 
 
 class _Linear:
@@ -76,20 +72,21 @@ class _Linear:
         if len(self.classes) == 2:  # one score for the second class; softmax of (0, s)
             coef = np.vstack([np.zeros_like(coef), coef])
             intercept = np.concatenate([[0.0], intercept])
-        self.weights = coef.T
+        #: One row per feature, one column per class: a text's rows are gathered.
+        self.weights = np.ascontiguousarray(coef.T)
         self.intercept = intercept
 
-    def probabilities(self, features: Any) -> npt.NDArray[np.float64]:
-        scores = np.asarray(features @ self.weights) + self.intercept
-        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-        return np.asarray(scores / scores.sum(axis=1, keepdims=True), dtype=np.float64)
+    def probabilities(self, features: Features) -> npt.NDArray[np.float64]:
+        index, weight = features
+        scores = weight @ self.weights[index] + self.intercept
+        scores = np.exp(scores - scores.max())
+        return np.asarray(scores / scores.sum(), dtype=np.float64)
 
-    def best(self, features: Any) -> tuple[list[str], list[float]]:
-        """The most probable class of each row, with its probability."""
+    def best(self, features: Features) -> tuple[str, float]:
+        """The most probable class, with its probability."""
         probabilities = self.probabilities(features)
-        best = np.argmax(probabilities, axis=1)
-        chosen = probabilities[np.arange(len(best)), best]
-        return [self.classes[i] for i in best], [float(p) for p in chosen]
+        best = int(np.argmax(probabilities))
+        return self.classes[best], float(probabilities[best])
 
 
 class TriageModel:
@@ -117,13 +114,11 @@ class TriageModel:
             priority.fit(x, [e.priority for e in examples])
         return cls(features, category, priority, _version(examples))
 
-    def guess_all(self, texts: Sequence[str]) -> list[Guess]:
-        """A guess per text, in order; any text (empty too) gets one."""
-        x = self._features.transform([t[:MAX_CHARS] for t in texts])
-        categories, category_p = self._category.best(x)
-        priorities, priority_p = self._priority.best(x)
-        return [Guess(*g) for g in zip(categories, category_p, priorities, priority_p, strict=True)]
-
     def guess(self, text: str) -> Guess:
-        """The guess for one text."""
-        return self.guess_all([text])[0]
+        """The guess for one text; any text (empty too) gets one."""
+        features = self._features.features(text[:MAX_CHARS])
+        return Guess(*self._category.best(features), *self._priority.best(features))
+
+    def guess_all(self, texts: Sequence[str]) -> list[Guess]:
+        """A guess per text, in order."""
+        return [self.guess(text) for text in texts]

@@ -8,6 +8,7 @@ import io
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -86,6 +87,11 @@ def test_a_model_learns_its_training_labels() -> None:
     assert model.version == TriageModel.train(list(examples)).version
 
 
+def _rows(matrix: Any) -> list[tuple[Any, Any]]:
+    """A CSR matrix's rows as (indices, values), the direct functions' features."""
+    return [(row.indices.astype(np.int64), row.data) for row in matrix]
+
+
 @pytest.mark.parametrize("binary", [False, True])
 def test_the_direct_probabilities_are_scikit_learns(corpus: list[Example], binary: bool) -> None:
     texts = [e.text for e in corpus[::4]] + ["", "🚽"]
@@ -94,7 +100,7 @@ def test_the_direct_probabilities_are_scikit_learns(corpus: list[Example], binar
     if binary:
         labels = ["P1" if label == "P1" else "later" for label in labels]
     fitted = LogisticRegression(solver="sag", max_iter=2000, random_state=0).fit(features, labels)
-    direct = _Linear(fitted).probabilities(features)
+    direct = [_Linear(fitted).probabilities(row) for row in _rows(features)]
     np.testing.assert_allclose(direct, fitted.predict_proba(features), rtol=1e-9, atol=1e-12)
 
 
@@ -102,8 +108,13 @@ def test_the_direct_features_are_scikit_learns(corpus: list[Example]) -> None:
     fitted = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True)
     fitted.fit([e.text for e in corpus[::3]])
     texts = [e.text for e in corpus[1::7]] + ["", "\x00", "🚽💦", "漏水漏水漏水 LEAK leak"]
-    direct = _Tfidf(fitted).transform(texts).toarray()
-    np.testing.assert_allclose(direct, fitted.transform(texts).toarray(), rtol=1e-9, atol=1e-12)
+    expected = fitted.transform(texts).toarray()
+    direct = _Tfidf(fitted)
+    for text, row in zip(texts, expected, strict=True):
+        index, weight = direct.features(text)
+        dense = np.zeros(len(row))
+        dense[index] = weight
+        np.testing.assert_allclose(dense, row, rtol=1e-9, atol=1e-12)
 
 
 @settings(max_examples=60, deadline=None)
