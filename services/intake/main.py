@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import grpc
@@ -19,7 +18,6 @@ from maintenance.intake.v1 import intake_pb2_grpc as pb_grpc
 from services.common.db import ping
 from services.common.periodic import every
 from services.common.service import run_main, serve, service_pool
-from services.intake.adapters.classifier import TrainedClassifier
 from services.intake.entrypoint.assets_servicer import AssetServicer
 from services.intake.entrypoint.audit_servicer import AuditServicer
 from services.intake.entrypoint.history_servicer import HistoryServicer
@@ -44,13 +42,9 @@ SERVICE_NAME = "maintenance.intake.v1.IntakeService"
 async def run(settings: IntakeSettings) -> None:
     """Wire the service from settings and serve until stopped."""
     async with service_pool(settings, "intake") as pool:
-        # The corpus alone now (the database may be away); corrections at the first retrain.
-        classifier = (
-            await asyncio.to_thread(TrainedClassifier.train, ()) if settings.triage else None
-        )
         handlers = IntakeHandlers(
             pool, settings.clock(), settings.stream_poll_s, settings.approval_threshold_cents,
-            classifier=classifier, triage_min_confidence=settings.triage_min_confidence,
+            triage_min_confidence=settings.triage_min_confidence,
         )  # fmt: skip
 
         def register(server: grpc.aio.Server) -> None:
@@ -79,13 +73,17 @@ async def run(settings: IntakeSettings) -> None:
                 timedelta(seconds=settings.rating_window_s), settings.auto_close_every_s
             )
 
-        retrain = [lambda: every(settings.triage_retrain_every_s, handlers.retrain_triage,
-                                 "retraining the triage classifier")] if settings.triage else []  # fmt: skip
+        async def triage() -> None:
+            """The corpus alone first (the database may be away), then its corrections."""
+            await handlers.start_triage()
+            await every(settings.triage_retrain_every_s, handlers.retrain_triage,
+                        "retraining the triage classifier")  # fmt: skip
+
         await serve(settings, SERVICE_NAME, register, lambda: ping(pool), [
             auto_close,
             lambda: every(settings.held_back_every_s, handlers.measure_held_back,
                           "measuring how far the event log is held back"),
-            *retrain,
+            *([triage] if settings.triage else []),
         ])  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 import httpx
 
 from tests.e2e.conftest import RATING_WINDOW_S
-from tests.e2e.helpers import ok, raise_ticket, transition, wait_for
+from tests.e2e.helpers import metrics_urls, ok, raise_ticket, transition, wait_for
 from tests.e2e.system import System
 
 Login = Callable[[str], httpx.Client]
@@ -296,10 +296,20 @@ def test_a_tenant_asks_for_urgency_and_the_desk_confirms_it(as_user: Login) -> N
     assert wrong.status_code == 422 and "accepted" in wrong.json()["detail"], wrong.text
 
 
-def test_triage_fills_what_the_tenant_left_out_and_the_desk_relabels(as_user: Login) -> None:
+def _triage_trained(system: System) -> bool:
+    """Intake trains its classifier in the background after it starts serving."""
+    text = httpx.get(metrics_urls(system)["intake"]).text
+    return any(line.startswith("intake_triage_model_examples ") and float(line.split()[1]) > 0
+               for line in text.splitlines())  # fmt: skip
+
+
+def test_triage_fills_what_the_tenant_left_out_and_the_desk_relabels(
+    as_user: Login, system: System
+) -> None:
     """No category: triage suggests one from the text (recorded on the ticket with its
     confidence and model); the desk relabels the ticket when accepting it."""
     tenant, desk = as_user("tenant1"), as_user("dispatcher1")
+    wait_for(lambda: _triage_trained(system), timeout_s=60)
     leak = raise_ticket(tenant, category=None, title="water leaking under the sink",
                         description="")  # fmt: skip
     assert (leak["category"], leak["priority"]) == ("plumbing", "P1")

@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from psycopg_pool import AsyncConnectionPool
 
 from services.intake.adapters.classifier import TrainedClassifier
-from services.intake.domain.model import Action, Priority
+from services.intake.domain.model import Action, Kind, Priority
 from services.intake.handlers import IntakeHandlers
 from tests.integration.conftest import DISPATCHER, TENANT1, Clock, ticket_request
 
@@ -89,3 +90,16 @@ async def test_an_accept_that_keeps_the_suggestion_teaches_nothing(
     await triaged.transition(DISPATCHER, ticket.id, Action.ACCEPT, category=ticket.category,
                              priority=ticket.priority)  # fmt: skip
     assert await _examples(pool, ticket.id) == []
+
+
+async def test_intake_triages_by_the_rules_until_its_model_is_trained(
+    pool: AsyncConnectionPool, clock: Clock
+) -> None:
+    handlers = IntakeHandlers(pool, clock)
+    request = ticket_request("楼上噪音", kind=Kind.COMPLAINT, category="", description="")
+    before, _ = await handlers.create_ticket(DISPATCHER, request)
+    assert before.ticket.category == "other" and "triage_model" not in before.ticket.attributes
+    await handlers.start_triage()
+    assert (REGISTRY.get_sample_value("intake_triage_model_examples") or 0) >= 736
+    after, _ = await handlers.create_ticket(DISPATCHER, request)
+    assert (after.ticket.category, after.ticket.priority) == ("noise", Priority.P3)

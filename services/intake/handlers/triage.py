@@ -1,33 +1,55 @@
-"""Keep the triage classifier current: train it anew when people corrected suggestions."""
+"""Keep the triage classifier current: train it once intake is up, and anew when people
+corrected suggestions."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from typing import TYPE_CHECKING
 
-from services.intake.adapters.classifier import TrainedClassifier
+from services.intake import metrics
 from services.intake.adapters.triage_repo import TriageRepository
 from services.intake.handlers.base import HandlersBase
+
+if TYPE_CHECKING:
+    from services.intake.adapters.classifier import TrainedClassifier
 
 __all__ = ["TriageHandlers"]
 
 log = logging.getLogger(__name__)
 
 
+def _trained(corrections: list[tuple[str, str, str]]) -> TrainedClassifier:
+    # Imported here, in a worker thread: scikit-learn takes seconds to import on a busy
+    # machine, which would otherwise delay every start of intake and block its event loop.
+    from services.intake.adapters.classifier import TrainedClassifier  # noqa: PLC0415
+
+    return TrainedClassifier.train(corrections)
+
+
 class TriageHandlers(HandlersBase):
-    """Retrains the classifier on the corpus and the stored corrections."""
+    """Trains the classifier on the corpus and the stored corrections, off the event loop;
+    until the first training ends, tickets are triaged by the rules alone."""
+
+    async def start_triage(self) -> None:
+        """Train on the corpus alone (the database need not answer yet)."""
+        await self._train([])
 
     async def retrain_triage(self) -> bool:
-        """Train anew, off the event loop, when the corrections changed since the classifier
-        was trained; new tickets then use it. True when it trained."""
+        """Train anew when the stored corrections changed since the last training; new
+        tickets then use the new model. True when it trained."""
         async with self._pool.connection() as conn:
             corrections = await TriageRepository(conn).examples()
-        if corrections == self._taught:
+        if self._classifier is not None and corrections == self._taught:
             return False
+        await self._train(corrections)
+        return True
+
+    async def _train(self, corrections: list[tuple[str, str, str]]) -> None:
         started = time.perf_counter()
-        classifier = await asyncio.to_thread(TrainedClassifier.train, corrections)
+        classifier = await asyncio.to_thread(_trained, corrections)
         self._classifier, self._taught = classifier, corrections
+        metrics.TRIAGE_EXAMPLES.set(classifier.examples)
         log.info("triage model %s trained with %d correction(s) in %.2f s", classifier.version,
                  len(corrections), time.perf_counter() - started)  # fmt: skip
-        return True
