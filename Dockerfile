@@ -15,6 +15,7 @@ COPY pyproject.toml ./
 COPY protos ./protos
 COPY services ./services
 COPY sensors_sim ./sensors_sim
+COPY ml ./ml
 # The simulator's `register` talks REST with httpx, a development dependency of the
 # project: the same pin as pyproject.toml's (tests/ops checks they agree).
 RUN /opt/venv/bin/pip install --no-compile . httpx==0.28.1 \

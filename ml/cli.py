@@ -1,4 +1,5 @@
-"""`python -m ml {train,predict,backtest}`: the hotspot models on any site's history.
+"""`python -m ml {train,predict,backtest,triage}`: the hotspot models on any site's history,
+and the triage classifier's held-out figures.
 
 Each command first catches the predictor's read model up (`ml.store.sync`: intake's
 event log, imported history included, and the place, asset and device registries), then
@@ -9,6 +10,7 @@ service does. Where: `--database-url` (default `DATABASE_URL`), `--intake` (defa
 Intake hands out only events older than the oldest transaction open on the server, so a
 ticket committed while a long transaction runs elsewhere arrives at the next sync. The
 schema `predictor` must exist (`make migrate`, or any start of the predictor service).
+`triage` reads only its corpus (`ml/triage/corpus.csv` unless `--corpus`), no database.
 The last line of output is key=value figures.
 """
 
@@ -38,6 +40,8 @@ from ml.predict import rank_keys
 from ml.store.history import load_history
 from ml.store.registry import latest_model, load_model, save_backtest, save_model, save_run
 from ml.store.sync import Targets, sync
+from ml.triage import CORPUS, load_corpus
+from ml.triage.evaluate import evaluate
 
 __all__ = ["MlSettings", "main"]
 
@@ -110,6 +114,15 @@ def _parser(settings: MlSettings) -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, default=None, help="CSV of every as-of day's ranking")
     b.add_argument("--no-store", action="store_true",
                    help="do not store the rankings (as backtest runs) and their models")  # fmt: skip
+
+    tr = commands.add_parser("triage", help="the triage classifier's held-out figures")
+    tr.add_argument(
+        "--corpus", type=Path, default=CORPUS, help="labelled CSV (text,category,priority)"
+    )
+    tr.add_argument("--test-share", type=float, default=0.2, help="share of rows held out")
+    tr.add_argument("--seed", type=int, default=11, help="seed of the stratified split")
+    tr.add_argument("--out", type=Path, default=None,
+                    help="CSV of the held-out rows with what the model said")  # fmt: skip
     return parser
 
 
@@ -241,9 +254,32 @@ def _backtest(args: argparse.Namespace, conn: psycopg.Connection[Any], out: Text
     out.write(_figures(result.figures()) + "\n")
 
 
+def _triage(args: argparse.Namespace, out: TextIO) -> None:
+    if not 0.05 <= args.test_share <= 0.5:
+        raise SystemExit("ml triage: --test-share is between 0.05 and 0.5")
+    try:
+        examples = load_corpus(args.corpus)
+    except (OSError, KeyError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"ml triage: cannot read {args.corpus}: {exc!r}") from None
+    result = evaluate(examples, args.test_share, args.seed)
+    if args.out is not None:
+        with args.out.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["text", "category", "priority", "predicted_category",
+                             "predicted_priority"])  # fmt: skip
+            for e, (category, priority) in zip(result.test, result.predicted, strict=True):
+                writer.writerow([e.text, e.category, e.priority, category, priority])
+    out.write(f"category (held out)\n{result.confusion('category')}\n\n")
+    out.write(f"priority (held out)\n{result.confusion('priority')}\n\n")
+    out.write(_figures(result.figures()) + "\n")
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> None:
     """Parse the command line and run the command; a refusal ends it with status 1."""
     args = _parser(MlSettings()).parse_args(argv)
+    if args.command == "triage":
+        _triage(args, out)
+        return
     command = {"train": _train, "predict": _predict, "backtest": _backtest}[args.command]
     try:
         with psycopg.connect(args.database_url, autocommit=True) as conn:

@@ -43,8 +43,9 @@ async def run(settings: IntakeSettings) -> None:
     """Wire the service from settings and serve until stopped."""
     async with service_pool(settings, "intake") as pool:
         handlers = IntakeHandlers(
-            pool, settings.clock(), settings.stream_poll_s, settings.approval_threshold_cents
-        )
+            pool, settings.clock(), settings.stream_poll_s, settings.approval_threshold_cents,
+            triage_min_confidence=settings.triage_min_confidence,
+        )  # fmt: skip
 
         def register(server: grpc.aio.Server) -> None:
             pb_grpc.add_IntakeServiceServicer_to_server(IntakeServicer(handlers), server)
@@ -72,10 +73,17 @@ async def run(settings: IntakeSettings) -> None:
                 timedelta(seconds=settings.rating_window_s), settings.auto_close_every_s
             )
 
+        async def triage() -> None:
+            """The corpus alone first (the database may be away), then its corrections."""
+            await handlers.start_triage()
+            await every(settings.triage_retrain_every_s, handlers.retrain_triage,
+                        "retraining the triage classifier")  # fmt: skip
+
         await serve(settings, SERVICE_NAME, register, lambda: ping(pool), [
             auto_close,
             lambda: every(settings.held_back_every_s, handlers.measure_held_back,
                           "measuring how far the event log is held back"),
+            *([triage] if settings.triage else []),
         ])  # fmt: skip
 
 

@@ -28,3 +28,10 @@ class IntakeSettings(GrpcServiceSettings):
     approval_threshold_cents: int = 500_00
     #: The shortest password `PUT /v1/users/{username}` accepts.
     min_password_chars: int = Field(default=8, ge=4)
+    #: Train the triage classifier at start (corpus + corrections) to fill what requesters
+    #: leave out; false leaves it to the rules (urgent words, the category's priority).
+    triage: bool = True
+    #: Below this probability a suggestion is recorded on the ticket but decides nothing.
+    triage_min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    #: How often stored corrections are looked for, to train the classifier anew with them.
+    triage_retrain_every_s: float = 3600.0

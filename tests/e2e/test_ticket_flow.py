@@ -9,7 +9,7 @@ from datetime import datetime
 import httpx
 
 from tests.e2e.conftest import RATING_WINDOW_S
-from tests.e2e.helpers import ok, raise_ticket, transition, wait_for
+from tests.e2e.helpers import metrics_urls, ok, raise_ticket, transition, wait_for
 from tests.e2e.system import System
 
 Login = Callable[[str], httpx.Client]
@@ -294,3 +294,39 @@ def test_a_tenant_asks_for_urgency_and_the_desk_confirms_it(as_user: Login) -> N
     assert elsewhere.status_code == 403 and "own unit" in elsewhere.json()["detail"]
     wrong = transition(desk, asked["id"], "assign", assignee="tech1", priority="P2")
     assert wrong.status_code == 422 and "accepted" in wrong.json()["detail"], wrong.text
+
+
+def _triage_trained(system: System) -> bool:
+    """Intake trains its classifier in the background after it starts serving."""
+    text = httpx.get(metrics_urls(system)["intake"]).text
+    return any(line.startswith("intake_triage_model_examples ") and float(line.split()[1]) > 0
+               for line in text.splitlines())  # fmt: skip
+
+
+def test_triage_fills_what_the_tenant_left_out_and_the_desk_relabels(
+    as_user: Login, system: System
+) -> None:
+    """No category: triage suggests one from the text (recorded on the ticket with its
+    confidence and model); the desk relabels the ticket when accepting it."""
+    tenant, desk = as_user("tenant1"), as_user("dispatcher1")
+    wait_for(lambda: _triage_trained(system), timeout_s=60)
+    leak = raise_ticket(tenant, category=None, title="water leaking under the sink",
+                        description="")  # fmt: skip
+    assert (leak["category"], leak["priority"]) == ("plumbing", "P1")
+    assert leak["attributes"]["triage_category"] == "plumbing"
+    upstairs = tenant.post("/v1/tickets", json={
+        "kind": "complaint", "title": "楼上噪音",
+        "location": {"site": "demo", "building": "A", "floor": "3", "unit": "A-301"},
+    })  # fmt: skip
+    ticket = ok(upstairs)
+    assert (ticket["category"], ticket["priority"]) == ("noise", "P3")
+    triage = {k: v for k, v in ticket["attributes"].items() if k.startswith("triage_")}
+    assert triage["triage_category"] == "noise" and triage["triage_model"].startswith("triage-")
+    assert 0.5 <= float(triage["triage_category_confidence"]) <= 1.0
+
+    bad = transition(desk, ticket["id"], "accept", category="teleportation")
+    assert bad.status_code == 422 and "unknown category" in bad.json()["detail"], bad.text
+    relabelled = ok(transition(desk, ticket["id"], "accept", category="hvac", priority="P2"))
+    assert (relabelled["category"], relabelled["priority"]) == ("hvac", "P2")
+    events = ok(desk.get(f"/v1/tickets/{ticket['id']}/events"))["items"]
+    assert events[-1]["payload"]["previous_category"] == "noise"

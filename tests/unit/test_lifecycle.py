@@ -623,7 +623,6 @@ def test_a_tenant_raises_tickets_only_for_their_own_unit(location: Location, why
     "request_changes",
     [
         pytest.param({"category": "gardening"}, id="unknown-category"),
-        pytest.param({"category": ""}, id="empty-category"),
         pytest.param({"location": Location("", "A", "3")}, id="no-site"),
         pytest.param({"location": Location("demo", "", "3")}, id="no-building"),
         pytest.param({"location": Location("demo", "A", "")}, id="no-floor"),

@@ -73,10 +73,13 @@ class LocationIn(_Strict):
 
 
 class TicketIn(_Strict):
-    """A new ticket. Priority is chosen from the text and category when left out."""
+    """A new ticket. Left out (or `other`), the category comes from triage, a classifier of
+    the title and description; left out, the priority comes from the text and category.
+    The ticket then records the suggestion in `attributes` (`triage_category`,
+    `triage_priority`, their `*_confidence` and `triage_model`)."""
 
     kind: Kind
-    category: str = Field(min_length=1, max_length=64, examples=["plumbing"])
+    category: str | None = Field(default=None, min_length=1, max_length=64, examples=["plumbing"])
     title: str = Field(
         min_length=1, max_length=200, examples=["厨房水槽下漏水 / Leak under kitchen sink"]
     )
@@ -101,9 +104,10 @@ class TicketIn(_Strict):
 class TransitionIn(_Strict):
     """`assignee` for assign; `reason` for decline (why) and pause (`waiting_tenant` or
     `waiting_parts`); `cost_cents` for resolve (above the approval threshold the ticket
-    waits for a supervisor's `approve` before it can close); `priority` for accept (the
-    desk confirms or changes the ticket's priority; a tenant's is only a request, kept in
-    `attributes.requested_priority`)."""
+    waits for a supervisor's `approve` before it can close); `priority` and `category` for
+    accept (the desk confirms or changes the ticket's priority and category; a tenant's
+    priority is only a request, kept in `attributes.requested_priority`; a change to what
+    triage suggested is kept to train it)."""
 
     action: ActionCode
     assignee: str | None = Field(default=None, min_length=1, max_length=64)
@@ -111,6 +115,7 @@ class TransitionIn(_Strict):
     reason: str = Field(default="", max_length=500)
     cost_cents: int = Field(default=0, ge=0, le=10**10)
     priority: PriorityCode | None = None
+    category: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class RatingIn(_Strict):

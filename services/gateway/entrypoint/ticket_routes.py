@@ -77,7 +77,7 @@ async def create_ticket(
         pb.CreateTicketRequest(
             actor=caller.actor(body.channel),
             kind=number_of(pb.TicketKind, "TICKET_KIND_", body.kind),  # type: ignore[arg-type]
-            category=body.category,
+            category=body.category or "",
             title=body.title,
             description=body.description,
             location=pb.Location(
@@ -212,6 +212,7 @@ async def transition_ticket(
             reason=body.reason,
             cost_cents=body.cost_cents,
             priority=number_of(pb.Priority, "PRIORITY_", body.priority or ""),  # type: ignore[arg-type]
+            category=body.category or "",
         ),
         **caller.opts,
     )

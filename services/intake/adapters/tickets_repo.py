@@ -316,11 +316,11 @@ class TicketRepository:
     async def update(self, t: Ticket) -> None:
         rating = t.rating
         await self._conn.execute(
-            "UPDATE intake.tickets SET status = %s, priority = %s, assignee = %s,"
+            "UPDATE intake.tickets SET status = %s, priority = %s, category = %s, assignee = %s,"
             " rating_stars = %s, rating_comment = %s, rated_at = %s, version = %s,"
             " updated_at = %s, status_changed_at = %s, waiting_reason = %s, cost_cents = %s,"
             " approval_pending = %s WHERE id = %s",
-            (t.status.value, t.priority.value, t.assignee,
+            (t.status.value, t.priority.value, t.category, t.assignee,
              rating.stars if rating else None, rating.comment if rating else None,
              rating.rated_at if rating else None, t.version, t.updated_at,
              t.status_changed_at, t.waiting_reason, t.cost_cents, t.approval_pending, t.id),

@@ -22,7 +22,7 @@ from services.intake.domain.model import (
     Status,
     Ticket,
 )
-from services.intake.domain.triage import default_priority
+from services.intake.domain.triage import DEFAULT_MIN_CONFIDENCE, TriageSuggestion, default_priority
 
 __all__ = [
     "LIMITS",
@@ -30,6 +30,7 @@ __all__ = [
     "as_asked_by",
     "check_text",
     "created_event",
+    "needs_triage",
     "open_ticket",
     "request_fingerprint",
 ]
@@ -56,6 +57,7 @@ class NewTicket:
     """What a caller asks for when raising a ticket."""
 
     kind: Kind
+    #: Empty (or "other") leaves it to triage.
     category: str
     title: str
     description: str
@@ -85,7 +87,7 @@ def check_text(name: str, value: str, limit: int, required: bool) -> str:
 
 
 def _validate(request: NewTicket, actor: Actor) -> None:
-    if request.category not in CATEGORIES:
+    if request.category and request.category not in CATEGORIES:
         known = ", ".join(CATEGORIES)
         raise InvalidInput(f"unknown category {request.category!r}; known: {known}")
     loc = request.location
@@ -157,19 +159,54 @@ def request_fingerprint(request: NewTicket) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def open_ticket(request: NewTicket, actor: Actor, ticket_id: str, now: datetime) -> Ticket:
-    """Validate a request and build the submitted ticket; storing it allocates its number."""
+def needs_triage(request: NewTicket) -> bool:
+    """Whether the requester left the category (or said "other") or the priority to intake."""
+    return request.category in ("", "other") or request.priority is None
+
+
+def _triaged(
+    request: NewTicket, suggestion: TriageSuggestion | None, min_confidence: float
+) -> tuple[NewTicket, Priority | None]:
+    """The request with its category filled and the suggestion in its attributes, and the
+    suggested priority when it is confident."""
+    if suggestion is None:
+        return replace(request, category=request.category or "other"), None
+    category = request.category
+    if not category or (category == "other" and suggestion.category_confidence >= min_confidence):
+        category = suggestion.category
+    attributes = {**request.attributes, **suggestion.attributes()}
+    suggested = suggestion.priority if suggestion.priority_confidence >= min_confidence else None
+    return replace(request, category=category, attributes=attributes), suggested
+
+
+def open_ticket(
+    request: NewTicket,
+    actor: Actor,
+    ticket_id: str,
+    now: datetime,
+    suggestion: TriageSuggestion | None = None,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+) -> Ticket:
+    """Validate a request and build the submitted ticket; storing it allocates its number.
+
+    What the requester left out comes from triage: a missing category from the suggestion
+    (from "other" without one); a requester's "other" gives way only to a suggestion at
+    least `min_confidence` sure, any other category stands; a missing priority from the
+    urgent words, a confident suggestion, or the category (`default_priority`). The
+    suggestion is recorded in the ticket's attributes whether it decided anything or not.
+    """
     if actor.role not in _CREATORS:
         raise Forbidden(f"a {actor.role.value} may not raise tickets")
     title = check_text("title", request.title, LIMITS.title, required=True)
     description = check_text("description", request.description, LIMITS.description, False)
     _validate(request, actor)
+    request, suggested = _triaged(request, suggestion, min_confidence)
     if request.component:
         if not request.location.asset:
             raise InvalidInput("a component needs the asset it belongs to (asset_id)")
         check_component_name(request.component)
     priority = request.priority or default_priority(
-        request.kind, request.category, f"{title}\n{description}"
+        request.kind, request.category, f"{title}\n{description}", suggested
     )
     return Ticket(
         id=ticket_id,

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from services.intake.domain.errors import Forbidden, IllegalTransition, InvalidInput
 from services.intake.domain.model import (
+    CATEGORIES,
     Action,
     Actor,
     NewEvent,
@@ -209,6 +210,25 @@ def _note_change(
     ticket.version += 1
 
 
+def _check_labels(action: Action, priority: Priority | None, category: str | None) -> None:
+    if (priority is not None or category is not None) and action is not Action.ACCEPT:
+        raise InvalidInput("a priority or category is set when the ticket is accepted")
+    if category is not None and category not in CATEGORIES:
+        raise InvalidInput(f"unknown category {category[:40]!r}; known: {', '.join(CATEGORIES)}")
+
+
+def _relabel(ticket: Ticket, event: NewEvent, priority: Priority, category: str) -> None:
+    """The desk's priority and category on accepting. A change goes into the event's
+    payload, where `priority` and `category` re-match the ticket's SLA policy."""
+    if (priority, category) == (ticket.priority, ticket.category):
+        return
+    event.payload.update(priority=priority.value, previous_priority=ticket.priority.value,
+                         category=category)  # fmt: skip
+    if category != ticket.category:
+        event.payload.update(previous_category=ticket.category)
+    ticket.priority, ticket.category = priority, category
+
+
 def apply_action(
     ticket: Ticket,
     actor: Actor,
@@ -221,9 +241,11 @@ def apply_action(
     cost_cents: int = 0,
     approval_threshold_cents: int = DEFAULT_APPROVAL_THRESHOLD_CENTS,
     priority: Priority | None = None,
+    category: str | None = None,
 ) -> list[NewEvent]:
     """Apply `action` to `ticket` in place and return the events to record. Accepting may
-    set the ticket's priority (the desk confirms or changes what triage or a tenant asked).
+    set the ticket's priority and category (the desk confirms or changes what triage or a
+    tenant asked).
 
     Raises Forbidden, IllegalTransition or InvalidInput, leaving the ticket unchanged.
     Rating goes through `rate`, which needs the stars.
@@ -233,8 +255,7 @@ def apply_action(
     rule = _authorise(ticket, actor, action)
     if action is Action.ASSIGN and not assignee:
         raise InvalidInput("assign needs an assignee (a technician's username)")
-    if priority is not None and action is not Action.ACCEPT:
-        raise InvalidInput("a priority is set when the ticket is accepted")
+    _check_labels(action, priority, category)
     _preconditions(ticket, action, reason, cost_cents)
     if action in _KEEPS_STATUS:
         event = _event(ticket, actor, rule.event, ticket.status, now, note)
@@ -251,11 +272,8 @@ def apply_action(
     elif action is Action.DECLINE:
         event.payload.update(reason=reason.strip(), technician=ticket.assignee)
         ticket.assignee = None
-    elif action is Action.ACCEPT and priority is not None and priority is not ticket.priority:
-        # `priority` and `category` in a payload re-match the ticket's SLA policy.
-        event.payload.update(priority=priority.value, previous_priority=ticket.priority.value,
-                             category=ticket.category)  # fmt: skip
-        ticket.priority = priority
+    elif action is Action.ACCEPT:
+        _relabel(ticket, event, priority or ticket.priority, category or ticket.category)
     elif action is Action.CANCEL and reason.strip():
         event.payload.update(reason=reason.strip())
     elif action is Action.RESOLVE:

@@ -20,6 +20,7 @@ STAFF_ONLY = frozenset({
 #: pause's or a cancellation's reason is theirs to know).
 _INTERNAL = frozenset({
     "cost_cents", "approval_pending", "previous_assignee", "technician", "previous_priority",
+    "previous_category",
 })  # fmt: skip
 
 

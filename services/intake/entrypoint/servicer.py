@@ -76,7 +76,7 @@ class IntakeServicer(pb_grpc.IntakeServiceServicer):
             m.actor_from_pb(request.actor), request.ticket_id, m.action_from_pb(request.action),
             request.assignee, request.note, reason=request.reason, cost_cents=request.cost_cents,
             only_if_unassigned=request.only_if_unassigned,
-            priority=m.priority_from_pb(request.priority),
+            priority=m.priority_from_pb(request.priority), category=request.category or None,
         )  # fmt: skip
         return pb.TransitionTicketResponse(ticket=m.ticket_to_pb(view))
 

@@ -1,6 +1,7 @@
 """Intake's use cases, each one a single transaction over the repositories and the domain,
 a module each: tickets (raise, read, list), lifecycle (transitions, ratings, activity,
-closing the unrated), attachments, history import, the event stream and sign-in.
+closing the unrated), attachments, history import, the event stream, sign-in and
+retraining the triage classifier.
 `IntakeHandlers` offers them all, over one pool and clock (`base.py`). The place tree
 (`places.PlaceHandlers`), the asset registry (`assets.AssetHandlers`) and the knowledge
 base (`knowledge.KnowledgeHandlers`) have servicers of their own."""
@@ -14,6 +15,7 @@ from services.intake.handlers.event_stream import StreamHandlers
 from services.intake.handlers.import_tickets import ImportedTicket, ImportHandlers
 from services.intake.handlers.lifecycle import LifecycleHandlers
 from services.intake.handlers.tickets import TicketHandlers
+from services.intake.handlers.triage import TriageHandlers
 
 __all__ = ["ImportedTicket", "IntakeHandlers", "TicketView"]
 
@@ -25,5 +27,6 @@ class IntakeHandlers(
     ImportHandlers,
     StreamHandlers,
     AccountHandlers,
+    TriageHandlers,
 ):
     """All of intake's use cases, for the servicer."""

@@ -18,6 +18,7 @@ from services.intake.domain.errors import InvalidInput, NotFound
 from services.intake.domain.knowledge import Suggestion
 from services.intake.domain.lifecycle import DEFAULT_APPROVAL_THRESHOLD_CENTS, can_see
 from services.intake.domain.model import Actor, Ticket
+from services.intake.domain.triage import DEFAULT_MIN_CONFIDENCE, Classifier
 
 __all__ = ["HandlersBase", "TicketView"]
 
@@ -42,7 +43,7 @@ def _data_errors_are_invalid_input() -> Iterator[None]:
 
 
 class HandlersBase:
-    """The pool, the clock and the settings the use cases share."""
+    """The pool, the clock, the triage classifier and the settings the use cases share."""
 
     def __init__(
         self,
@@ -50,11 +51,19 @@ class HandlersBase:
         clock: Callable[[], datetime],
         stream_poll_s: float = 0.1,
         approval_threshold_cents: int = DEFAULT_APPROVAL_THRESHOLD_CENTS,
+        *,
+        classifier: Classifier | None = None,
+        triage_min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     ) -> None:
         self._pool = pool
         self._clock = clock
         self._stream_poll_s = stream_poll_s
         self._approval_threshold_cents = approval_threshold_cents
+        #: Suggests what requesters leave out; None: the rules alone (`domain/triage.py`).
+        self._classifier = classifier
+        self._triage_min_confidence = triage_min_confidence
+        #: The corrections the classifier was trained with (`handlers/triage.py`).
+        self._taught: list[tuple[str, str, str]] = []
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection[Any]]:

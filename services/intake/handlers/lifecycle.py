@@ -8,11 +8,15 @@ from datetime import timedelta
 from typing import Any
 
 from services.common.worker import Worker
+from services.intake import metrics
 from services.intake.adapters.event_log import LoggedEvent
+from services.intake.adapters.tickets_repo import TicketRepository
+from services.intake.adapters.triage_repo import TriageRepository
 from services.intake.domain.activity import record_activity
 from services.intake.domain.errors import IllegalTransition, InvalidInput
 from services.intake.domain.lifecycle import apply_action, rate
 from services.intake.domain.model import Action, Actor, Priority, Role
+from services.intake.domain.triage import correction
 from services.intake.handlers.base import HandlersBase, TicketView
 
 __all__ = ["LifecycleHandlers"]
@@ -37,15 +41,20 @@ class LifecycleHandlers(HandlersBase):
         cost_cents: int = 0,
         only_if_unassigned: bool = False,
         priority: Priority | None = None,
+        category: str | None = None,
     ) -> TicketView:
         """Apply one lifecycle action and record its events in the same transaction.
 
         `only_if_unassigned` makes an assignment fail when the ticket has an assignee: the
-        check runs under the ticket's row lock, so it cannot race a dispatcher's choice."""
+        check runs under the ticket's row lock, so it cannot race a dispatcher's choice.
+        Accepting a triaged ticket with another category or priority keeps its text and the
+        new labels as a training example (`domain/triage.py`, `correction`)."""
         if len(note) > 2000 or len(reason) > 500:
             raise InvalidInput("note is longer than 2000 characters or reason than 500")
-        async with self._unit() as repo:
+        async with self._transaction() as conn:
+            repo = TicketRepository(conn)
             ticket = await self._visible(repo, actor, ticket_id, True)
+            before = (ticket.category, ticket.priority)
             if action is Action.ASSIGN and only_if_unassigned and ticket.assignee:
                 raise IllegalTransition(f"ticket {ticket.number} is assigned to {ticket.assignee}")
             if (
@@ -56,13 +65,19 @@ class LifecycleHandlers(HandlersBase):
                 raise InvalidInput(
                     f"no technician {assignee[:64]!r} at site {ticket.location.site!r}"
                 )
+            now = self._clock()
             events = apply_action(
-                ticket, actor, action, self._clock(), assignee=assignee or None, note=note,
+                ticket, actor, action, now, assignee=assignee or None, note=note,
                 reason=reason, cost_cents=cost_cents,
                 approval_threshold_cents=self._approval_threshold_cents, priority=priority,
+                category=category,
             )  # fmt: skip
             await repo.update(ticket)
             await repo.append_events(ticket.id, events)
+            example = correction(ticket, before, actor, now)
+            if example is not None:
+                await TriageRepository(conn).keep(example)
+                metrics.TRIAGE.labels("corrected").inc()
             return await self._view(repo, ticket)
 
     async def rate(self, actor: Actor, ticket_id: str, stars: int, comment: str) -> TicketView:

@@ -16,6 +16,7 @@ from services.intake.domain.creation import (
     NewTicket,
     as_asked_by,
     created_event,
+    needs_triage,
     open_ticket,
     request_fingerprint,
 )
@@ -24,6 +25,7 @@ from services.intake.domain.knowledge import Suggestion
 from services.intake.domain.lifecycle import site_scope
 from services.intake.domain.model import Actor, Kind, Role, Ticket
 from services.intake.domain.tenant_view import for_tenant
+from services.intake.domain.triage import TriageSuggestion
 from services.intake.handlers.base import HandlersBase, TicketView
 from services.intake.handlers.knowledge import suggest
 
@@ -71,7 +73,9 @@ class TicketHandlers(HandlersBase):
         if len(idempotency_key) > 200:
             raise InvalidInput("idempotency key is longer than 200 characters")
         now = self._clock()
-        ticket = open_ticket(as_asked_by(request, actor), actor, str(uuid.uuid4()), now)
+        asked = as_asked_by(request, actor)
+        ticket = open_ticket(asked, actor, str(uuid.uuid4()), now, self._suggest(asked),
+                             self._triage_min_confidence)  # fmt: skip
         if request.component:
             await self._check_component(request)
         # Without a key the insert is one atomic statement and needs no explicit transaction.
@@ -94,6 +98,13 @@ class TicketHandlers(HandlersBase):
             ticket.number = await repo.insert_with_event(ticket, created_event(ticket))
         log.info("ticket %s created by %s", ticket.number, actor.username)
         return TicketView(ticket), True
+
+    def _suggest(self, request: NewTicket) -> TriageSuggestion | None:
+        """The classifier's suggestion when the requester left the category or priority out."""
+        if self._classifier is None or not needs_triage(request):
+            return None
+        metrics.TRIAGE.labels("suggested").inc()
+        return self._classifier.suggest(f"{request.title}\n{request.description}")
 
     async def _check_component(self, request: NewTicket) -> None:
         async with self._pool.connection() as conn:

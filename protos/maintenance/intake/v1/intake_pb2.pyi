@@ -592,10 +592,13 @@ class CreateTicketRequest(_message.Message):
     COMPONENT_FIELD_NUMBER: _builtins.int
     kind: Global___TicketKind.ValueType
     category: _builtins.str
+    """Empty (or "other") lets triage choose; the ticket records the suggestion in
+    attributes triage_category, triage_priority, their *_confidence and triage_model.
+    """
     title: _builtins.str
     description: _builtins.str
     priority: Global___Priority.ValueType
-    """Unspecified lets intake choose from kind and category."""
+    """Unspecified lets intake choose from the text, kind and category."""
     idempotency_key: _builtins.str
     """The same key with the same request returns the same ticket; with a different
     request it fails with ALREADY_EXISTS.
@@ -877,6 +880,7 @@ class TransitionTicketRequest(_message.Message):
     COST_CENTS_FIELD_NUMBER: _builtins.int
     ONLY_IF_UNASSIGNED_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
     ticket_id: _builtins.str
     action: Global___Action.ValueType
     assignee: _builtins.str
@@ -894,6 +898,10 @@ class TransitionTicketRequest(_message.Message):
     """For ACTION_ACCEPT: the priority the desk confirms (a tenant's urgency is only a
     request); unspecified keeps the ticket's.
     """
+    category: _builtins.str
+    """For ACTION_ACCEPT: the category the desk confirms (triage may have filled it); empty
+    keeps the ticket's. A change on a triaged ticket is kept as a training example.
+    """
     @_builtins.property
     def actor(self) -> Global___Actor: ...
     def __init__(
@@ -908,10 +916,11 @@ class TransitionTicketRequest(_message.Message):
         cost_cents: _builtins.int = ...,
         only_if_unassigned: _builtins.bool = ...,
         priority: Global___Priority.ValueType = ...,
+        category: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "assignee", b"assignee", "cost_cents", b"cost_cents", "note", b"note", "only_if_unassigned", b"only_if_unassigned", "priority", b"priority", "reason", b"reason", "ticket_id", b"ticket_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "assignee", b"assignee", "category", b"category", "cost_cents", b"cost_cents", "note", b"note", "only_if_unassigned", b"only_if_unassigned", "priority", b"priority", "reason", b"reason", "ticket_id", b"ticket_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

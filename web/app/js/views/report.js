@@ -22,7 +22,8 @@ export async function render({ root, me }) {
   }
   const units = user.units.map((u, i) => [String(i), [u.building, `${u.floor}F`, u.unit].join(' · ')]);
   const kind = select({ name: 'kind' }, KINDS.map((k) => [k, code('kind', k)]));
-  const category = select({ name: 'category' }, codes('category').map((c) => [c, code('category', c)]));
+  // Empty: triage picks the category from the title and description.
+  const category = select({ name: 'category' }, [...codes('category').map((c) => [c, code('category', c)]), ['', t('new.category_auto')]]);
   const unit = select({ name: 'unit' }, units);
   const title = h('input', { name: 'title', required: true, maxLength: 200, 'data-testid': 'ticket-title' });
   const description = h('textarea', { name: 'description', rows: 4, maxLength: 5000, 'data-testid': 'ticket-description' });
@@ -42,7 +43,7 @@ export async function render({ root, me }) {
             method: 'POST',
             json: {
               kind: kind.value,
-              category: category.value,
+              category: category.value || undefined,
               title: title.value.trim(),
               description: description.value.trim(),
               location: { site: where.site, building: where.building, floor: where.floor, unit: where.unit },
