@@ -7,6 +7,7 @@ import email
 import email.policy
 import json
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -92,6 +93,11 @@ class Webhook:
         with self._lock:
             hits = list(self.hits)
         return [b for p, s, b in hits if p == path and s == status and containing in b["title"]]
+
+    def delivered(self) -> Counter[tuple[str, str]]:
+        """How often each (path, title) was posted and answered 200."""
+        with self._lock:
+            return Counter((p, str(b.get("title"))) for p, s, b in self.hits if s == 200)
 
 
 @contextmanager
