@@ -27,6 +27,10 @@ def _nothing() -> None:
     return None
 
 
+def _kill(world: World, name: str) -> Callable[[], None]:
+    return lambda: world.system.kill(name)
+
+
 def _restart(world: World, name: str) -> Callable[[], None]:
     return lambda: world.system.stack.restart(name)
 
@@ -39,8 +43,8 @@ def plan(world: World, only: list[str], hold_s: float) -> list[Fault]:
         Fault("postgres-fast", lambda: pg.restart("fast"), _nothing),
         Fault("postgres-immediate", lambda: pg.restart("immediate"), _nothing),
         Fault("broker", world.system.broker.restart, _nothing),
-        *(Fault(f"kill:{p.name}", lambda name=p.name: world.system.kill(name),  # type: ignore[misc]
-                _restart(world, p.name), hold_s) for p in world.processes()),
+        *(Fault(f"kill:{p.name}", _kill(world, p.name), _restart(world, p.name), hold_s)
+          for p in world.processes()),
         *(Fault(f"partition:{name}", proxy.cut, proxy.restore, hold_s)
           for name, proxy in world.proxies.items()),
     ]  # fmt: skip

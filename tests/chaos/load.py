@@ -100,13 +100,21 @@ class AlertPublisher:
         self._client.loop_start()
 
     def send(self, device_id: str) -> bool:
-        """Publish the device's alert; whether the broker acknowledged it in GIVE_UP_S."""
+        """Publish the device's alert once connected, as a device does; whether the broker
+        acknowledged it within GIVE_UP_S."""
+        deadline = time.monotonic() + GIVE_UP_S
+        while not self._client.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.05)
         payload = f'{{"time": "{datetime.now(UTC).isoformat()}", "type": "leak"}}'
         info = self._client.publish(f"maint/demo/{device_id}/alert", payload, qos=1)
-        deadline = time.monotonic() + GIVE_UP_S
-        while not info.is_published() and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            try:
+                if info.is_published():
+                    return True
+            except RuntimeError:  # the connection dropped as it was published: not acked
+                return False
             time.sleep(0.05)
-        return info.is_published()
+        return False
 
     def __enter__(self) -> AlertPublisher:
         return self

@@ -5,7 +5,8 @@ comes `lead_s` into it, held `hold_s` where it has a length; then the time until
 process is SERVING again (the recovery time). After the last fault the run waits for the
 system to settle and counts what is lost or duplicated (tests/chaos/checks.py). The last
 line is `faults=<n> lost=<n> duplicated=<n> recovery_p99_s=<x> ...`; the exit status is
-non-zero when anything is lost or duplicated, or a recovery took longer than the bound.
+non-zero when anything is lost or duplicated (a recovery longer than the bound stops the
+run with an error).
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ import math
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.chaos.checks import Tally, check
+from services.launcher.stack import PROCESSES
+from tests.chaos.checks import Tally, check, escalations_due
 from tests.chaos.faults import Fault, plan
 from tests.chaos.load import AlertPublisher, Paced, Sent, TicketRaiser
 from tests.chaos.world import RESPOND_S, World, running_world
@@ -49,15 +53,34 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)] if ordered else 0.0
 
 
-def _one(world: World, fault: Fault, loads: list[Paced], args: argparse.Namespace) -> float:
-    """Inject and heal `fault` under `loads`; the recovery time in seconds."""
+@dataclass(frozen=True)
+class _Outcome:
+    """A fault's name, when it began, when it was healed (the server or process back, the
+    proxy forwarding again) and when every process served again (UTC)."""
+
+    name: str
+    began: datetime
+    healed: datetime
+    recovered: datetime
+
+    @property
+    def recovery_s(self) -> float:
+        """Seconds from healed to SERVING: the recovery time."""
+        return (self.recovered - self.healed).total_seconds()
+
+
+def _one(world: World, fault: Fault, loads: list[Paced], args: argparse.Namespace) -> _Outcome:
+    """Inject and heal `fault` under `loads`; when it began and when the system recovered."""
     for load in loads:
         load.start()
     time.sleep(args.lead_s)
+    began = datetime.now(UTC)
     fault.inject()
     time.sleep(fault.hold_s)
     fault.heal()
-    return world.wait_serving(args.recovery_bound_s)
+    healed = datetime.now(UTC)
+    world.wait_serving(args.recovery_bound_s)
+    return _Outcome(fault.name, began, healed, datetime.now(UTC))
 
 
 def _settle(world: World, tickets: Sent, alerts: Sent, settle_s: float) -> Tally:
@@ -75,31 +98,38 @@ def run(args: argparse.Namespace) -> int:
     log = args.log or Path(tempfile.mkdtemp(prefix="chaos-")) / "system.log"
     partitioned = tuple(name for name in args.partition.split(",") if name)
     only = [name for name in args.only.split(",") if name]
-    count = len(only) or 5 + 9 + len(partitioned)  # sensors to register: enough for every fault
+    # Each fault has sensors of its own: the restarts, a kill per process (two SLA replicas)
+    # and a partition per proxied process.
+    count = len(only) or 3 + len(PROCESSES) + 1 + len(partitioned)
     print(f"starting the system (processes' output in {log})", flush=True)
     began = time.monotonic()
     with running_world(log, count * args.alerts, partitioned) as world:
         print(f"system up in {time.monotonic() - began:.1f} s", flush=True)
         faults = plan(world, only, args.hold_s)
         raiser = TicketRaiser(world.system.base_url, world.system.token("tenant1"))
-        tickets, alerts, recoveries = Sent(), Sent(), []
+        tickets, alerts, outcomes = Sent(), Sent(), []
         with AlertPublisher(world.system.mqtt_port) as publisher:
             for n, fault in enumerate(faults):
                 keys = [f"f{n}-t{i}" for i in range(args.tickets)]
                 devices = world.sensors[n * args.alerts : (n + 1) * args.alerts]
                 loads = [Paced(keys, args.window_s, raiser.send),
                          Paced(devices, args.window_s, publisher.send)]  # fmt: skip
-                recoveries.append(_one(world, fault, loads, args))
+                outcomes.append(_one(world, fault, loads, args))
                 sent = [load.join() for load in loads]
                 for total, part in zip((tickets, alerts), sent, strict=True):
                     total.tried += part.tried
                     total.acked += part.acked
                 print(f"fault {n + 1}/{len(faults)} {fault.name}: SERVING again after"
-                      f" {recoveries[-1]:.2f} s; tickets acked {len(sent[0].acked)}/{len(keys)},"
+                      f" {outcomes[-1].recovery_s:.2f} s; tickets acked {len(sent[0].acked)}/{len(keys)},"
                       f" alerts acked {len(sent[1].acked)}/{len(devices)}", flush=True)  # fmt: skip
         tally = _settle(world, tickets, alerts, args.settle_s)
+        for outcome in outcomes:
+            due = escalations_due(world, outcome.began, outcome.recovered)
+            print(f"{outcome.name}: {due} escalation(s) came due between the fault and the"
+                  " recovery", flush=True)  # fmt: skip
     for problem in tally.problems:
         print(problem)
+    recoveries = [outcome.recovery_s for outcome in outcomes]
     worst = max(recoveries, default=0.0)
     print(
         f"faults={len(recoveries)} lost={tally.lost} duplicated={tally.duplicated}"

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import grpc
@@ -87,14 +87,11 @@ def _processes(database_url: str, proxies: dict[str, TcpProxy]) -> tuple[Process
     grpc_port, metrics_port = free_ports(2)
     second_sla = Process("sla-2", "services.sla",
                          env={"SLA_GRPC_PORT": str(grpc_port), "SLA_METRICS_PORT": str(metrics_port)})  # fmt: skip
-    processes = []
-    for process in (*PROCESSES, second_sla):
-        if process.name in proxies:
-            proxied = make_conninfo(database_url, port=proxies[process.name].port)
-            process = Process(process.name, process.module, process.args,
-                              {**process.env, "DATABASE_URL": proxied})  # fmt: skip
-        processes.append(process)
-    return tuple(processes)
+    return tuple(
+        replace(p, env={**p.env, "DATABASE_URL": make_conninfo(database_url, port=proxies[p.name].port)})
+        if p.name in proxies else p
+        for p in (*PROCESSES, second_sla)
+    )  # fmt: skip
 
 
 def _configure(system: System, webhook: Webhook, sensors: int) -> list[str]:
@@ -151,7 +148,7 @@ def running_world(log_path: Path, sensors: int, partitioned: tuple[str, ...]) ->
         system = stack.enter_context(
             running_system(
                 log_path, admin_url=postgres.admin_url,
-                processes=processes, database=name, **BRISK,
+                processes=processes, database=name, ready_timeout_s=180, **BRISK,
             )
         )  # fmt: skip
         devices = _configure(system, webhook, sensors)

@@ -105,6 +105,7 @@ def running_system(
     admin_url: str = ADMIN_URL,
     processes: tuple[Process, ...] = PROCESSES,
     database: str = "",
+    ready_timeout_s: float = 40,
     **env: str,
 ) -> Iterator[System]:
     """Migrate and seed a new database (named `database`, or a new name) on the server
@@ -122,7 +123,7 @@ def running_system(
         stack = LocalStack(env=full_env, processes=processes, sink=sink)
         stack.start()
         try:
-            stack.wait_ready(f"{base_url}/readyz", timeout_s=40)
+            stack.wait_ready(f"{base_url}/readyz", timeout_s=ready_timeout_s)
             yield System(base_url, database_url, broker, stack)
         finally:
             stack.stop()
