@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         f"faults={len(recoveries)} lost={tally.lost} duplicated={tally.duplicated}"
         f" recovery_p99_s={p99(recoveries):.2f} recovery_max_s={worst:.2f} late={late}"
         f" tickets_acked={len(tickets.acked)} alerts_acked={len(alerts.acked)}"
-        f" checked={tally.checked}"
+        f" checked={tally.checked} redelivered={tally.redelivered}"
         f" elapsed_s={time.monotonic() - began:.0f}",
         flush=True,
     )

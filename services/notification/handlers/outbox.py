@@ -2,7 +2,8 @@
 sent, retry later with exponential backoff, or dead after the last attempt.
 
 Delivery is at least once: a worker that dies after sending but before recording sends
-that message again once its lease runs out. A database that is away when the outcome is
+that message again once its lease runs out (an HTTP webhook sees the same delivery id
+both times and can drop the second). A database that is away when the outcome is
 to be recorded (restarting, cut off) is asked again until half the lease has passed since
 the claim, so a restart of the database alone does not send a message twice. Everything
 else (replays, concurrent replicas, retries) sends each (event, recipient, channel) at
@@ -22,7 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 from services.common.worker import Worker
 from services.notification import metrics
 from services.notification.adapters.outbox_repo import DueDelivery, OutboxRepository
-from services.notification.domain.delivery import RetryPolicy
+from services.notification.domain.delivery import RetryPolicy, with_delivery_id
 from services.notification.domain.model import SendOutcome
 from services.notification.handlers.ports import Channels
 
@@ -110,7 +111,8 @@ class DeliveryWorker:
         async with self._limit:
             start = time.perf_counter()
             try:
-                outcome = await self._channels.send(item.url, item.title, item.body)
+                url = with_delivery_id(item.url, item.scheme, item.id)
+                outcome = await self._channels.send(url, item.title, item.body)
             except Exception as exc:  # a plugin bug must not stop the worker
                 log.exception("delivery %d: the channel raised", item.id)
                 outcome = SendOutcome(False, f"{type(exc).__name__}: {exc}")
