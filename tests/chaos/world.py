@@ -28,9 +28,9 @@ __all__ = ["BUILDING", "PEOPLE", "RESPOND_S", "World", "running_world"]
 
 #: The building of the demo site whose floors hold one leak sensor each.
 BUILDING = "CHAOS"
-#: Seconds a P1 ticket has for a response: sensor tickets breach during the run.
+#: Seconds a P1 ticket has for a response: every P1 ticket breaches during the run.
 RESPOND_S = 4
-#: Who is told what over the webhook (recipient -> path).
+#: Who has the webhook as a channel (posted to at /<username>).
 PEOPLE = ("tech1", "tech2", "supervisor1")
 
 
@@ -46,6 +46,7 @@ class World:
     sensors: list[str]
 
     def processes(self) -> tuple[Process, ...]:
+        """Every process the system runs."""
         return self.system.stack.processes
 
     def serving(self) -> list[str]:
@@ -111,7 +112,8 @@ def _configure(system: System, webhook: Webhook, sensors: int) -> list[str]:
             rules=[{"name": "everything", "match": {},
                     "action": {"mode": "best_technician", "team": "maintenance"}}],
         )  # fmt: skip
-        ok(boss.put("/v1/sla/policies/p1-emergency", json={
+        # The site's own P1 policy (the supervisor's site, demo) goes before the default one.
+        ok(boss.put("/v1/sla/policies/demo-p1", json={
             "name": "P1 in seconds (fault suite)", "priority": "P1", "calendar": "24x7",
             "respond_target_s": RESPOND_S, "resolve_target_s": 3600,
             "reminder_share": 0.5, "remind": ["assignee"],
