@@ -36,7 +36,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tickets", type=int, default=6, help="REST tickets per fault")
     parser.add_argument("--alerts", type=int, default=3, help="leak alerts per fault")
     parser.add_argument("--window-s", type=float, default=6.0, help="load window per fault")
-    parser.add_argument("--lead-s", type=float, default=2.0, help="load before the fault")
+    parser.add_argument("--lead-s", type=float, default=RESPOND_S - 0.5,
+                        help="load before the fault (by default just under the P1 response"
+                             " target, so the round's first deadlines fall in the fault)")  # fmt: skip
     parser.add_argument("--hold-s", type=float, default=3.0, help="a fault's length")
     parser.add_argument("--recovery-bound-s", type=float, default=60.0,
                         help="longest recovery allowed (SERVING again)")  # fmt: skip

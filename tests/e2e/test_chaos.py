@@ -19,7 +19,7 @@ def test_faults_lose_nothing_and_do_nothing_twice(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["--only", "postgres-immediate,broker,kill:sla", "--tickets", "3", "--alerts",
-            "2", "--window-s", "3", "--lead-s", "1", "--hold-s", "1.5", "--partition", "",
+            "2", "--window-s", "2", "--hold-s", "1.5", "--partition", "",
             "--recovery-bound-s", str(RECOVERY_BOUND_S), "--log", str(tmp_path / "system.log")]  # fmt: skip
     with pytest.raises(SystemExit) as done:
         main(args)
