@@ -19,7 +19,7 @@ from psycopg.conninfo import make_conninfo
 
 from services.launcher.stack import PROCESSES, Process, free_ports
 from tests.e2e.helpers import ok, put_dispatch
-from tests.e2e.system import BRISK, System, running_system
+from tests.e2e.system import BRISK, Setup, System, running_system
 from tests.support.pg_cluster import PrivatePostgres
 from tests.support.receivers import Webhook, running_webhook
 from tests.support.tcp_proxy import TcpProxy
@@ -145,11 +145,7 @@ def running_world(log_path: Path, sensors: int, partitioned: tuple[str, ...]) ->
         name = f"maint_chaos_{uuid.uuid4().hex[:8]}"
         processes = _processes(make_conninfo(postgres.admin_url, dbname=name), proxies)
         webhook = stack.enter_context(running_webhook())
-        system = stack.enter_context(
-            running_system(
-                log_path, admin_url=postgres.admin_url,
-                processes=processes, database=name, ready_timeout_s=180, **BRISK,
-            )
-        )  # fmt: skip
+        setup = Setup(postgres.admin_url, processes, name, ready_timeout_s=180)
+        system = stack.enter_context(running_system(log_path, setup, **BRISK))
         devices = _configure(system, webhook, sensors)
         yield World(system, postgres, proxies, webhook, devices)

@@ -7,6 +7,7 @@ import signal
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ __all__ = [
     "ADMIN_URL",
     "BRISK",
     "JWT_SECRET",
+    "Setup",
     "System",
     "offset_to_last",
     "running_system",
@@ -98,20 +100,25 @@ class System:
         self.stack.wait_ready(f"{self.base_url}/readyz", timeout_s=40)
 
 
+@dataclass(frozen=True)
+class Setup:
+    """What the system runs on: the server its database is made on (`admin_url`), its
+    `processes`, the database's name (a new one when empty) and how long it may take to be
+    ready."""
+
+    admin_url: str = ADMIN_URL
+    processes: tuple[Process, ...] = PROCESSES
+    database: str = ""
+    ready_timeout_s: float = 40
+
+
 @contextmanager
-def running_system(
-    log_path: Path,
-    *,
-    admin_url: str = ADMIN_URL,
-    processes: tuple[Process, ...] = PROCESSES,
-    database: str = "",
-    ready_timeout_s: float = 40,
-    **env: str,
-) -> Iterator[System]:
-    """Migrate and seed a new database (named `database`, or a new name) on the server
-    `admin_url`, start the broker and `processes` with `env` added, and stop and drop it
-    all afterwards (asserting every process stopped cleanly)."""
-    name = database or f"maint_e2e_{uuid.uuid4().hex[:10]}"
+def running_system(log_path: Path, setup: Setup = Setup(), /, **env: str) -> Iterator[System]:
+    """Migrate and seed a new database as `setup` says, start the broker and the processes
+    with `env` added, and stop and drop it all afterwards (asserting every process stopped
+    cleanly)."""
+    admin_url, processes = setup.admin_url, setup.processes
+    name = setup.database or f"maint_e2e_{uuid.uuid4().hex[:10]}"
     database_url = make_conninfo(admin_url, dbname=name)
     migrate(database_url)
     seed_demo(database_url)
@@ -123,7 +130,7 @@ def running_system(
         stack = LocalStack(env=full_env, processes=processes, sink=sink)
         stack.start()
         try:
-            stack.wait_ready(f"{base_url}/readyz", timeout_s=ready_timeout_s)
+            stack.wait_ready(f"{base_url}/readyz", timeout_s=setup.ready_timeout_s)
             yield System(base_url, database_url, broker, stack)
         finally:
             stack.stop()
