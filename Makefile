@@ -150,7 +150,7 @@ bench-hotspots: $(STAMP) backends
 
 # The fault suite (docs/reliability.md): a private PostgreSQL and broker, every fault in
 # turn under load; ARGS="--only postgres-fast,kill:sla --tickets 3" for less.
-chaos: $(STAMP)
+chaos: $(STAMP) backends
 	$(BIN)/python -m tests.chaos $(ARGS)
 
 clean:
