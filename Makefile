@@ -8,7 +8,7 @@ PROTO_SRC := $(shell find protos -name '*.proto')
 
 .PHONY: help install protos protos-check lint typecheck test test-unit test-integration test-e2e \
         test-timescaledb run migrate import seed backends bench-intake bench-ingest bench-alert \
-        bench-sla bench-import bench-analytics bench-hotspots clean ops-tools ops-generate test-ops observe \
+        bench-sla bench-import bench-analytics bench-hotspots chaos clean ops-tools ops-generate test-ops observe \
         web browser screenshots
 
 help:
@@ -17,6 +17,7 @@ help:
 	@echo "make test-timescaledb  the tests against MAINT_TEST_PG_URL, a server with TimescaleDB"
 	@echo "make bench-intake benchmark ticket creation against a bare FastAPI echo"
 	@echo "make bench-analytics  KPI reports over a million tickets (ARGS=\"--tickets 10000\" for less)"
+	@echo "make chaos        the fault suite: restarts, kills, partitions under load (ARGS for less)"
 	@echo "make protos       regenerate Python code from protos/"
 	@echo "make observe      Prometheus on 127.0.0.1:9090 against a running 'make run'"
 	@echo "make test-ops     check Prometheus rules, dashboards, compose, Dockerfile and k8s/"
@@ -146,6 +147,11 @@ bench-analytics: $(STAMP) backends
 
 bench-hotspots: $(STAMP) backends
 	$(BIN)/python -m bench.hotspots $(ARGS)
+
+# The fault suite (docs/reliability.md): a private PostgreSQL and broker, every fault in
+# turn under load; ARGS="--only postgres-fast,kill:sla --tickets 3" for less.
+chaos: $(STAMP) backends
+	$(BIN)/python -m tests.chaos $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var web/node_modules

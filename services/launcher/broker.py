@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -19,7 +20,10 @@ CONFIG = Path(__file__).resolve().parents[2] / "config" / "mosquitto.conf"
 
 
 class LocalBroker:
-    """`with LocalBroker() as broker:` runs mosquitto with CONFIG on `broker.port`."""
+    """`with LocalBroker() as broker:` runs mosquitto with CONFIG on `broker.port`, its
+    sessions and queued messages persisted in a directory of its own, so `restart()` (a
+    graceful stop, which saves them, and a start on the same port) keeps them as a
+    deployed broker with `persistence true` does."""
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -35,8 +39,12 @@ class LocalBroker:
         lines = [
             line for line in CONFIG.read_text().splitlines() if not line.startswith("listener")
         ]
+        if os.geteuid() == 0:  # mosquitto drops root for its own user, who saves the sessions
+            shutil.chown(self._dir, "mosquitto")
         conf = Path(self._dir) / "mosquitto.conf"
-        conf.write_text("\n".join([f"listener {self.port} 127.0.0.1", *lines]) + "\n")
+        own = [f"listener {self.port} 127.0.0.1", "persistence true",
+               f"persistence_location {self._dir}/"]  # fmt: skip
+        conf.write_text("\n".join([*own, *lines]) + "\n")
         self._process = subprocess.Popen(
             [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -50,10 +58,18 @@ class LocalBroker:
         self.stop()
         raise RuntimeError(f"mosquitto did not listen on {self.port}")
 
-    def stop(self) -> None:
+    def _terminate(self) -> None:
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()
-            self._process.wait(5)
+            self._process.wait(10)
+
+    def restart(self) -> None:
+        """Stop gracefully (the broker saves its sessions) and start again on the port."""
+        self._terminate()
+        self.start()
+
+    def stop(self) -> None:
+        self._terminate()
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def __enter__(self) -> LocalBroker:

@@ -23,11 +23,13 @@ __all__ = ["PROCESSES", "LocalStack", "Process", "free_port", "free_port_env", "
 
 @dataclass(frozen=True, slots=True)
 class Process:
-    """`python -m <module> <args...>`, its output prefixed with `name`."""
+    """`python -m <module> <args...>`, its output prefixed with `name`; `env` adds to or
+    overrides the stack's environment for this process alone (a second replica's ports)."""
 
     name: str
     module: str
     args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 #: Every process of the system, in start order. New services join here.
@@ -126,6 +128,7 @@ class LocalStack:
     sink: IO[str] = field(default_factory=lambda: sys.stdout)
     children: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
     _pumps: dict[str, threading.Thread] = field(default_factory=dict)
+    _started: dict[str, Process] = field(default_factory=dict)
 
     def start(self) -> None:
         for proc in self.processes:
@@ -138,7 +141,7 @@ class LocalStack:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env, **proc.env},
         )
         assert child.stdout is not None
         pump = threading.Thread(
@@ -147,6 +150,13 @@ class LocalStack:
         pump.start()
         self.children[proc.name] = child
         self._pumps[proc.name] = pump
+        self._started[proc.name] = proc
+
+    def restart(self, name: str) -> None:
+        """Start a process of this stack that has exited again, as it was started."""
+        if self.children[name].poll() is None:
+            raise RuntimeError(f"{name} is still running")
+        self.add(self._started[name])
 
     def kill(self, name: str) -> None:
         """SIGKILL one process (no graceful stop), wait for it and drain its output."""

@@ -7,6 +7,7 @@ import signal
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,12 +21,13 @@ from bench.database import ADMIN_URL
 from services.common.migrate import migrate
 from services.intake.demo import seed_demo
 from services.launcher.broker import LocalBroker
-from services.launcher.stack import PROCESSES, LocalStack, free_port_env
+from services.launcher.stack import PROCESSES, LocalStack, Process, free_port_env
 
 __all__ = [
     "ADMIN_URL",
     "BRISK",
     "JWT_SECRET",
+    "Setup",
     "System",
     "offset_to_last",
     "running_system",
@@ -58,10 +60,11 @@ def offset_to_last(weekday: int, hour: int, minute: int, tz: ZoneInfo) -> float:
 class System:
     """Where the running system is, how to talk to it, and its processes."""
 
-    def __init__(self, base_url: str, database_url: str, mqtt_port: int, stack: LocalStack):
+    def __init__(self, base_url: str, database_url: str, broker: LocalBroker, stack: LocalStack):
         self.base_url = base_url
         self.database_url = database_url
-        self.mqtt_port = mqtt_port
+        self.broker = broker
+        self.mqtt_port = broker.port
         self.stack = stack
 
     def client(self, token: str | None = None) -> httpx.Client:
@@ -93,17 +96,30 @@ class System:
 
     def restart(self, name: str) -> None:
         """Start a killed process again and wait until the whole system is ready."""
-        assert self.stack.children[name].poll() is not None, f"{name} is still running"
-        self.stack.add(next(p for p in PROCESSES if p.name == name))
+        self.stack.restart(name)
         self.stack.wait_ready(f"{self.base_url}/readyz", timeout_s=40)
 
 
+@dataclass(frozen=True)
+class Setup:
+    """What the system runs on: the server its database is made on (`admin_url`), its
+    `processes`, the database's name (a new one when empty) and how long it may take to be
+    ready."""
+
+    admin_url: str = ADMIN_URL
+    processes: tuple[Process, ...] = PROCESSES
+    database: str = ""
+    ready_timeout_s: float = 40
+
+
 @contextmanager
-def running_system(log_path: Path, **env: str) -> Iterator[System]:
-    """Migrate and seed a new database, start the broker and every process with `env`
-    added, and stop and drop it all afterwards (asserting every process stopped cleanly)."""
-    name = f"maint_e2e_{uuid.uuid4().hex[:10]}"
-    database_url = make_conninfo(ADMIN_URL, dbname=name)
+def running_system(log_path: Path, setup: Setup = Setup(), /, **env: str) -> Iterator[System]:
+    """Migrate and seed a new database as `setup` says, start the broker and the processes
+    with `env` added, and stop and drop it all afterwards (asserting every process stopped
+    cleanly)."""
+    admin_url, processes = setup.admin_url, setup.processes
+    name = setup.database or f"maint_e2e_{uuid.uuid4().hex[:10]}"
+    database_url = make_conninfo(admin_url, dbname=name)
     migrate(database_url)
     seed_demo(database_url)
     broker = LocalBroker()
@@ -111,15 +127,15 @@ def running_system(log_path: Path, **env: str) -> Iterator[System]:
         database_url, MQTT_URL=broker.url, GATEWAY_JWT_SECRET=JWT_SECRET, **env
     )
     with log_path.open("w") as sink, broker:
-        stack = LocalStack(env=full_env, sink=sink)
+        stack = LocalStack(env=full_env, processes=processes, sink=sink)
         stack.start()
         try:
-            stack.wait_ready(f"{base_url}/readyz", timeout_s=40)
-            yield System(base_url, database_url, broker.port, stack)
+            stack.wait_ready(f"{base_url}/readyz", timeout_s=setup.ready_timeout_s)
+            yield System(base_url, database_url, broker, stack)
         finally:
             stack.stop()
     codes = {name: child.returncode for name, child in stack.children.items()}
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )

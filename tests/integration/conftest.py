@@ -18,7 +18,7 @@ import psycopg
 import pytest
 import pytest_asyncio
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
 from bench.database import ADMIN_URL
@@ -30,6 +30,8 @@ from services.intake.domain.creation import NewTicket
 from services.intake.domain.model import Actor, Channel, Kind, Location, Priority, Role
 from services.intake.handlers import IntakeHandlers
 from services.launcher.broker import LocalBroker
+from services.launcher.stack import free_port
+from tests.support.tcp_proxy import TcpProxy
 
 #: The server the tests make their databases on: `MAINT_TEST_PG_URL` (bench/database.py).
 SERVER_URL = ADMIN_URL
@@ -159,3 +161,23 @@ async def pool(database_url: str) -> AsyncIterator[AsyncConnectionPool]:
 @pytest.fixture
 def handlers(pool: AsyncConnectionPool, clock: Clock) -> IntakeHandlers:
     return IntakeHandlers(pool, clock, stream_poll_s=0.01)
+
+
+@contextmanager
+def proxy_to(database_url: str) -> Iterator[tuple[TcpProxy, str]]:
+    """A TCP proxy to the server of `database_url` and the URL through it: `cut()` it to
+    take the database away from whoever connects that way."""
+    upstream = conninfo_to_dict(database_url)
+    if str(upstream.get("host") or "").startswith("/"):
+        pytest.skip("the proxy needs a PostgreSQL server reached over TCP")
+    port = free_port()
+    with TcpProxy(port, int(upstream.get("port") or 5432),
+                  str(upstream.get("host") or "127.0.0.1")) as proxy:  # fmt: skip
+        yield proxy, make_conninfo(database_url, host="127.0.0.1", port=port)
+
+
+@pytest.fixture
+def proxied(database_url: str) -> Iterator[tuple[TcpProxy, str]]:
+    """`proxy_to` the session's database."""
+    with proxy_to(database_url) as both:
+        yield both

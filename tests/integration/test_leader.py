@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
-import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
 from services.common.db import create_pool
 from services.common.leader import follow_as_leader
-from services.launcher.stack import free_port
 from tests.support.tcp_proxy import TcpProxy
 
 _KEY = 0x7465_7374  # "test"
@@ -59,17 +56,6 @@ async def _until(what: str, check: Callable[[], bool], timeout_s: float = 10.0) 
     while not check():
         assert time.monotonic() < deadline, what
         await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-async def proxied(database_url: str) -> AsyncIterator[tuple[TcpProxy, str]]:
-    upstream = conninfo_to_dict(database_url)
-    if str(upstream.get("host") or "").startswith("/"):
-        pytest.skip("the proxy needs a PostgreSQL server reached over TCP")
-    port = free_port()
-    with TcpProxy(port, int(upstream.get("port") or 5432),
-                  str(upstream.get("host") or "127.0.0.1")) as proxy:  # fmt: skip
-        yield proxy, make_conninfo(database_url, host="127.0.0.1", port=port)
 
 
 async def test_a_leader_whose_session_dies_stops_and_another_takes_over(

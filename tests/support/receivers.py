@@ -7,6 +7,7 @@ import email
 import email.policy
 import json
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -17,6 +18,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from services.launcher.stack import free_port
+from services.notification.domain.delivery import DELIVERY_ID_HEADER
 
 __all__ = ["Mailbox", "Webhook", "mail_url", "running_mailbox", "running_webhook"]
 
@@ -64,16 +66,17 @@ def running_mailbox() -> Iterator[Mailbox]:
 
 
 class Webhook:
-    """Records every JSON POST as (path, status, body); a path can be told to fail (HTTP 500)
-    its first N times."""
+    """Records every JSON POST as (path, status, body), and the delivery id each carried; a
+    path can be told to fail (HTTP 500) its first N times."""
 
     def __init__(self) -> None:
         self.port = 0
         self.hits: list[tuple[str, int, dict[str, Any]]] = []
         self.fail_first: dict[str, int] = {}
+        self._ids: list[str] = []
         self._lock = threading.Lock()
 
-    def receive(self, path: str, body: dict[str, Any]) -> int:
+    def receive(self, path: str, body: dict[str, Any], delivery_id: str = "") -> int:
         """Record one request; returns the status to answer with."""
         with self._lock:
             left = self.fail_first.get(path, 0)
@@ -81,6 +84,7 @@ class Webhook:
                 self.fail_first[path] = left - 1
             status = 500 if left else 200
             self.hits.append((path, status, body))
+            self._ids.append(delivery_id)
         return status
 
     def url(self, path: str) -> str:
@@ -93,6 +97,16 @@ class Webhook:
             hits = list(self.hits)
         return [b for p, s, b in hits if p == path and s == status and containing in b["title"]]
 
+    def delivered(self) -> tuple[Counter[tuple[str, str]], int]:
+        """How many deliveries of each (path, title) were answered 200, a receiver dropping
+        a delivery id it has seen; and how many it dropped so."""
+        with self._lock:
+            taken = [(p, str(b.get("title")), i or f"hit {n}")
+                     for n, ((p, s, b), i) in enumerate(zip(self.hits, self._ids, strict=True))
+                     if s == 200]  # fmt: skip
+        distinct = set(taken)
+        return Counter((p, title) for p, title, _ in distinct), len(taken) - len(distinct)
+
 
 @contextmanager
 def running_webhook() -> Iterator[Webhook]:
@@ -102,7 +116,8 @@ def running_webhook() -> Iterator[Webhook]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            status = hook.receive(self.path, json.loads(self.rfile.read(length) or b"{}"))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            status = hook.receive(self.path, body, self.headers.get(DELIVERY_ID_HEADER) or "")
             self.send_response(status)
             self.send_header("Content-Length", "2")
             self.end_headers()

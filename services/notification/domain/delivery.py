@@ -1,5 +1,5 @@
-"""Delivery rules: exponential backoff between attempts, dead after the last one, and what a
-contact may hold."""
+"""Delivery rules: exponential backoff between attempts, dead after the last one, what a
+contact may hold, and the delivery id a webhook receives."""
 
 from __future__ import annotations
 
@@ -9,12 +9,18 @@ from services.notification.domain.errors import InvalidInput
 from services.notification.domain.model import Contact
 from services.notification.domain.templates import LOCALES, match_locale
 
-__all__ = ["MAX_URLS", "RetryPolicy", "check_contact"]
+__all__ = ["DELIVERY_ID_HEADER", "MAX_URLS", "RetryPolicy", "check_contact", "with_delivery_id"]
 
 #: At most this many apprise URLs per contact.
 MAX_URLS = 10
 _MAX_URL = 2000
 _MAX_USERNAME = 64
+#: The header that carries a delivery's id to HTTP webhooks: delivery is at least once (a
+#: worker that dies between sending and recording sends again), and every attempt of one
+#: delivery carries the same id, so a receiver can drop what it has seen.
+DELIVERY_ID_HEADER = "X-Delivery-Id"
+#: apprise's HTTP webhook schemes, whose URLs take extra headers as `+Name=value`.
+_WEBHOOK_SCHEMES = frozenset({"json", "jsons", "form", "forms", "xml", "xmls"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +59,11 @@ def check_contact(contact: Contact) -> Contact:
         if not url or len(url) > _MAX_URL or "://" not in url:
             raise InvalidInput(f"apprise URL {number} is not a URL of at most {_MAX_URL} chars")
     return Contact(contact.username, locale, urls, contact.in_app, contact.updated_at)
+
+
+def with_delivery_id(url: str, scheme: str, delivery_id: int) -> str:
+    """`url` with the DELIVERY_ID_HEADER for `delivery_id` when it is an HTTP webhook
+    (`scheme` json, form or xml), else `url` unchanged."""
+    if scheme not in _WEBHOOK_SCHEMES:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}+{DELIVERY_ID_HEADER}={delivery_id}"
