@@ -2,8 +2,9 @@
 failures, against the baselines, and the hotspot API's latency.
 
 1. A fresh database; intake and the ingestor run as processes; `sensors_sim backfill`
-   writes `--days` of the demo site's history (telemetry, alert signals, tickets; the
-   planted failures in a ground-truth file).
+   writes `--days` of the park's history (`--fleet park`, about `--assets` assets with
+   wear-out failures, maintenance visits and false alarms; or `--fleet demo`, the demo
+   site): telemetry, alert signals, tickets; the planted failures in a ground-truth file.
 2. The read model is synced and the site's history read exactly as `python -m ml`
    does; the rolling-origin backtest ranks every key on each of the last
    `--backtest-days` days whose horizon is over (retrained every `--retrain-days`),
@@ -52,9 +53,11 @@ __all__ = ["main"]
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.hotspots", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    p.add_argument("--days", type=float, default=365.0, help="days of simulated history")
-    p.add_argument("--interval-s", type=int, default=3600, help="seconds between readings")
-    p.add_argument("--devices", type=int, default=None, help="fleet size (default: 122)")
+    p.add_argument("--days", type=float, default=462.0, help="days of simulated history")
+    p.add_argument("--interval-s", type=int, default=10800, help="seconds between readings")
+    p.add_argument("--fleet", choices=("park", "demo"), default="park")
+    p.add_argument("--assets", type=int, default=300, help="the park's size")
+    p.add_argument("--devices", type=int, default=None, help="the demo fleet's size (122)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--backtest-days", type=int, default=90)
     p.add_argument("--retrain-days", type=int, default=7)
@@ -146,7 +149,7 @@ def _wait_idle(url: str, deadline: float) -> None:
 
 
 async def _load(
-    base_url: str, token: str, requests: int, concurrency: int
+    base_url: str, token: str, site: str, requests: int, concurrency: int
 ) -> tuple[list[float], int]:
     latencies: list[float] = []
     errors = 0
@@ -154,7 +157,7 @@ async def _load(
     for n in range(requests):
         queue.put_nowait(n)
     headers = {"Authorization": f"Bearer {token}"}
-    params = {"site": "demo", "level": "asset", "horizon_days": "7", "limit": "10"}
+    params = {"site": site, "level": "asset", "horizon_days": "7", "limit": "10"}
 
     async def client() -> None:
         nonlocal errors
@@ -170,7 +173,9 @@ async def _load(
     return latencies, errors
 
 
-def _api(stack: LocalStack, url: str, base_url: str, args: argparse.Namespace) -> dict[str, float]:
+def _api(
+    stack: LocalStack, url: str, base_url: str, site: str, args: argparse.Namespace
+) -> dict[str, float]:
     """Start the predictor and the gateway beside intake and the ingestor; once the site
     is ranked, load GET /v1/hotspots."""
     stack.add(Process("predictor", "services.predictor"))
@@ -183,10 +188,10 @@ def _api(stack: LocalStack, url: str, base_url: str, args: argparse.Namespace) -
         try:
             if not token:
                 r = httpx.post(f"{base_url}/v1/auth/token",
-                               data={"username": "planner1", "password": "demo"}, timeout=5)  # fmt: skip
+                               data={"username": "admin", "password": "demo"}, timeout=5)  # fmt: skip
                 token = r.json()["access_token"] if r.status_code == 200 else ""
             if token:
-                r = httpx.get(f"{base_url}/v1/hotspots", params={"site": "demo", "limit": "3"},
+                r = httpx.get(f"{base_url}/v1/hotspots", params={"site": site, "limit": "3"},
                               headers={"Authorization": f"Bearer {token}"}, timeout=5)  # fmt: skip
                 if r.status_code == 200 and r.json()["items"] and r.json()["items"][0]["reasons"]:
                     break
@@ -197,7 +202,7 @@ def _api(stack: LocalStack, url: str, base_url: str, args: argparse.Namespace) -
     _wait_idle(url, deadline)
     print(f"the predictor ranked the site {first_ranking_s:.1f} s after it started", flush=True)
     tick = time.perf_counter()
-    latencies, errors = asyncio.run(_load(base_url, token, args.requests, args.concurrency))
+    latencies, errors = asyncio.run(_load(base_url, token, site, args.requests, args.concurrency))
     load_s = time.perf_counter() - tick
     ordered = sorted(latencies)
     return {
@@ -213,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     end = datetime.fromisoformat(args.end)
     figures: dict[str, Any] = {}
+    site = "park" if args.fleet == "park" else "demo"
     with bench_database() as url, LocalBroker() as broker:
         env, base_url = free_port_env(url, MQTT_URL=broker.url, PREDICTOR_MAX_ITER=str(args.max_iter),
                                       PREDICTOR_TRAIN_DAYS=str(args.train_days),
@@ -232,13 +238,14 @@ def main(argv: list[str] | None = None) -> None:
                 began = time.perf_counter()
                 backfill(BackfillOptions(database_url=url, intake=targets.intake, days=args.days,
                                          seed=args.seed, interval_s=args.interval_s,
-                                         truth_file=truth_file, devices=args.devices, end=end),
+                                         truth_file=truth_file, devices=args.devices, end=end,
+                                         fleet=args.fleet, assets=args.assets),
                          out=sys.stdout)  # fmt: skip
                 figures["backfill_s"] = round(time.perf_counter() - began, 1)
                 with psycopg.connect(url, autocommit=True) as conn:
                     tick = time.perf_counter()
                     _sync_all(conn, targets)
-                    history = load_history(conn, "demo")
+                    history = load_history(conn, site)
                     figures["read_s"] = round(time.perf_counter() - tick, 1)
                 last = (end - timedelta(days=args.horizon_days + 1)).astimezone(SITE_TZ).date()
                 first = last - timedelta(days=args.backtest_days - 1)
@@ -262,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
                 train_each = result.train_s / max(result.models_trained, 1)
                 figures = {**result.figures(), **figures, **planted,
                            "train_s": round(train_each, 2), "train_total_s": round(result.train_s, 1)}  # fmt: skip
-                figures.update(_api(stack, url, base_url, args))
+                figures.update(_api(stack, url, base_url, site, args))
     order = ["precision_at_k", "baseline_p_at_k", "lift", "train_s", "predict_ms", "api_p99_ms"]
     rest = [k for k in figures if k not in order]
     print(" ".join(f"{k}={figures[k]}" for k in [*order, *rest]))
