@@ -12,10 +12,13 @@ failures, against the baselines, and the hotspot API's latency.
    each, and also the share of the planted failures whose key was in the top k on the
    days before it struck (`planted_recall_at_k`).
 3. The predictor and the gateway start; once the predictor has ranked the site,
-   `--requests` GET /v1/hotspots from `--concurrency` clients give the API's p50/p99.
+   `--requests` GET /v1/hotspots from `--concurrency` clients give the API's p50/p99
+   (`--requests 0` skips this).
 
 Last line: precision_at_k= baseline_p_at_k= lift= train_s= predict_ms= api_p99_ms= ...
-Small sizes (`--days 60 --backtest-days 7 --requests 200`) make a smoke run.
+Small sizes (`--days 120 --backtest-days 14 --requests 100`) make a smoke run; the
+training time of two years of 1,000 assets is a run of its own
+(`--assets 1000 --days 737 --train-days 730 --backtest-days 1 --requests 0`).
 """
 
 from __future__ import annotations
@@ -60,14 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--devices", type=int, default=None, help="the demo fleet's size (122)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--backtest-days", type=int, default=90)
-    p.add_argument("--retrain-days", type=int, default=7)
+    p.add_argument("--retrain-days", type=int, default=14)
     p.add_argument("--horizon-days", type=int, default=7)
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--k-small", type=int, default=3, help="also scored at this k")
     p.add_argument("--level", choices=[lv.value for lv in Level], default="asset")
     p.add_argument("--max-iter", type=int, default=100)
     p.add_argument("--train-days", type=int, default=365)
-    p.add_argument("--requests", type=int, default=2000)
+    p.add_argument("--requests", type=int, default=2000, help="0: no API load")
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--end", default="2026-11-01T00:00:00+08:00", help="end of the history")
     return p
@@ -223,7 +226,9 @@ def main(argv: list[str] | None = None) -> None:
         env, base_url = free_port_env(url, MQTT_URL=broker.url, PREDICTOR_MAX_ITER=str(args.max_iter),
                                       PREDICTOR_TRAIN_DAYS=str(args.train_days),
                                       PREDICTOR_CYCLE_EVERY_S="5")  # fmt: skip
-        log = Path("var/bench_hotspots.log")
+        # Named by the fleet, so runs of different sizes side by side keep their own files.
+        stem = f"var/bench_hotspots_{site}_{args.assets if args.fleet == 'park' else args.devices}"
+        log = Path(f"{stem}.log")
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("w") as sink:
             backends = (
@@ -234,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
                 time.sleep(2.0)
                 targets = Targets(f"127.0.0.1:{env['INTAKE_GRPC_PORT']}",
                                   f"127.0.0.1:{env['INGESTOR_GRPC_PORT']}")  # fmt: skip
-                truth_file = Path("var/bench_hotspots_truth.json")
+                truth_file = Path(f"{stem}_truth.json")
                 began = time.perf_counter()
                 backfill(BackfillOptions(database_url=url, intake=targets.intake, days=args.days,
                                          seed=args.seed, interval_s=args.interval_s,
@@ -269,7 +274,8 @@ def main(argv: list[str] | None = None) -> None:
                 train_each = result.train_s / max(result.models_trained, 1)
                 figures = {**result.figures(), **figures, **planted,
                            "train_s": round(train_each, 2), "train_total_s": round(result.train_s, 1)}  # fmt: skip
-                figures.update(_api(stack, url, base_url, site, args))
+                if args.requests:
+                    figures.update(_api(stack, url, base_url, site, args))
     order = ["precision_at_k", "baseline_p_at_k", "lift", "train_s", "predict_ms", "api_p99_ms"]
     rest = [k for k in figures if k not in order]
     print(" ".join(f"{k}={figures[k]}" for k in [*order, *rest]))
