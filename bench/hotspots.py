@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> None:
                     figures.update(_api(stack, url, base_url, site, args))
     order = ["precision_at_k", "baseline_p_at_k", "lift", "train_s", "predict_ms", "api_p99_ms"]
     rest = [k for k in figures if k not in order]
-    print(" ".join(f"{k}={figures[k]}" for k in [*order, *rest]))
+    print(" ".join(f"{k}={figures[k]}" for k in [*order, *rest] if k in figures))
 
 
 if __name__ == "__main__":

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from sensors_sim.fleet import EXPECTED_INTERVAL_S, Device, Location
 
-__all__ = ["COMPONENT", "PARK_SITE", "build_park", "park_units"]
+__all__ = ["ASSET_TYPES", "PARK_SITE", "build_park", "park_units"]
 
 PARK_SITE = "park"
 _FLOORS = range(1, 13)
 _UNITS_PER_FLOOR = 2
 _ELEVATORS = 3
 _PER_BUILDING = 2 * len(_FLOORS) + _ELEVATORS
-#: Device kind -> (asset type, the component that wears, English and Chinese names).
-COMPONENT: dict[str, tuple[str, str, str, str]] = {
-    "leak": ("riser", "joint", "Water riser", "立管"),
-    "power": ("power_panel", "breaker", "Power panel", "配电柜"),
-    "elevator": ("elevator", "brake", "Elevator", "电梯"),
+#: Device kind -> (the asset's type, its English and Chinese names).
+ASSET_TYPES: dict[str, tuple[str, str, str]] = {
+    "leak": ("riser", "Water riser", "立管"),
+    "power": ("power_panel", "Power panel", "配电柜"),
+    "elevator": ("elevator", "Elevator", "电梯"),
 }
 
 

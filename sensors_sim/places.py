@@ -14,7 +14,7 @@ from maintenance.intake.v1 import assets_pb2, assets_pb2_grpc, places_pb2, place
 from maintenance.intake.v1 import intake_pb2 as pb
 
 from sensors_sim.fleet import Device, Location
-from sensors_sim.park import COMPONENT
+from sensors_sim.park import ASSET_TYPES
 from sensors_sim.wear import WearPlanner
 
 __all__ = ["import_park"]
@@ -25,7 +25,7 @@ _TIMEOUT_S = 120.0
 
 def _asset(device: Device, planner: WearPlanner) -> assets_pb2.Asset:
     loc = device.location
-    kind, _, en, zh = COMPONENT[device.kind]
+    kind, en, zh = ASSET_TYPES[device.kind]
     code = loc.asset.split("-", 1)[1]
     return assets_pb2.Asset(
         asset_id=loc.asset, type=kind, site=loc.site, building=loc.building, floor=loc.floor,
