@@ -2,8 +2,9 @@
 failures, against the baselines, and the hotspot API's latency.
 
 1. A fresh database; intake and the ingestor run as processes; `sensors_sim backfill`
-   writes `--days` of the demo site's history (telemetry, alert signals, tickets; the
-   planted failures in a ground-truth file).
+   writes `--days` of the park's history (`--fleet park`, about `--assets` assets with
+   wear-out failures, maintenance visits and false alarms; or `--fleet demo`, the demo
+   site): telemetry, alert signals, tickets; the planted failures in a ground-truth file.
 2. The read model is synced and the site's history read exactly as `python -m ml`
    does; the rolling-origin backtest ranks every key on each of the last
    `--backtest-days` days whose horizon is over (retrained every `--retrain-days`),
@@ -11,10 +12,13 @@ failures, against the baselines, and the hotspot API's latency.
    each, and also the share of the planted failures whose key was in the top k on the
    days before it struck (`planted_recall_at_k`).
 3. The predictor and the gateway start; once the predictor has ranked the site,
-   `--requests` GET /v1/hotspots from `--concurrency` clients give the API's p50/p99.
+   `--requests` GET /v1/hotspots from `--concurrency` clients give the API's p50/p99
+   (`--requests 0` skips this).
 
 Last line: precision_at_k= baseline_p_at_k= lift= train_s= predict_ms= api_p99_ms= ...
-Small sizes (`--days 60 --backtest-days 7 --requests 200`) make a smoke run.
+Small sizes (`--days 120 --backtest-days 14 --requests 100`) make a smoke run; the
+training time of two years of 1,000 assets is a run of its own
+(`--assets 1000 --days 737 --train-days 730 --backtest-days 1 --requests 0`).
 """
 
 from __future__ import annotations
@@ -52,19 +56,21 @@ __all__ = ["main"]
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.hotspots", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    p.add_argument("--days", type=float, default=365.0, help="days of simulated history")
-    p.add_argument("--interval-s", type=int, default=3600, help="seconds between readings")
-    p.add_argument("--devices", type=int, default=None, help="fleet size (default: 122)")
+    p.add_argument("--days", type=float, default=462.0, help="days of simulated history")
+    p.add_argument("--interval-s", type=int, default=10800, help="seconds between readings")
+    p.add_argument("--fleet", choices=("park", "demo"), default="park")
+    p.add_argument("--assets", type=int, default=300, help="the park's size")
+    p.add_argument("--devices", type=int, default=None, help="the demo fleet's size (122)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--backtest-days", type=int, default=90)
-    p.add_argument("--retrain-days", type=int, default=7)
+    p.add_argument("--retrain-days", type=int, default=14)
     p.add_argument("--horizon-days", type=int, default=7)
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--k-small", type=int, default=3, help="also scored at this k")
     p.add_argument("--level", choices=[lv.value for lv in Level], default="asset")
     p.add_argument("--max-iter", type=int, default=100)
     p.add_argument("--train-days", type=int, default=365)
-    p.add_argument("--requests", type=int, default=2000)
+    p.add_argument("--requests", type=int, default=2000, help="0: no API load")
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--end", default="2026-11-01T00:00:00+08:00", help="end of the history")
     return p
@@ -146,7 +152,7 @@ def _wait_idle(url: str, deadline: float) -> None:
 
 
 async def _load(
-    base_url: str, token: str, requests: int, concurrency: int
+    base_url: str, token: str, site: str, requests: int, concurrency: int
 ) -> tuple[list[float], int]:
     latencies: list[float] = []
     errors = 0
@@ -154,7 +160,7 @@ async def _load(
     for n in range(requests):
         queue.put_nowait(n)
     headers = {"Authorization": f"Bearer {token}"}
-    params = {"site": "demo", "level": "asset", "horizon_days": "7", "limit": "10"}
+    params = {"site": site, "level": "asset", "horizon_days": "7", "limit": "10"}
 
     async def client() -> None:
         nonlocal errors
@@ -170,7 +176,9 @@ async def _load(
     return latencies, errors
 
 
-def _api(stack: LocalStack, url: str, base_url: str, args: argparse.Namespace) -> dict[str, float]:
+def _api(
+    stack: LocalStack, url: str, base_url: str, site: str, args: argparse.Namespace
+) -> dict[str, float]:
     """Start the predictor and the gateway beside intake and the ingestor; once the site
     is ranked, load GET /v1/hotspots."""
     stack.add(Process("predictor", "services.predictor"))
@@ -183,10 +191,10 @@ def _api(stack: LocalStack, url: str, base_url: str, args: argparse.Namespace) -
         try:
             if not token:
                 r = httpx.post(f"{base_url}/v1/auth/token",
-                               data={"username": "planner1", "password": "demo"}, timeout=5)  # fmt: skip
+                               data={"username": "admin", "password": "demo"}, timeout=5)  # fmt: skip
                 token = r.json()["access_token"] if r.status_code == 200 else ""
             if token:
-                r = httpx.get(f"{base_url}/v1/hotspots", params={"site": "demo", "limit": "3"},
+                r = httpx.get(f"{base_url}/v1/hotspots", params={"site": site, "limit": "3"},
                               headers={"Authorization": f"Bearer {token}"}, timeout=5)  # fmt: skip
                 if r.status_code == 200 and r.json()["items"] and r.json()["items"][0]["reasons"]:
                     break
@@ -197,7 +205,7 @@ def _api(stack: LocalStack, url: str, base_url: str, args: argparse.Namespace) -
     _wait_idle(url, deadline)
     print(f"the predictor ranked the site {first_ranking_s:.1f} s after it started", flush=True)
     tick = time.perf_counter()
-    latencies, errors = asyncio.run(_load(base_url, token, args.requests, args.concurrency))
+    latencies, errors = asyncio.run(_load(base_url, token, site, args.requests, args.concurrency))
     load_s = time.perf_counter() - tick
     ordered = sorted(latencies)
     return {
@@ -213,11 +221,14 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     end = datetime.fromisoformat(args.end)
     figures: dict[str, Any] = {}
+    site = "park" if args.fleet == "park" else "demo"
     with bench_database() as url, LocalBroker() as broker:
         env, base_url = free_port_env(url, MQTT_URL=broker.url, PREDICTOR_MAX_ITER=str(args.max_iter),
                                       PREDICTOR_TRAIN_DAYS=str(args.train_days),
                                       PREDICTOR_CYCLE_EVERY_S="5")  # fmt: skip
-        log = Path("var/bench_hotspots.log")
+        # Named by the fleet, so runs of different sizes side by side keep their own files.
+        stem = f"var/bench_hotspots_{site}_{args.assets if args.fleet == 'park' else args.devices}"
+        log = Path(f"{stem}.log")
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("w") as sink:
             backends = (
@@ -228,17 +239,18 @@ def main(argv: list[str] | None = None) -> None:
                 time.sleep(2.0)
                 targets = Targets(f"127.0.0.1:{env['INTAKE_GRPC_PORT']}",
                                   f"127.0.0.1:{env['INGESTOR_GRPC_PORT']}")  # fmt: skip
-                truth_file = Path("var/bench_hotspots_truth.json")
+                truth_file = Path(f"{stem}_truth.json")
                 began = time.perf_counter()
                 backfill(BackfillOptions(database_url=url, intake=targets.intake, days=args.days,
                                          seed=args.seed, interval_s=args.interval_s,
-                                         truth_file=truth_file, devices=args.devices, end=end),
+                                         truth_file=truth_file, devices=args.devices, end=end,
+                                         fleet=args.fleet, assets=args.assets),
                          out=sys.stdout)  # fmt: skip
                 figures["backfill_s"] = round(time.perf_counter() - began, 1)
                 with psycopg.connect(url, autocommit=True) as conn:
                     tick = time.perf_counter()
                     _sync_all(conn, targets)
-                    history = load_history(conn, "demo")
+                    history = load_history(conn, site)
                     figures["read_s"] = round(time.perf_counter() - tick, 1)
                 last = (end - timedelta(days=args.horizon_days + 1)).astimezone(SITE_TZ).date()
                 first = last - timedelta(days=args.backtest_days - 1)
@@ -262,10 +274,11 @@ def main(argv: list[str] | None = None) -> None:
                 train_each = result.train_s / max(result.models_trained, 1)
                 figures = {**result.figures(), **figures, **planted,
                            "train_s": round(train_each, 2), "train_total_s": round(result.train_s, 1)}  # fmt: skip
-                figures.update(_api(stack, url, base_url, args))
+                if args.requests:
+                    figures.update(_api(stack, url, base_url, site, args))
     order = ["precision_at_k", "baseline_p_at_k", "lift", "train_s", "predict_ms", "api_p99_ms"]
     rest = [k for k in figures if k not in order]
-    print(" ".join(f"{k}={figures[k]}" for k in [*order, *rest]))
+    print(" ".join(f"{k}={figures[k]}" for k in [*order, *rest] if k in figures))
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sensors_sim", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     fleet = argparse.ArgumentParser(add_help=False)
-    fleet.add_argument("--site", default="demo")
+    fleet.add_argument("--site", default="", help="default: demo (park with --fleet park)")
     fleet.add_argument("--devices", type=_count, default=None, help="fleet size (default: 122)")
     fleet.add_argument("--seed", type=int, default=0)
 
@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     back.add_argument("--intake", default="127.0.0.1:50051", help="intake's gRPC address")
     back.add_argument("--interval-s", type=_count, default=900)
     back.add_argument("--truth-file", type=Path, default=Path("var/ground_truth.json"))
+    back.add_argument(
+        "--fleet",
+        choices=("demo", "park"),
+        default="demo",
+        help="the demo site, or the park: many assets, wear-out failures",
+    )
+    back.add_argument("--assets", type=_count, default=300, help="the park's size (27 a building)")
     back.add_argument(
         "--end", type=datetime.fromisoformat, default=None,
         help="end of the window, ISO 8601 with a zone (default: now)",
@@ -80,7 +87,7 @@ def _run(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     options = RunOptions(
-        broker=args.broker, site=args.site, devices=args.devices, rate=args.rate,
+        broker=args.broker, site=args.site or "demo", devices=args.devices, rate=args.rate,
         duration_s=args.duration, seed=args.seed, speed=args.speed,
     )  # fmt: skip
     run(options, stop)
@@ -93,13 +100,14 @@ def _backfill(args: argparse.Namespace) -> None:
         BackfillOptions(
             database_url=args.database_url, intake=args.intake, days=args.days,
             seed=args.seed, interval_s=args.interval_s, truth_file=args.truth_file,
-            site=args.site, devices=args.devices, end=args.end,
+            site=args.site, devices=args.devices, end=args.end, fleet=args.fleet,
+            assets=args.assets,
         )
     )  # fmt: skip
 
 
 def _register(args: argparse.Namespace) -> None:
-    fleet = build_fleet(args.site, args.seed, args.devices)
+    fleet = build_fleet(args.site or "demo", args.seed, args.devices)
     with httpx.Client(timeout=10) as client:
         count = register(args.api, fleet, args.username, args.password, client)
     print(f"registered {count} devices at {args.api}")
@@ -109,12 +117,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Parse the command line and run the command; a refusal ends it with status 1."""
     args = _parser().parse_args(argv)
     if args.command == "fleet":
-        sys.stdout.write(fleet_csv(build_fleet(args.site, args.seed, args.devices)))
+        sys.stdout.write(fleet_csv(build_fleet(args.site or "demo", args.seed, args.devices)))
         return
     command = {"run": _run, "backfill": _backfill, "register": _register}[args.command]
     try:
         command(args)
-    except (OSError, psycopg.Error, grpc.RpcError, httpx.HTTPError) as exc:
+    except (OSError, ValueError, psycopg.Error, grpc.RpcError, httpx.HTTPError) as exc:
         raise SystemExit(f"sensors_sim {args.command}: {exc}") from None
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sensors_sim.fleet import Device, Location
 
-__all__ = ["EPOCH", "MODES", "SITE_TZ", "GroundTruth", "Mode", "Planner"]
+__all__ = ["EPOCH", "MODES", "SITE_TZ", "FalseAlarm", "GroundTruth", "Mode", "Planner"]
 
 #: The demo site's time zone (Asia/Shanghai has no daylight saving time).
 SITE_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -62,6 +62,8 @@ class GroundTruth:
     fault_code: int = 0
     #: How long people were trapped when the elevator broke down; 0 when nobody was.
     entrapment_s: int = 0
+    #: How strongly the degradation shows before the failure: 1 in full, 0 not at all.
+    strength: float = 1.0
 
     def as_json(self) -> dict[str, object]:
         """The record for the truth file; times in UTC ISO 8601."""
@@ -74,7 +76,17 @@ class GroundTruth:
             "cleared": _iso(self.cleared),
             "fault_code": self.fault_code,
             "entrapment_s": self.entrapment_s,
+            "strength": self.strength,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class FalseAlarm:
+    """A warning `device` raised at `time` and cleared at `cleared`, with no failure behind it."""
+
+    device: Device
+    time: datetime
+    cleared: datetime
 
 
 def _iso(when: datetime) -> str:
@@ -164,6 +176,10 @@ class Planner:
                 if truth.onset < end and truth.cleared > start:
                     found.append(truth)
         return sorted(found, key=lambda g: (g.failure, g.device_id))
+
+    def false_alarms(self, start: datetime, end: datetime) -> list[FalseAlarm]:
+        """None: on the demo site every warning has a failure behind it."""
+        return []
 
 
 def _at(ts: float) -> datetime:

@@ -20,12 +20,22 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from maintenance.intake.v1 import intake_pb2 as pb
 
 from sensors_sim.failures import SITE_TZ
-from sensors_sim.fleet import BUILDINGS, Device
+from sensors_sim.fleet import BUILDINGS, Device, Location
 from sensors_sim.noise import poisson
 from sensors_sim.texts import RATING_COMMENTS, SENSOR_TEXTS, TENANT_TEXTS
+from sensors_sim.wear import Visit
 from sensors_sim.world import Alert
 
-__all__ = ["ALERT_CATEGORY", "TENANTS", "sensor_ticket", "sensor_tickets", "tenant_tickets"]
+__all__ = [
+    "ALERT_CATEGORY",
+    "TENANTS",
+    "WARNINGS",
+    "maintenance_ticket",
+    "sensor_ticket",
+    "sensor_tickets",
+    "tenant_tickets",
+    "unit_tickets",
+]
 
 _NAMESPACE = uuid.UUID("0f6b3c8e-2d1a-5e7f-9b4c-6a8d0e2f4b61")
 
@@ -40,7 +50,7 @@ ALERT_CATEGORY: dict[str, tuple[str, pb.Priority.ValueType]] = {
     "entrapment": ("elevator", pb.PRIORITY_P1),
 }
 #: Alerts that warn of a failure rather than report one: inspected, not repaired.
-_WARNINGS = frozenset({"moisture_high", "voltage_out_of_range", "door_faults"})
+WARNINGS = frozenset({"moisture_high", "voltage_out_of_range", "door_faults"})
 _TECH2 = frozenset({"electrical", "elevator", "security", "parking", "fees"})
 
 #: Demo tenant -> (building, floor, unit, language).
@@ -115,7 +125,7 @@ def sensor_ticket(
     )
     readings = ", ".join(f"{name} {value:g}" for name, value in alert.readings.items())
     urgent = priority == pb.PRIORITY_P1
-    if alert.type in _WARNINGS:
+    if alert.type in WARNINGS:
         resolve_at: datetime | None = alert.time + timedelta(hours=rng.uniform(2.0, 24.0))
         note = "Inspected on site; keeping an eye on it. 已现场检查，持续观察。"
     else:
@@ -135,8 +145,7 @@ def sensor_ticket(
         category=category,
         title=title,
         description=f"{alert.detail}. Readings 读数: {readings}. Device 设备: {device.device_id}.",
-        location=pb.Location(site=loc.site, building=loc.building, floor=loc.floor,
-                             unit=loc.unit, asset=loc.asset),
+        location=_location(loc),
         priority=priority,
         requester="ingestor",
         requester_role=pb.ROLE_SYSTEM,
@@ -237,6 +246,80 @@ def tenant_tickets(seed: int, site: str, day: date, end: datetime) -> list[pb.Hi
                 title=zh_title if zh else en_title,
                 description=zh_text if zh else en_text,
                 location=location,
+                requester=tenant,
+                requester_role=pb.ROLE_TENANT,
+                channel=rng.choice(_CHANNELS),
+                created_at=_ts(created),
+                steps=_until(steps, end),
+            )
+        )
+    return sorted(tickets, key=lambda t: t.created_at.seconds)
+
+
+#: Device kind -> the category of its maintenance.
+_MAINTAINED = {"leak": "plumbing", "power": "electrical", "elevator": "elevator"}
+#: A park unit's tenants ask for a repair about once in three years.
+_UNIT_REPAIRS_PER_DAY = 1.0 / 1095.0
+_UNIT_CATEGORIES = ("plumbing", "electrical", "hvac", "doors_windows")
+
+
+def _location(loc: Location) -> pb.Location:
+    return pb.Location(site=loc.site, building=loc.building, floor=loc.floor, unit=loc.unit,
+                       asset=loc.asset)  # fmt: skip
+
+
+def maintenance_ticket(seed: int, visit: Visit, end: datetime) -> pb.HistoricalTicket:
+    """The planned maintenance ticket of a visit: raised the day before, resolved at it."""
+    device, loc = visit.device, visit.device.location
+    rng = random.Random(f"maintenance:{seed}:{device.device_id}:{visit.time}")
+    category = _MAINTAINED[device.kind]
+    created = visit.time - timedelta(hours=rng.uniform(12.0, 36.0))
+    delays = (rng.uniform(0.5, 2) * _HOUR, rng.uniform(1, 10) * _MINUTE, rng.uniform(6, 20) * _HOUR)
+    steps = _work(created, _tech(category), delays, visit.time, "Serviced 已保养")
+    steps.append(_step(pb.ACTION_CLOSE, "dispatcher1", pb.ROLE_DISPATCHER,
+                       visit.time + timedelta(hours=rng.uniform(1.0, 12.0))))  # fmt: skip
+    return pb.HistoricalTicket(
+        id=str(uuid.uuid5(_NAMESPACE, f"{seed}:maintenance:{device.device_id}:{visit.time}")),
+        kind=pb.TICKET_KIND_MAINTENANCE,
+        category=category,
+        title=f"Preventive maintenance of {loc.asset} / {loc.asset} 预防性保养",
+        description=f"Scheduled service of {loc.asset}, floor {loc.floor}. 定期保养。",
+        location=_location(loc),
+        priority=pb.PRIORITY_P4,
+        requester="supervisor1",
+        requester_role=pb.ROLE_SUPERVISOR,
+        channel=pb.CHANNEL_WEB,
+        created_at=_ts(created),
+        steps=_until(steps, end),
+    )
+
+
+def unit_tickets(
+    seed: int, units: Sequence[Location], day: date, end: datetime
+) -> list[pb.HistoricalTicket]:
+    """The repairs the park's tenants asked for on `day` (site local time) before `end`:
+    random, about one a unit every three years, whatever the equipment does."""
+    rng = random.Random(f"unit-tickets:{seed}:{day.isoformat()}")
+    tickets = []
+    for index in range(poisson(len(units) * _UNIT_REPAIRS_PER_DAY, rng.random())):
+        loc = rng.choice(units)
+        category = rng.choice(_UNIT_CATEGORIES)
+        en_title, en_text, zh_title, zh_text = rng.choice(TENANT_TEXTS[category])
+        zh = rng.random() < 0.7
+        created = datetime.combine(day, time(rng.choices(range(24), _HOURS)[0]), SITE_TZ)
+        created += timedelta(seconds=rng.randrange(3600))
+        tenant = f"tenant-{loc.unit}"
+        steps = _tenant_steps(rng, tenant, created, _tech(category), zh)
+        if created >= end:
+            continue
+        tickets.append(
+            pb.HistoricalTicket(
+                id=str(uuid.uuid5(_NAMESPACE, f"{seed}:unit:{loc.site}:{day}:{index}")),
+                kind=pb.TICKET_KIND_REPAIR,
+                category=category,
+                title=zh_title if zh else en_title,
+                description=zh_text if zh else en_text,
+                location=_location(loc),
                 requester=tenant,
                 requester_role=pb.ROLE_TENANT,
                 channel=rng.choice(_CHANNELS),

@@ -15,12 +15,16 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from sensors_sim.failures import EPOCH, GroundTruth, Planner
+from sensors_sim.failures import EPOCH, MODES, FalseAlarm, GroundTruth, Planner
 from sensors_sim.fleet import Device
 from sensors_sim.noise import device_key, normal, poisson, uniform
 
-__all__ = ["Alert", "World", "load_shape", "trips_per_hour"]
+__all__ = ["WARN_STRENGTH", "Alert", "Plan", "World", "load_shape", "trips_per_hour"]
+
+#: Degradation at least this strong raises a warning alarm before the failure.
+WARN_STRENGTH = 0.5
 
 _SITE_OFFSET_S = 8 * 3600
 _BATTERY_CYCLE_S = 730 * 86400.0
@@ -77,8 +81,19 @@ def _progress(truth: GroundTruth, ts: float) -> float:
     return min(max((ts - onset) / (failure - onset), 0.0), 1.0)
 
 
+class Plan(Protocol):
+    """Where and when failures strike a fleet (`Planner`, `sensors_sim.wear.WearPlanner`)."""
+
+    def affecting(self, device: Device, ts: float) -> GroundTruth | None: ...
+
+    def failures(self, start: datetime, end: datetime) -> list[GroundTruth]: ...
+
+    def false_alarms(self, start: datetime, end: datetime) -> list[FalseAlarm]: ...
+
+
 class World:
-    """Readings and alerts of a fleet for a seed."""
+    """Readings and alerts of a fleet for a seed; failures planted by `plan` (by default
+    the demo site's fixed slots), and grid dips on sound panels (none by default)."""
 
     def __init__(
         self,
@@ -86,9 +101,13 @@ class World:
         seed: int,
         epoch: datetime = EPOCH,
         gaps: Mapping[str, timedelta] | None = None,
+        plan: Plan | None = None,
+        grid_dips: float = 0.0,
     ) -> None:
         self.fleet = list(fleet)
-        self.planner = Planner(self.fleet, seed, epoch, gaps)
+        #: How often a panel's voltage dips below 198 V at a reading, failing or not.
+        self.grid_dips = grid_dips
+        self.planner: Plan = plan or Planner(self.fleet, seed, epoch, gaps)
         self._keys = {d.device_id: device_key(seed, d.device_id) for d in self.fleet}
 
     def sample(self, device: Device, ts: float, dt_s: float) -> dict[str, float]:
@@ -98,7 +117,7 @@ class World:
         if device.kind == "leak":
             return _leak(key, ts, truth)
         if device.kind == "power":
-            return _power(key, ts, truth)
+            return _power(key, ts, truth, self.grid_dips)
         return _elevator(key, ts, dt_s, truth)
 
     def failures(self, start: datetime, end: datetime) -> list[GroundTruth]:
@@ -108,53 +127,70 @@ class World:
     def alerts(self, start: datetime, end: datetime) -> list[Alert]:
         """The explicit alerts raised or cleared in [start, end), in time order."""
         found = [a for g in self.failures(start, end) for a in self._timeline(g)]
+        found += [a for f in self.planner.false_alarms(start, end) for a in self._false(f)]
         return sorted(
             (a for a in found if start <= a.time < end),
             key=lambda a: (a.time, a.device_id, a.type, a.active),
         )
 
+    def _false(self, f: FalseAlarm) -> list[Alert]:
+        """A warning and its all-clear with no failure behind them."""
+        loc = f.device.location
+        where = f"{loc.asset or loc.unit}, floor {loc.floor}"
+        kind, raised, calm = _warning(f.device.kind, self._keys[f.device.device_id])
+        return [
+            Alert(f.time, f.device.device_id, kind, True, raised, where),
+            Alert(f.cleared, f.device.device_id, kind, False, calm, where),
+        ]
+
     def _timeline(self, g: GroundTruth) -> list[Alert]:
-        """The warning, the failure and the all-clear of one planted failure."""
+        """The warning (when the degradation is strong enough), the failure and the
+        all-clear of one planted failure."""
         onset, failure, cleared = g.onset, g.failure, g.cleared
-        lead = (failure - onset).total_seconds()
+        key = self._keys[g.device_id]
         loc = g.location
         where = f"{loc.asset or loc.unit}, floor {loc.floor}"
-        if g.kind == "leak":
-            base = _base_moisture(self._keys[g.device_id])
-            cross = math.sqrt((_MOISTURE_MAX - base) / (_MOISTURE_PEAK - base))
-            calm = {"moisture": round(base, 1), "water_leak": 0.0}
-            raised = [
-                ("moisture_high", _at(onset, lead * cross), {"moisture": _MOISTURE_MAX + 0.5}),
-                ("leak", failure, {"moisture": 95.0, "water_leak": 1.0}),
-            ]
-            ends = [("moisture_high", cleared, calm), ("leak", cleared, calm)]
-        elif g.kind == "power_outage":
-            normal_v = {"voltage": 229.5}
-            raised = [
-                ("voltage_out_of_range", _at(onset, lead * 0.6), {"voltage": 189.0}),
-                ("power_outage", failure, {"voltage": 0.0}),
-            ]
-            ends = [
-                ("voltage_out_of_range", cleared, normal_v),
-                ("power_outage", cleared, normal_v),
-            ]
-        else:
+        warning, warned, calm = _warning(MODES[g.kind].device_kind, key)
+        if g.kind == "elevator_fault":
             where = f"{where}: fault E{g.fault_code}"
-            raised = [
-                ("door_faults", _at(onset, lead * 0.7), {"door_faults": 5.0}),
-                ("elevator_fault", failure, {"fault_code": float(g.fault_code)}),
-            ]
-            ends = [
-                ("door_faults", cleared, {"door_faults": 0.0}),
-                ("elevator_fault", cleared, {"fault_code": 0.0}),
-            ]
+            raised = [("elevator_fault", failure, {"fault_code": float(g.fault_code)})]
+            ends = [("elevator_fault", cleared, {"fault_code": 0.0})]
             if g.entrapment_s:
                 raised.append(("entrapment", failure, {"entrapment": 1.0}))
-                rescued = _at(failure, g.entrapment_s)
-                ends.append(("entrapment", rescued, {"entrapment": 0.0}))
+                ends.append(("entrapment", _at(failure, g.entrapment_s), {"entrapment": 0.0}))
+        elif g.kind == "leak":
+            raised = [("leak", failure, {"moisture": 95.0, "water_leak": 1.0})]
+            ends = [("leak", cleared, calm)]
+        else:
+            raised = [("power_outage", failure, {"voltage": 0.0})]
+            ends = [("power_outage", cleared, calm)]
+        if g.strength >= WARN_STRENGTH:
+            share = _warning_share(g, _base_moisture(key))
+            raised.insert(
+                0, (warning, _at(onset, (failure - onset).total_seconds() * share), warned)
+            )
+            ends.insert(0, (warning, cleared, calm))
         return [Alert(t, g.device_id, kind, True, r, where) for kind, t, r in raised] + [
             Alert(t, g.device_id, kind, False, r, where) for kind, t, r in ends
         ]
+
+
+def _warning(device_kind: str, key: int) -> tuple[str, dict[str, float], dict[str, float]]:
+    """A device kind's warning alert: its type, the readings it is raised and cleared with."""
+    if device_kind == "leak":
+        calm = {"moisture": round(_base_moisture(key), 1), "water_leak": 0.0}
+        return "moisture_high", {"moisture": _MOISTURE_MAX + 0.5}, calm
+    if device_kind == "power":
+        return "voltage_out_of_range", {"voltage": 189.0}, {"voltage": 229.5}
+    return "door_faults", {"door_faults": 5.0}, {"door_faults": 0.0}
+
+
+def _warning_share(g: GroundTruth, base: float) -> float:
+    """How far into the degradation its warning is raised: a riser when its moisture
+    crosses the threshold, a panel at 60 %, an elevator at 70 %."""
+    if g.kind == "leak":
+        return min(1.0, math.sqrt((_MOISTURE_MAX - base) / (g.strength * (_MOISTURE_PEAK - base))))
+    return 0.6 if g.kind == "power_outage" else 0.7
 
 
 def _at(start: datetime, seconds: float) -> datetime:
@@ -177,7 +213,7 @@ def _leak(key: int, ts: float, truth: GroundTruth | None) -> dict[str, float]:
         if ts >= truth.failure.timestamp():
             leak, moisture = 1.0, 92.0 + 6.0 * uniform(key, tick, 3)
         else:
-            moisture += (_MOISTURE_PEAK - base) * _progress(truth, ts) ** 2
+            moisture += (_MOISTURE_PEAK - base) * truth.strength * _progress(truth, ts) ** 2
     cycle = (ts / _BATTERY_CYCLE_S + uniform(key, 0, 4)) % 1.0
     return {
         "moisture": round(min(max(moisture, 0.0), 100.0), 1),
@@ -186,18 +222,20 @@ def _leak(key: int, ts: float, truth: GroundTruth | None) -> dict[str, float]:
     }
 
 
-def _power(key: int, ts: float, truth: GroundTruth | None) -> dict[str, float]:
+def _power(key: int, ts: float, truth: GroundTruth | None, dips: float) -> dict[str, float]:
     tick = int(ts)
     scale = 0.7 + 0.6 * uniform(key, 0, 5)
     current = scale * (12.0 + 50.0 * load_shape(ts)) * (1.0 + 0.05 * normal(key, tick, 6))
     voltage = 231.0 - 0.06 * current + 1.5 * normal(key, tick, 7)
+    sag = dips
     if truth is not None:
         if ts >= truth.failure.timestamp():
             return {"voltage": round(3.0 * uniform(key, tick, 8), 1), "current": 0.0, "power": 0.0}
-        x = _progress(truth, ts)
+        x = truth.strength * _progress(truth, ts)
         current *= 1.0 + 0.35 * x
-        if uniform(key, tick, 9) < 0.03 + 0.5 * x * x:
-            voltage = 176.0 + 21.0 * uniform(key, tick, 10)
+        sag += 0.03 * truth.strength + 0.5 * x * x
+    if uniform(key, tick, 9) < sag:
+        voltage = 176.0 + 21.0 * uniform(key, tick, 10)
     return {
         "voltage": round(voltage, 1),
         "current": round(current, 2),
@@ -217,7 +255,7 @@ def _elevator(key: int, ts: float, dt_s: float, truth: GroundTruth | None) -> di
         scale = 0.8 + 0.4 * uniform(key, 0, 11)
         mean_trips = scale * trips_per_hour(ts) * dt_s / 3600.0
         if truth is not None:
-            p_door += 0.08 * _progress(truth, ts) ** 2
+            p_door += 0.08 * truth.strength * _progress(truth, ts) ** 2
     trips = poisson(mean_trips, uniform(key, tick, 12))
     door_faults = poisson(trips * p_door, uniform(key, tick, 13))
     power = 250.0 if broken else 600.0 + 110.0 * trips * 3600.0 / max(dt_s, 1.0)

@@ -23,7 +23,9 @@ from psycopg.conninfo import make_conninfo
 from sensors_sim.backfill import BackfillOptions, backfill
 from sensors_sim.failures import SITE_TZ
 from sensors_sim.fleet import build_fleet
+from sensors_sim.park import build_park
 from sensors_sim.store import copy_telemetry
+from sensors_sim.wear import WearPlanner
 from sensors_sim.world import World
 from services.common.migrate import migrate
 from services.intake.demo import seed_demo
@@ -172,3 +174,48 @@ def test_copy_takes_the_safe_path_when_a_row_appears_meanwhile(intake: Intake) -
             (when, when + timedelta(hours=1)),
         ).fetchone()
     assert found is not None and found[0] == 5
+
+
+def test_the_park_lands_its_places_assets_failures_and_maintenance(
+    intake: Intake, tmp_path: Path
+) -> None:
+    park = build_park(assets=27)
+    planner = WearPlanner(park, SEED)
+    after = datetime(2026, 6, 1, tzinfo=SITE_TZ)
+    strike = min(g.failure for g in planner.failures(after, after + timedelta(days=365)))
+    end = (strike + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(days=60)
+    truth_file = tmp_path / "park.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "sensors_sim", "backfill", "--fleet", "park", "--assets", "27",
+         "--days", "60", "--seed", str(SEED), "--database-url", intake.database_url,
+         "--intake", intake.target, "--interval-s", "21600", "--truth-file", str(truth_file),
+         "--end", end.isoformat()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    truth = json.loads(truth_file.read_text())
+    failures = planner.failures(start, end)
+    assert truth["site"] == "park" and [g["failure"] for g in truth["failures"]] == [
+        g.as_json()["failure"] for g in failures
+    ]
+    struck = [g for g in failures if start <= g.failure < end]
+    visits = planner.visits(start, end)
+    assert struck and visits and len(truth["maintenance"]) == len(visits)
+    with psycopg.connect(intake.database_url) as conn:
+        assets = conn.execute("SELECT count(*) FROM intake.assets WHERE site = 'park'").fetchone()
+        kinds: dict[str, int] = dict(
+            conn.execute(
+                "SELECT kind || '/' || source, count(*) FROM intake.tickets WHERE site = 'park'"
+                " GROUP BY 1"
+            ).fetchall()
+        )
+        warned = conn.execute(
+            "SELECT count(*) FROM ingestor.alert_signals a JOIN ingestor.devices d"
+            " USING (device_id) WHERE d.site = 'park'"
+        ).fetchone()
+    assert assets == (27,)
+    # One repair a failure (warnings stay alarms), one maintenance ticket a visit.
+    assert kinds.get("repair/sensor") == len(struck)
+    assert kinds.get("maintenance/staff") == len(visits)
+    assert warned is not None and warned[0] > 2 * len(struck)
