@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO
 
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 __all__ = ["PROCESSES", "LocalStack", "Process", "free_port", "free_port_env", "free_ports"]
 
 
@@ -182,6 +185,26 @@ class LocalStack:
                 pass  # not listening yet, or something else answers there: try again
             time.sleep(0.2)
         raise TimeoutError(f"{url} not ready after {timeout_s}s")
+
+    def wait_serving(self, target: str, timeout_s: float = 30.0) -> None:
+        """Ask the gRPC health service at `target` until it says SERVING; raise if a process
+        dies or time runs out."""
+        deadline = time.monotonic() + timeout_s
+        request = health_pb2.HealthCheckRequest(service="")
+        with grpc.insecure_channel(target) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while time.monotonic() < deadline:
+                dead = self.exited()
+                if dead:
+                    raise RuntimeError(f"{dead} exited before it was serving")
+                try:
+                    reply = stub.Check(request, timeout=1)
+                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass  # not listening yet, or not serving yet: try again
+                time.sleep(0.1)
+        raise TimeoutError(f"{target} not serving after {timeout_s}s")
 
     def exited(self) -> str:
         """The name of a process that has exited, or ''."""

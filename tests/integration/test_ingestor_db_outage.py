@@ -97,13 +97,14 @@ def test_ingestor_holds_messages_while_the_database_is_down(
         ) as proxy,
     ):
         env, _ = free_port_env(proxied, MQTT_URL=broker.url, INGESTOR_MIGRATE_ON_START="false")
+        target = f"127.0.0.1:{env['INGESTOR_GRPC_PORT']}"
         with (
             open(os.devnull, "w") as sink,
             LocalStack(
                 env=env, processes=(Process("ingestor", "services.ingestor"),), sink=sink
             ) as stack,
         ):
-            time.sleep(1.5)
+            stack.wait_serving(target)  # subscribed to the broker and the database answers
             _publish(broker.port, start, 0, 500)
             assert _wait_rows(database, 500, 20) == 500
             proxy.cut()

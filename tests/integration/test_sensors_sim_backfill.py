@@ -7,16 +7,13 @@ import json
 import secrets
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import grpc
 import psycopg
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -42,22 +39,6 @@ class Intake:
     target: str
 
 
-def _wait_serving(target: str, stack: LocalStack, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    request = health_pb2.HealthCheckRequest(service="")
-    with grpc.insecure_channel(target) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            assert not stack.exited(), "intake exited"
-            try:
-                if stub.Check(request, timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.1)
-    raise TimeoutError(f"intake at {target} not serving after {timeout_s}s")
-
-
 @pytest.fixture(scope="module")
 def intake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Intake]:
     """A fresh database, migrated and seeded, and intake serving it on a free port."""
@@ -74,7 +55,7 @@ def intake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Intake]:
             )
             with stack:
                 target = f"127.0.0.1:{env['INTAKE_GRPC_PORT']}"
-                _wait_serving(target, stack)
+                stack.wait_serving(target)
                 yield Intake(url, target)
     finally:
         with psycopg.connect(SERVER_URL, autocommit=True) as conn:
