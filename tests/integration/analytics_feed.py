@@ -11,8 +11,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
-from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from services.analytics.domain.ticket import Event, Facts
@@ -21,28 +19,27 @@ from services.analytics.handlers.hours import BusinessHours
 from services.analytics.handlers.reports import Reports, Viewer
 from services.analytics.handlers.sites import SiteZones
 from services.analytics.testing import FakeIntake, FakeSla, FakeTeams
-from services.common.migrate import migrate
-from tests.integration.conftest import SERVER_URL, drop_database, new_database_name, url_for
+from tests.integration.conftest import (
+    migrated_database,
+)
 
-__all__ = ["ADMIN", "Feed", "analytics_database"]
+__all__ = ["ADMIN", "Feed", "analytics_database", "z"]
 
 ADMIN = Viewer("admin", "admin")
 #: The clock reports take "today" from: after every history the tests make.
 NOW = datetime(2031, 6, 1, tzinfo=UTC)
 
 
+def z(text: str) -> datetime:
+    """An instant written in UTC."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
 @contextmanager
 def analytics_database() -> Iterator[str]:
     """A new database with only the analytics schema; dropped afterwards."""
-    name = new_database_name()
-    with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        url = url_for(name)
-        migrate(url, ["analytics"])
+    with migrated_database(["analytics"]) as url:
         yield url
-    finally:
-        drop_database(name)
 
 
 class Feed:

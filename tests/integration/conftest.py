@@ -61,6 +61,18 @@ def drop_database(dbname: str) -> None:
         )
 
 
+@contextmanager
+def migrated_database(services: list[str]) -> Iterator[str]:
+    """A new database with `services`' schemas migrated; dropped afterwards."""
+    name = new_database_name()
+    url = url_for(name)
+    try:
+        migrate(url, services)
+        yield url
+    finally:
+        drop_database(name)
+
+
 class Clock:
     """A settable clock: handlers read the time from it instead of the wall clock."""
 
@@ -97,14 +109,9 @@ def broker() -> Iterator[LocalBroker]:
 def ingestor_database(devices: list[str]) -> Iterator[str]:
     """A fresh database with the ingestor's schema and `devices` registered (native
     format); dropped afterwards."""
-    name = new_database_name()
-    url = url_for(name)
-    try:
-        migrate(url, ["ingestor"])
+    with migrated_database(["ingestor"]) as url:
         register_native_devices(url, devices)
         yield url
-    finally:
-        drop_database(name)
 
 
 def ticket_request(
@@ -131,16 +138,9 @@ def ticket_request(
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    dbname = new_database_name()
-    with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    url = url_for(dbname)
-    try:
-        migrate(url, ["intake"])
+    with migrated_database(["intake"]) as url:
         seed_demo(url)
         yield url
-    finally:
-        drop_database(dbname)
 
 
 @pytest.fixture

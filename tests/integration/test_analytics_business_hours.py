@@ -7,7 +7,6 @@ its clocks go forward (2026-03-29)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 
 import pytest
 import pytest_asyncio
@@ -18,7 +17,7 @@ from services.analytics.handlers.reports import Scope
 from services.common.business_time import Calendar, WorkingInterval
 from services.common.db import create_pool
 from services.common.policy_choice import PolicyScope
-from tests.integration.analytics_feed import ADMIN, Feed, analytics_database
+from tests.integration.analytics_feed import ADMIN, Feed, analytics_database, z
 
 #: Weekdays 09:00-17:00 in Berlin, the calendar of site "berlin"; repairs are timed by it.
 OFFICE = Calendar("office", "Europe/Berlin", tuple(WorkingInterval(d, 540, 1020)
@@ -32,10 +31,6 @@ EXPECTED = {
     "handling_time_business_hours": 1.5 * H,
     "resolve_time_business_hours": 3 * H,
 }
-
-
-def z(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

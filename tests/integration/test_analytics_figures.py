@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import grpc
@@ -24,14 +24,9 @@ from services.analytics.domain.periods import Bucketing
 from services.analytics.handlers.reports import KpiRow, Scope, Viewer
 from services.common.db import create_pool
 from services.launcher.stack import free_port
-from tests.integration.analytics_feed import ADMIN, Feed, analytics_database
+from tests.integration.analytics_feed import ADMIN, Feed, analytics_database, z
 
 ZONES = {"berlin": "Europe/Berlin", "shanghai": "Asia/Shanghai"}
-
-
-def z(text: str) -> datetime:
-    """An instant written in UTC."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

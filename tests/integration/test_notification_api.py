@@ -18,37 +18,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
-import psycopg
 import pytest
 import pytest_asyncio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from maintenance.notification.v1 import notification_pb2 as pb
 from maintenance.notification.v1 import notification_pb2_grpc as pb_grpc
-from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from services.common.db import create_pool
-from services.common.migrate import migrate
 from services.launcher.stack import LocalStack, Process, free_port
 from services.notification.adapters.inbox_repo import InboxRepository
 from services.notification.adapters.outbox_repo import OutboxRepository
 from services.notification.domain.model import EventFacts, MessageKind, Notice, TicketFacts
-from tests.integration.conftest import SERVER_URL, drop_database, new_database_name, url_for
+from tests.integration.conftest import (
+    migrated_database,
+)
 
 NOW = datetime.now(UTC)
 
 
 @pytest.fixture(scope="module")
 def api_db() -> Iterator[str]:
-    dbname = new_database_name()
-    with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    url = url_for(dbname)
-    try:
-        migrate(url, ["notification"])
+    with migrated_database(["notification"]) as url:
         yield url
-    finally:
-        drop_database(dbname)
 
 
 class Running:

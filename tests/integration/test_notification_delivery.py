@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import psycopg
 import pytest
 import pytest_asyncio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -31,7 +30,6 @@ from psycopg_pool import AsyncConnectionPool
 
 from services.common.db import create_pool
 from services.common.listen import listen_forever
-from services.common.migrate import migrate
 from services.intake.demo import seed_demo as seed_intake
 from services.launcher.stack import LocalStack, Process, free_port, free_port_env
 from services.notification.adapters.apprise_channels import AppriseChannels
@@ -43,7 +41,9 @@ from services.notification.entrypoint.events import CONSUMER, event_follower
 from services.notification.handlers.events import EventNotifier
 from services.notification.handlers.inbox import NotificationHandlers
 from services.notification.handlers.outbox import DeliveryWorker
-from tests.integration.conftest import SERVER_URL, drop_database, new_database_name, url_for
+from tests.integration.conftest import (
+    migrated_database,
+)
 from tests.support.receivers import Mailbox, Webhook, running_mailbox, running_webhook
 
 MAX_ATTEMPTS = 5
@@ -62,19 +62,12 @@ SYSTEM = pb.Actor(username="sla", role=pb.ROLE_SYSTEM)
 
 @pytest.fixture(scope="module")
 def notification_db() -> Iterator[str]:
-    dbname = new_database_name()
-    with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    url = url_for(dbname)
-    try:
-        migrate(url, ["intake", "notification"])
+    with migrated_database(["intake", "notification"]) as url:
         # The demo users' passwords play no part here; hashing them with argon2 takes seconds.
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr("services.intake.handlers.users.hash_password", lambda _: "not-a-hash")
             seed_intake(url)
         yield url
-    finally:
-        drop_database(dbname)
 
 
 def _wait_serving(target: str, stack: LocalStack, timeout_s: float = 30.0) -> None:

@@ -8,19 +8,14 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from services.common.db import create_pool
-from services.common.migrate import migrate
 from services.notification.domain.delivery import RetryPolicy
 from services.notification.domain.model import SendOutcome
 from services.notification.handlers.outbox import DeliveryWorker
 from tests.integration.conftest import (
-    SERVER_URL,
-    drop_database,
-    new_database_name,
+    migrated_database,
     proxy_to,
-    url_for,
 )
 from tests.support.tcp_proxy import TcpProxy
 
@@ -50,12 +45,7 @@ class CutWhileSending:
 @pytest.fixture
 def outbox_db() -> Iterator[str]:
     """A database of its own with one pending delivery (a worker claims every due row)."""
-    dbname = new_database_name()
-    with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-    url = url_for(dbname)
-    try:
-        migrate(url, ["notification"])
+    with migrated_database(["notification"]) as url:
         with psycopg.connect(url) as conn:
             conn.execute(
                 "INSERT INTO notification.deliveries (dedupe_key, event_id, ticket_id,"
@@ -64,8 +54,6 @@ def outbox_db() -> Iterator[str]:
                 " 'json://127.0.0.1:9/x', 'json', 'json', '派单 / assigned', 'body')"
             )
         yield url
-    finally:
-        drop_database(dbname)
 
 
 async def test_a_message_sent_while_the_database_is_away_is_recorded_when_it_is_back(

@@ -31,7 +31,6 @@ from services.intake.demo import seed_demo
 from services.launcher.broker import LocalBroker
 from services.launcher.stack import LocalStack, Process, free_port_env
 from tests.integration.conftest import SERVER_URL
-from tests.integration.test_sensors_sim_backfill import _wait_serving
 
 END = datetime(2026, 6, 1, tzinfo=SITE_TZ)
 DAYS = 60
@@ -62,8 +61,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             with LocalStack(env=env, processes=processes, sink=sink) as stack:
                 targets = Targets(f"127.0.0.1:{env['INTAKE_GRPC_PORT']}",
                                   f"127.0.0.1:{env['INGESTOR_GRPC_PORT']}")  # fmt: skip
-                _wait_serving(targets.intake, stack)
-                _wait_serving(targets.ingestor, stack)
+                stack.wait_serving(targets.intake)
+                stack.wait_serving(targets.ingestor)
                 truth = folder / "truth.json"
                 backfill(BackfillOptions(database_url=url, intake=targets.intake, days=DAYS,
                                          interval_s=3 * 3600, truth_file=truth, end=END),

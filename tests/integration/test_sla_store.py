@@ -20,12 +20,10 @@ import psycopg
 import pytest
 import pytest_asyncio
 from prometheus_client import REGISTRY
-from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
 from services.common.business_time import Calendar, WorkingInterval
 from services.common.db import create_pool
-from services.common.migrate import migrate
 from services.sla.adapters.intake_client import DeliveryFailed
 from services.sla.adapters.tickets_repo import TicketRepository
 from services.sla.adapters.timers_repo import CLAIM_SELECT, TimerRepository
@@ -38,7 +36,10 @@ from services.sla.handlers.admin import SlaAdmin
 from services.sla.handlers.timers import TimerWorker, activity_of
 from services.sla.handlers.tracking import IncomingEvent, Tracker
 from services.sla.testing import FakeIntake
-from tests.integration.conftest import SERVER_URL, Clock, drop_database, new_database_name, url_for
+from tests.integration.conftest import (
+    Clock,
+    migrated_database,
+)
 
 T0 = datetime(2031, 3, 3, 1, 0, tzinfo=UTC)  # a Monday, 09:00 in Beijing
 M, H = timedelta(minutes=1), timedelta(hours=1)
@@ -47,15 +48,8 @@ TABLES = "sla.tickets, sla.ticket_events, sla.timers, sla.policies, sla.calendar
 
 @pytest.fixture(scope="module")
 def sla_database() -> Iterator[str]:
-    name = new_database_name()
-    with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = url_for(name)
-    try:
-        migrate(url, ["sla"])
+    with migrated_database(["sla"]) as url:
         yield url
-    finally:
-        drop_database(name)
 
 
 @pytest_asyncio.fixture
