@@ -58,12 +58,14 @@ def test_ties_are_broken_at_random_not_by_order() -> None:
     assert ranks[:10].tolist() != list(range(1, 11))
 
 
-def test_baselines_rank_by_alarms_and_by_recent_failure() -> None:
+def test_baselines_rank_by_alarms_by_recent_failure_and_by_overdue_maintenance() -> None:
     rows = pd.DataFrame({"alarms_7d": [0, 5, 1], "alarms_30d": [9, 5, 1],
-                         "days_since_fail": [3.0, np.nan, 40.0]})  # fmt: skip
+                         "days_since_fail": [3.0, np.nan, 40.0],
+                         "days_since_maint": [200.0, 30.0, np.nan]})  # fmt: skip
     found = baseline_scores(rows)
     assert np.argsort(-found["alarms"]).tolist() == [1, 2, 0]
     assert np.argsort(-found["recency"]).tolist() == [0, 2, 1]
+    assert np.argsort(-found["overdue"]).tolist() == [0, 1, 2]
 
 
 def test_attribution_adds_up_to_the_raw_score() -> None:
