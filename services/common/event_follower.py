@@ -240,7 +240,10 @@ class EventFollower:
         """Handle batches from `queue` until the stream ends; raises how it ended."""
         while True:
             try:
-                items = [await asyncio.wait_for(queue.get(), self._silence_s)]
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                # cancellation that comes as the item arrives, and the follower never stops.
+                async with asyncio.timeout(self._silence_s):
+                    items = [await queue.get()]
             except TimeoutError:
                 raise _SilentStream() from None
             while (

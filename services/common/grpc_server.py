@@ -34,6 +34,8 @@ _LATENCY = Histogram(
 
 _SERVING = health_pb2.HealthCheckResponse.SERVING
 _NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+#: How long a stopping server waits for a cancelled background job before cancelling again.
+_RECANCEL_S = 1.0
 
 
 class BackgroundJobEnded(RuntimeError):
@@ -201,6 +203,12 @@ async def serve_grpc(
     await server.stop(grace_s)
     for task in tasks:
         task.cancel()
+    pending = set(tasks)
+    while pending:
+        _, pending = await asyncio.wait(pending, timeout=_RECANCEL_S)
+        for task in pending:  # it caught its cancellation (its own or a library's doing)
+            log.warning("background job %s still running; cancelling it again", task.get_name())
+            task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     log.info("stopped")
     if ended:

@@ -4,6 +4,8 @@ away, a background job that ends, and the LISTEN wake-up."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
@@ -92,6 +94,40 @@ async def test_a_background_job_that_ends_stops_the_service() -> None:
             timeout=10,
         )  # fmt: skip
     assert sorted(ran) == ["fails", "forever"]
+
+
+async def test_a_job_that_swallows_its_cancellation_is_cancelled_again() -> None:
+    cancelled: list[int] = []
+    started = asyncio.Event()
+
+    async def stubborn() -> None:
+        started.set()
+        while True:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                cancelled.append(1)
+                if len(cancelled) > 1:
+                    raise  # the second time it gives in
+
+    async def ready() -> bool:
+        return True
+
+    async def stop_when_started() -> None:
+        await started.wait()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    stopper = asyncio.create_task(stop_when_started())
+    await asyncio.wait_for(
+        serve_grpc(
+            service_names=["test.v1.Nothing"], register=lambda server: None,
+            host="127.0.0.1", port=free_port(), metrics_port=free_port(),
+            is_ready=ready, background=[stubborn], grace_s=0.1,
+        ),
+        timeout=10,
+    )  # fmt: skip
+    await stopper
+    assert len(cancelled) == 2
 
 
 async def test_a_port_another_server_holds_is_an_error_not_a_shared_port() -> None:
