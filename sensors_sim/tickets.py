@@ -22,7 +22,7 @@ from maintenance.intake.v1 import intake_pb2 as pb
 from sensors_sim.failures import SITE_TZ
 from sensors_sim.fleet import BUILDINGS, Device, Location
 from sensors_sim.noise import poisson
-from sensors_sim.texts import RATING_COMMENTS, SENSOR_TEXTS, TENANT_TEXTS
+from sensors_sim.texts import RATING_COMMENTS, SENSOR_TEXTS, TENANT_TEXTS, TenantText
 from sensors_sim.wear import Visit
 from sensors_sim.world import Alert
 
@@ -224,7 +224,7 @@ def tenant_tickets(seed: int, site: str, day: date, end: datetime) -> list[pb.Hi
         building, floor, unit, language = TENANTS[tenant]
         kind = rng.choices(tuple(_KINDS), _KIND_WEIGHTS)[0]
         category = _category(rng, kind, day.month)
-        en_title, en_text, zh_title, zh_text = rng.choice(TENANT_TEXTS[category])
+        texts = rng.choice(TENANT_TEXTS[category])
         zh = (language == "zh") != (rng.random() < 0.15)
         hour = rng.choices(range(24), _HOURS)[0]
         created = datetime.combine(day, time(hour), SITE_TZ)
@@ -238,22 +238,32 @@ def tenant_tickets(seed: int, site: str, day: date, end: datetime) -> list[pb.Hi
         steps = _tenant_steps(rng, tenant, created, _tech(category), zh)
         if created >= end:
             continue
-        tickets.append(
-            pb.HistoricalTicket(
-                id=str(uuid.uuid5(_NAMESPACE, f"{seed}:tenant:{site}:{day}:{index}")),
-                kind=kind,
-                category=category,
-                title=zh_title if zh else en_title,
-                description=zh_text if zh else en_text,
-                location=location,
-                requester=tenant,
-                requester_role=pb.ROLE_TENANT,
-                channel=rng.choice(_CHANNELS),
-                created_at=_ts(created),
-                steps=_until(steps, end),
-            )
-        )
+        tickets.append(_tenant_ticket(
+            f"{seed}:tenant:{site}:{day}:{index}", kind, category, texts, zh, location, tenant,
+            rng.choice(_CHANNELS), created, _until(steps, end),
+        ))  # fmt: skip
     return sorted(tickets, key=lambda t: t.created_at.seconds)
+
+
+def _tenant_ticket(cause: str, kind: pb.TicketKind.ValueType, category: str,
+                   texts: TenantText, zh: bool, location: pb.Location,
+                   tenant: str, channel: pb.Channel.ValueType, created: datetime,
+                   steps: list[pb.HistoricalStep]) -> pb.HistoricalTicket:  # fmt: skip
+    """A ticket a tenant raised, in their language; its id a UUID 5 of the seeded `cause`."""
+    en_title, en_text, zh_title, zh_text = texts
+    return pb.HistoricalTicket(
+        id=str(uuid.uuid5(_NAMESPACE, cause)),
+        kind=kind,
+        category=category,
+        title=zh_title if zh else en_title,
+        description=zh_text if zh else en_text,
+        location=location,
+        requester=tenant,
+        requester_role=pb.ROLE_TENANT,
+        channel=channel,
+        created_at=_ts(created),
+        steps=steps,
+    )
 
 
 #: Device kind -> the category of its maintenance.
@@ -304,7 +314,7 @@ def unit_tickets(
     for index in range(poisson(len(units) * _UNIT_REPAIRS_PER_DAY, rng.random())):
         loc = rng.choice(units)
         category = rng.choice(_UNIT_CATEGORIES)
-        en_title, en_text, zh_title, zh_text = rng.choice(TENANT_TEXTS[category])
+        texts = rng.choice(TENANT_TEXTS[category])
         zh = rng.random() < 0.7
         created = datetime.combine(day, time(rng.choices(range(24), _HOURS)[0]), SITE_TZ)
         created += timedelta(seconds=rng.randrange(3600))
@@ -312,19 +322,8 @@ def unit_tickets(
         steps = _tenant_steps(rng, tenant, created, _tech(category), zh)
         if created >= end:
             continue
-        tickets.append(
-            pb.HistoricalTicket(
-                id=str(uuid.uuid5(_NAMESPACE, f"{seed}:unit:{loc.site}:{day}:{index}")),
-                kind=pb.TICKET_KIND_REPAIR,
-                category=category,
-                title=zh_title if zh else en_title,
-                description=zh_text if zh else en_text,
-                location=_location(loc),
-                requester=tenant,
-                requester_role=pb.ROLE_TENANT,
-                channel=rng.choice(_CHANNELS),
-                created_at=_ts(created),
-                steps=_until(steps, end),
-            )
-        )
+        tickets.append(_tenant_ticket(
+            f"{seed}:unit:{loc.site}:{day}:{index}", pb.TICKET_KIND_REPAIR, category, texts, zh,
+            _location(loc), tenant, rng.choice(_CHANNELS), created, _until(steps, end),
+        ))  # fmt: skip
     return sorted(tickets, key=lambda t: t.created_at.seconds)
