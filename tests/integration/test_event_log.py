@@ -192,6 +192,28 @@ async def _writer(database_url: str, ticket_id: str, seed: int) -> list[int]:
     return written
 
 
+async def test_transaction_ids_are_ordered_as_numbers_not_as_text(
+    handlers: IntakeHandlers, database_url: str
+) -> None:
+    """Transaction ids of more digits sort after fewer (10 after 9), page by page: a log
+    whose ids had crossed a power of ten was once read in text order, and its events were
+    handed out twice or never."""
+    ticket_id = await _new_ticket(handlers, "Ids across a power of ten")
+    planted = [9, 10, 99, 100, 999, 1000]
+    async with await AsyncConnection.connect(database_url) as conn:  # rolled back at exit
+        for tx_id in reversed(planted):
+            await conn.execute(
+                "INSERT INTO intake.ticket_events (tx_id, ticket_id, type, actor, actor_role,"
+                " channel, occurred_at) VALUES (%s::text::xid8, %s, 'comment', 'test',"
+                " 'system', 'api', now())",
+                (str(tx_id), ticket_id),
+            )
+        seen, _ = await _drain(conn, "", limit=2)
+        assert _log_order(seen)
+        assert [e.tx_id for e in seen if e.ticket_id == ticket_id][:6] == planted
+        await conn.rollback()
+
+
 async def test_concurrent_writers_and_a_reader(handlers: IntakeHandlers, database_url: str) -> None:
     ticket_id = await _new_ticket(handlers, "Many writers")
     total = WRITERS * EVENTS_PER_WRITER

@@ -68,7 +68,9 @@ _READ = (
     " actor_role, channel, note, payload, occurred_at FROM intake.ticket_events"
     " WHERE (tx_id, id) > (%s::text::xid8, %s)"
     " AND tx_id < pg_snapshot_xmin(pg_current_snapshot())"
-    " ORDER BY tx_id, id LIMIT %s"
+    # Qualified: a bare `tx_id` here would name the text column of the select list, and
+    # sort 10 before 9 once transaction ids cross a power of ten.
+    " ORDER BY ticket_events.tx_id, ticket_events.id LIMIT %s"
 )
 
 
