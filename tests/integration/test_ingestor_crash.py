@@ -1,6 +1,6 @@
 """An ingestor killed with SIGKILL mid-stream loses and duplicates nothing.
 
-A real ingestor process reads 100,000 QoS 1 telemetry messages from our own mosquitto.
+A real ingestor process reads 40,000 QoS 1 telemetry messages from our own mosquitto.
 Once about 30 % of the rows are committed it is killed with SIGKILL; a new process with the
 same MQTT client id resumes the persistent session, which still holds every message that
 was not acknowledged (the ingestor acknowledges only after its commit). In the end every
@@ -29,7 +29,7 @@ from bench.mqtt_load import (
 from services.launcher.broker import LocalBroker
 from tests.integration.conftest import ingestor_database
 
-COUNT = 100_000
+COUNT = 40_000
 DEVICES = [f"crash-meter-{n}" for n in range(4)]
 PROBE = "crash-probe"
 CLIENT_ID = "ingestor-crash-test"
