@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -25,7 +26,16 @@ from services.analytics.domain.cells import (
 )
 from services.analytics.domain.errors import InvalidInput
 from services.analytics.domain.figures import Measures, finalize
-from services.analytics.domain.histogram import BUCKETS, PER_DECADE, SLOTS, add, bounds, quantiles
+from services.analytics.domain.histogram import (
+    BUCKETS,
+    PER_DECADE,
+    SLOTS,
+    Histogram,
+    add,
+    bounds,
+    parse,
+    quantiles,
+)
 from services.analytics.domain.periods import (
     Bucket,
     Bucketing,
@@ -77,6 +87,11 @@ def test_percentiles_from_buckets_are_within_one_bucket_width(seed: int) -> None
         assert abs(estimate / exact - 1) <= 10 ** (1 / PER_DECADE) - 1 + 1e-9
 
 
+def _some(hist: Histogram | None) -> Histogram:
+    assert hist is not None
+    return hist
+
+
 def test_percentile_edges() -> None:
     assert quantiles([], (0.5, 0.9)) == [None, None]
     assert quantiles(dense({}), (0.5, 0.9)) == [None, None]
@@ -86,8 +101,10 @@ def test_percentile_edges() -> None:
     assert quantiles(dense({1: 1, 21: 1}), (0.9, 0.75)) == [pytest.approx(10**1.04),
                                                              pytest.approx(10**1.025)]  # fmt: skip
     assert add(None, None) is None
-    assert add([1, 2], None) == [1, 2] and add(None, [1, 2]) == [1, 2]
-    assert add([1, 2], [3, -2]) == [4, 0]
+    two = np.array([1, 2], dtype=np.int64)
+    assert add(two, None) is two and list(_some(add(None, [1, 2]))) == [1, 2]
+    assert list(_some(add(two, [3, -2]))) == [4, 0]
+    assert list(parse("{0,3,12}")) == [0, 3, 12]
 
 
 def test_day_week_month_and_whole_buckets_are_clipped_to_the_period() -> None:
@@ -152,17 +169,16 @@ def test_figures_from_measures() -> None:
                     sla_respond_n=8, sla_respond_breached=2, rateable=4, rated=2, stars_sum=9,
                     stars_high=1)  # fmt: skip
     m.n[0], m.sums[0] = 2, 300.0
-    m.hist = [0] * SLOTS
+    m.hist = np.zeros(SLOTS, dtype=np.int64)
     m.hist[bucket_of(100)] = m.hist[bucket_of(200)] = 1
     end = datetime(2026, 4, 1, tzinfo=UTC)
-    f = finalize(m, backlog=2, backlog_created_s=int(2 * (end.timestamp() - 3600)), backlog_at=end)
+    [f, empty] = finalize([(m, 2, int(2 * (end.timestamp() - 3600)), end), (Measures(), 0, 0, end)])
     assert (f.raised, f.resolved, f.backlog, f.backlog_age_mean_s) == (10, 4, 2, 3600)
     assert (f.response_time.count, f.response_time.mean_s) == (2, 150)
     assert f.response_time.p50_s is not None and 89 < f.response_time.p50_s < 113
     assert (f.sla_respond_met_share, f.sla_resolve_met_share) == (0.75, None)
     assert (f.first_time_fix_share, f.reopen_share) == (0.75, 0.25)
     assert (f.satisfaction_mean, f.satisfaction_high_share, f.rating_share) == (4.5, 0.5, 0.5)
-    empty = finalize(Measures(), 0, 0, end)
     assert (empty.backlog_age_mean_s, empty.response_time.p50_s, empty.satisfaction_mean) == (
         None,
     ) * 3
@@ -171,6 +187,23 @@ def test_figures_from_measures() -> None:
     other.n[0], other.sums[0] = 1, 30.0
     m.add(other)
     assert (m.counts["raised"], m.n[0], m.sums[0]) == (11, 3, 330.0)
+
+
+@given(st.lists(st.one_of(st.none(), st.dictionaries(st.integers(0, SLOTS - 1),
+                                                   st.integers(0, 40), max_size=30)),
+                min_size=1, max_size=6))  # fmt: skip
+def test_figures_of_many_cells_are_those_of_each_alone(hists: list[dict[int, int] | None]) -> None:
+    end = datetime(2026, 4, 1, tzinfo=UTC)
+    cells = []
+    for spread in hists:
+        m = Measures()
+        m.n = [1] * len(m.n)
+        if spread is not None:
+            m.hist = np.zeros(SLOTS, dtype=np.int64)
+            for slot, count in spread.items():
+                m.hist[slot] = count
+        cells.append((m, 0, 0, end))
+    assert finalize(cells) == [finalize([cell])[0] for cell in cells]
 
 
 def test_group_keys() -> None:

@@ -9,13 +9,14 @@ means are None where nothing was counted.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.analytics.domain import histogram
-from services.analytics.domain.histogram import BUCKETS, MEASURES, quantiles
+from services.analytics.domain.histogram import MEASURES, Histogram, quantile_tables
 
-__all__ = ["COUNTS", "DurationStats", "Figures", "Measures", "finalize"]
+__all__ = ["COUNTS", "CellTotals", "DurationStats", "Figures", "Measures", "finalize"]
 
 #: Additive counts of a cell, by column name (the same names in SQL; see migration 0001).
 COUNTS = (
@@ -34,7 +35,7 @@ class Measures:
     counts: Counter[str] = field(default_factory=Counter)
     n: list[int] = field(default_factory=lambda: [0] * len(MEASURES))
     sums: list[float] = field(default_factory=lambda: [0.0] * len(MEASURES))
-    hist: list[int] | None = None
+    hist: Histogram | None = None
 
     def add(self, other: Measures) -> None:
         """Add another cell's measures to these."""
@@ -98,19 +99,32 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole > 0 else None
 
 
-def _stats(m: Measures, index: int) -> DurationStats:
+def _stats(m: Measures, index: int, p50: float | None, p90: float | None) -> DurationStats:
     n = m.n[index]
-    counts = m.hist[index * BUCKETS : (index + 1) * BUCKETS] if m.hist and n else []
-    p50, p90 = quantiles(counts, (0.5, 0.9))
-    return DurationStats(count=n, mean_s=m.sums[index] / n if n > 0 else None, p50_s=p50,
-                         p90_s=p90)  # fmt: skip
+    if n <= 0:
+        return DurationStats(count=n, mean_s=None, p50_s=None, p90_s=None)
+    return DurationStats(count=n, mean_s=m.sums[index] / n, p50_s=p50, p90_s=p90)
 
 
-def finalize(m: Measures, backlog: int, backlog_created_s: int, backlog_at: datetime) -> Figures:
-    """The figures of a cell with measures `m`, whose backlog at `backlog_at` (the end of
-    its bucket) is `backlog` tickets raised on average at epoch `backlog_created_s / backlog`."""
+#: A cell to finalize: its measures, its backlog at the end of its bucket, the sum of the
+#: backlog's raising times (epoch seconds) and that end.
+CellTotals = tuple[Measures, int, int, datetime]
+
+
+def finalize(cells: Sequence[CellTotals]) -> list[Figures]:
+    """The figures of each cell: for measures `m` whose backlog at `backlog_at` is
+    `backlog` tickets raised on average at epoch `backlog_created_s / backlog`. The
+    percentiles of all cells are read from their histograms at once."""
+    tables = quantile_tables([m.hist for m, *_ in cells], (0.5, 0.9))
+    return [_figures(*cell, table) for cell, table in zip(cells, tables, strict=True)]
+
+
+def _figures(
+    m: Measures, backlog: int, backlog_created_s: int, backlog_at: datetime,
+    table: list[list[float | None]],
+) -> Figures:  # fmt: skip
     c = m.counts
-    stats = [_stats(m, i) for i in range(len(MEASURES))]
+    stats = [_stats(m, i, *table[i]) for i in range(len(MEASURES))]
     age = backlog_at.timestamp() - backlog_created_s / backlog if backlog > 0 else None
     respond_n, resolve_n = c["sla_respond_n"], c["sla_resolve_n"]
     return Figures(

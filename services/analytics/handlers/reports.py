@@ -31,7 +31,7 @@ from services.analytics.domain.cells import (
     group_keys,
 )
 from services.analytics.domain.errors import Forbidden, InvalidInput
-from services.analytics.domain.figures import Figures, Measures, finalize
+from services.analytics.domain.figures import CellTotals, Figures, Measures, finalize
 from services.analytics.domain.periods import (
     Bucket,
     Bucketing,
@@ -241,7 +241,8 @@ class Reports:
         self, scope: Scope, zone: ZoneInfo, keys: tuple[str, ...], cuts: list[Bucket],
         cells: dict[tuple[Values, int], Measures],
     ) -> list[KpiRow]:  # fmt: skip
-        rows: list[KpiRow] = []
+        shown: list[tuple[Group, Bucket, dict[str, str]]] = []
+        totals: list[CellTotals] = []
         ends = [local_midnight(b.end, zone) for b in cuts]
         for values in sorted({values for values, _ in cells}):
             base = cells.get((values, 0), Measures()).counts
@@ -253,13 +254,13 @@ class Reports:
                 created_s += m.counts["opened_created_s"]
                 if not _has_figures(m, backlog):
                     continue
-                cell = Cell(scope.site, bucket.start, bucket.end, "raised", group, scope.filters)
-                tokens = encode_cells(cell, FIGURES)
-                figures = finalize(m, backlog, created_s, ends[index - 1])
-                rows.append(KpiRow(group, bucket, figures, tokens))
-                if len(rows) > _MAX_ROWS:
+                if len(shown) >= _MAX_ROWS:
                     raise InvalidInput(f"more than {_MAX_ROWS} rows: narrow the report")
-        return rows
+                cell = Cell(scope.site, bucket.start, bucket.end, "raised", group, scope.filters)
+                shown.append((group, bucket, encode_cells(cell, FIGURES)))
+                totals.append((m, backlog, created_s, ends[index - 1]))
+        return [KpiRow(group, bucket, figures, tokens)
+                for (group, bucket, tokens), figures in zip(shown, finalize(totals), strict=True)]  # fmt: skip
 
     async def heatmap(self, viewer: Viewer, scope: Scope, building: str = "") -> HeatMap:
         """Tickets raised per building and floor, or per floor and unit of one building."""
