@@ -28,13 +28,14 @@ from services.analytics.domain.errors import InvalidInput
 from services.analytics.domain.figures import Measures, finalize
 from services.analytics.domain.histogram import (
     BUCKETS,
+    MEASURES,
     PER_DECADE,
     SLOTS,
     Histogram,
     add,
     bounds,
     parse,
-    quantiles,
+    quantile_tables,
 )
 from services.analytics.domain.periods import (
     Bucket,
@@ -59,6 +60,13 @@ def bucket_of(seconds: float) -> int:
 def dense(counts: dict[int, int]) -> list[int]:
     """One measure's counts as a list, bucket by bucket."""
     return [counts.get(b, 0) for b in range(BUCKETS)]
+
+
+def quantiles(counts: list[int], qs: tuple[float, ...]) -> list[float | None]:
+    """The quantiles of one measure's counts, put in the last measure of a histogram."""
+    hist = np.zeros(SLOTS, dtype=np.int64)
+    hist[-BUCKETS:] = counts
+    return quantile_tables([hist], qs)[0][-1]
 
 
 def test_buckets_tile_the_line() -> None:
@@ -93,7 +101,7 @@ def _some(hist: Histogram | None) -> Histogram:
 
 
 def test_percentile_edges() -> None:
-    assert quantiles([], (0.5, 0.9)) == [None, None]
+    assert quantile_tables([None], (0.5, 0.9))[0] == [[None, None]] * len(MEASURES)
     assert quantiles(dense({}), (0.5, 0.9)) == [None, None]
     assert quantiles(dense({0: 4, 3: 0}), (0.5,)) == [pytest.approx(0.5)]  # linear in [0, 1 s)
     assert quantiles(dense({BUCKETS - 1: 1}), (0.9,)) == [pytest.approx(10**7.5)]

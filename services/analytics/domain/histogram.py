@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 __all__ = [
     "BUCKETS", "MEASURES", "PER_DECADE", "SLOTS", "Histogram", "add", "bounds", "parse",
-    "quantile_tables", "quantiles",
+    "quantile_tables",
 ]  # fmt: skip
 
 #: The durations kept as histograms, in slot order.
@@ -78,7 +78,8 @@ _HIGH = np.array([bounds(b)[1] or bounds(b)[0] for b in range(BUCKETS)])
 
 
 def _quantiles(counts: NDArray[np.int64], qs: tuple[float, ...]) -> list[list[float | None]]:
-    """`quantiles` of each row of `counts` (one measure's buckets per row), all at once."""
+    """The quantiles `qs` (each 0 < q < 1) of each row of `counts` (one measure's buckets
+    per row, `counts[r, b]` in bucket b); None for a row that counted nothing."""
     cumulative = counts.cumsum(axis=1)
     totals = cumulative[:, -1]
     targets = totals[:, None] * np.asarray(qs)[None, :]
@@ -117,11 +118,3 @@ def quantile_tables(
             tables.append(rows[at : at + len(MEASURES)])
             at += len(MEASURES)
     return tables
-
-
-def quantiles(counts: Sequence[int], qs: tuple[float, ...]) -> list[float | None]:
-    """The quantiles `qs` (each 0 < q < 1) of the durations counted per bucket of one
-    measure (`counts[b]` in bucket b); None when none were counted."""
-    if len(counts) == 0:
-        return [None] * len(qs)
-    return _quantiles(np.asarray(counts, dtype=np.int64).reshape(1, -1), qs)[0]
